@@ -1,0 +1,46 @@
+/**
+ * Every async operation takes an optional `abortSignal`; many also have a timeout of their own.
+ * These helpers combine the two and turn an abort into pycage's `AbortedError`.
+ */
+import { AbortedError } from './errors.js';
+
+/** One signal that fires when the caller aborts or when `timeoutMs` passes, whichever is first. */
+export function combineSignals(abortSignal?: AbortSignal, timeoutMs?: number): AbortSignal | undefined {
+  const signals: AbortSignal[] = [];
+  if (abortSignal !== undefined) signals.push(abortSignal);
+  if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) signals.push(AbortSignal.timeout(timeoutMs));
+  if (signals.length === 0) return undefined;
+  if (signals.length === 1) return signals[0];
+  return AbortSignal.any(signals);
+}
+
+/** Throws `AbortedError` when the signal has already fired. */
+export function throwIfAborted(abortSignal?: AbortSignal): void {
+  if (abortSignal?.aborted) throw new AbortedError(undefined, { cause: abortSignal.reason });
+}
+
+/** True for the errors that fetch, SDKs and Node streams raise when a signal aborts them. */
+export function isAbortError(error: unknown): boolean {
+  if (error instanceof AbortedError) return true;
+  if (!(error instanceof Error)) return false;
+  return error.name === 'AbortError' || error.name === 'APIUserAbortError' || (error as { code?: string }).code === 'ABORT_ERR';
+}
+
+/** Resolves after `delayMs`, or rejects with `AbortedError` as soon as the signal fires. */
+export function sleep(delayMs: number, abortSignal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (abortSignal?.aborted) {
+      reject(new AbortedError(undefined, { cause: abortSignal.reason }));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new AbortedError(undefined, { cause: abortSignal?.reason }));
+    };
+    const timer = setTimeout(() => {
+      abortSignal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, delayMs);
+    abortSignal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
