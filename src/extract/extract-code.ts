@@ -1,0 +1,142 @@
+/**
+ * Picks the Python to run out of a model's answer. Rules, in order; the first that finds code wins:
+ *
+ * 1. `python-block`: the one block tagged Python (```python, ```py, ```python3, ~~~python...).
+ * 2. `largest-python-block`: several are tagged Python; the one with the most lines of code wins, and
+ *    a tie goes to the later block (a model that corrects itself puts the correction last). Blocks are
+ *    never joined: the instruction asks for one complete program, and gluing a usage snippet to it
+ *    would run things twice.
+ * 3. `untagged-block`: no block is tagged Python, but an untagged block reads as a Python program
+ *    (mostly Python statements, and an import, def, class or print). Same tie-break as rule 2.
+ * 4. `bare-code`: the answer has no fence at all and every line of it reads as Python, as small local
+ *    models often answer when told to give only code. Any line of prose refuses it, so an explanation
+ *    is never run as a script.
+ *
+ * Never chosen: blocks tagged with another language (bash, json, text...), blocks that only install
+ * packages (even when tagged python), JSON, and anything inside a leading `<think>` section.
+ * Otherwise `NoCodeBlockError`, carrying the answer.
+ */
+import { countCodeLines, isInstallOnly, isJson, isPythonLanguage, lookAtPython } from './classify.js';
+import { NoCodeBlockError } from './errors.js';
+import { findFencedBlocks, type FencedBlock } from './fences.js';
+import { stripThinking } from './strip-thinking.js';
+
+export type ExtractRule = 'python-block' | 'largest-python-block' | 'untagged-block' | 'bare-code';
+
+export interface ExtractedCode {
+  /** The program, dedented, with one trailing newline. */
+  code: string;
+  /** Which rule chose it (see the top of this file). */
+  rule: ExtractRule;
+  /** One sentence saying why this code and not the rest of the answer, for logs and `--verbose`. */
+  reason: string;
+  /** The block's language tag as written (`python`, `py`, `python3`...); `undefined` when untagged or bare. */
+  language: string | undefined;
+  /** How many fenced blocks the answer had, Python or not. */
+  blocks: number;
+}
+
+/** Returns the Python to run from a model's answer; throws `NoCodeBlockError` when there is none. */
+export function extractCode(answer: string): ExtractedCode {
+  const text = stripThinking(answer.replace(/\r\n?/g, '\n'));
+  const blocks = findFencedBlocks(text);
+
+  const tagged = blocks.filter((block) => isPythonLanguage(block.language));
+  const installers = tagged.filter((block) => isInstallOnly(block.content));
+  const pythonBlocks = tagged.filter((block) => !installers.includes(block) && countCodeLines(block.content) > 0);
+  if (pythonBlocks.length > 0) {
+    const rule = pythonBlocks.length === 1 ? 'python-block' : 'largest-python-block';
+    return choose(pythonBlocks, blocks, rule, installers.length);
+  }
+
+  const untagged = blocks.filter((block) => block.language === undefined && readsAsProgram(block.content, 0.8));
+  if (untagged.length > 0) return choose(untagged, blocks, 'untagged-block', installers.length);
+
+  if (blocks.length === 0 && readsAsProgram(text, 1)) {
+    return {
+      code: tidy(text),
+      rule: 'bare-code',
+      reason: 'the answer has no code fence, and every line of it reads as Python',
+      language: undefined,
+      blocks: 0,
+    };
+  }
+
+  throw new NoCodeBlockError(noCodeMessage(blocks, installers.length), { answer, blocks: blocks.length });
+}
+
+/** `share` is the least part of the top-level lines that must read as Python statements. */
+function readsAsProgram(code: string, share: number): boolean {
+  if (isJson(code) || isInstallOnly(code)) return false;
+  const look = lookAtPython(code);
+  const lines = look.pythonLines + look.otherLines;
+  return look.hasProgramSignal && look.pythonLines > 0 && look.pythonLines >= share * lines;
+}
+
+function choose(candidates: FencedBlock[], blocks: FencedBlock[], rule: ExtractRule, installers: number): ExtractedCode {
+  const sizes = candidates.map((block) => countCodeLines(block.content));
+  const largest = Math.max(...sizes);
+  const chosen = candidates[sizes.lastIndexOf(largest)] as FencedBlock;
+  const position = `block ${blocks.indexOf(chosen) + 1} of ${blocks.length} (line ${chosen.line})`;
+
+  let reason: string;
+  if (rule === 'python-block') {
+    reason = `${position}: the only block tagged ${chosen.language}${installers > 0 ? ' that is a program' : ''}`;
+  } else if (rule === 'largest-python-block') {
+    const tie = sizes.filter((size) => size === largest).length > 1 ? '; a tie goes to the later block' : '';
+    reason = `${position}: the largest of ${candidates.length} python blocks (${describeSizes(sizes)} lines of code)${tie}`;
+  } else {
+    const which = candidates.length === 1 ? 'an untagged block' : `the largest of ${candidates.length} untagged blocks`;
+    reason = `${position}: no block is tagged python, and ${which} reads as a Python program`;
+  }
+  if (!chosen.closed) reason += ', left unclosed at the end of the answer';
+  if (chosen.container !== undefined) reason += `, found inside ${chosen.container === '' ? 'an untagged' : `a ${chosen.container}`} block`;
+  if (installers > 0) reason += `; skipped ${plural(installers, 'python-tagged block')} that only install${installers === 1 ? 's' : ''} packages`;
+  const others = describeBlocks(blocks.filter((block) => !candidates.includes(block) && !isPythonLanguage(block.language)));
+  if (others !== '') reason += `; ignored ${others}`;
+
+  return { code: tidy(chosen.content), rule, reason, language: chosen.language, blocks: blocks.length };
+}
+
+function noCodeMessage(blocks: FencedBlock[], installers: number): string {
+  if (blocks.length === 0) return "The model's answer has no code block.";
+  const found = describeBlocks(blocks);
+  const installNote = installers > 0 ? ' (a python-tagged block that only installs packages is not a program)' : '';
+  return `The model's answer has no Python code block: it has ${found}${installNote}.`;
+}
+
+/** "1 bash block, 2 json blocks and 1 untagged block" */
+function describeBlocks(blocks: FencedBlock[]): string {
+  const counts = new Map<string, number>();
+  for (const block of blocks) {
+    const name = block.language ?? 'untagged';
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const parts = [...counts].map(([name, count]) => plural(count, `${name} block`));
+  return parts.length <= 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+}
+
+function describeSizes(sizes: number[]): string {
+  return sizes.length === 2 ? `${sizes[0]} and ${sizes[1]}` : `${sizes.slice(0, -1).join(', ')} and ${sizes.at(-1)}`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * Leading and trailing blank lines go, and so does indentation common to every line: a block indented
+ * under a list item would otherwise fail with IndentationError, and Python never starts indented.
+ */
+function tidy(code: string): string {
+  const lines = code.split('\n');
+  const isBlank = (line: string | undefined): boolean => line !== undefined && line.trim() === '';
+  while (isBlank(lines[0])) lines.shift();
+  while (isBlank(lines.at(-1))) lines.pop();
+  const indents = lines.filter((line) => !isBlank(line)).map((line) => /^[ \t]*/.exec(line)?.[0] ?? '');
+  let common = indents[0] ?? '';
+  for (const indent of indents) {
+    while (!indent.startsWith(common)) common = common.slice(0, -1);
+  }
+  return `${lines.map((line) => (isBlank(line) ? '' : line.slice(common.length))).join('\n')}\n`;
+}
