@@ -1,0 +1,20 @@
+/**
+ * The agent: joins the generator and the runtime into the loop users touch. One request with
+ * `runAgent`, a conversation with `createSession`.
+ */
+export { runAgent } from './run-agent.js';
+export type { AgentOptions, AgentRunOptions } from './run-agent.js';
+export { createSession } from './session.js';
+export type { Session, SessionOptions } from './session.js';
+export { describeFailure, tail } from './messages.js';
+export { missingModule } from './missing-module.js';
+export type {
+  AgentEvent,
+  AgentResult,
+  AgentStatus,
+  Attempt,
+  AttemptStatus,
+  AttemptTrigger,
+  Proposal,
+  ReviewDecision,
+} from './types.js';

@@ -1,0 +1,383 @@
+/**
+ * The agent loop: generate -> extract -> requirements -> review -> run, and on failure hand the code
+ * and the tail of its error back to the model, up to `maxAttempts` model answers. A missing module is
+ * fixed by adding the package and running again, without a model call.
+ */
+import { AbortedError, ExitCode } from '../errors.js';
+import { throwIfAborted } from '../abort.js';
+import { toLogger, type Logger, type LogSink } from '../logger.js';
+import { NoCodeBlockError } from '../extract/index.js';
+import { generateCode, type ChatMessage, type ModelProvider } from '../generator/index.js';
+import {
+  distributionForModule,
+  inferRequirements,
+  isStandardLibrary,
+  pinRequirements,
+  type PackageSource,
+} from '../requirements/index.js';
+import type { RunOptions, RunResult, Runtime, RuntimeEvent } from '../runtime/index.js';
+import { codeAnswer, describeFailure, followUpMessage, noCodeMessage, retryMessage } from './messages.js';
+import { missingModule } from './missing-module.js';
+import type { AgentEvent, AgentResult, Attempt, AttemptTrigger, Proposal, ReviewDecision } from './types.js';
+
+/** Run settings the agent passes through to every run; streaming and cancellation are the agent's. */
+export type AgentRunOptions = Omit<RunOptions, 'requirements' | 'onStdout' | 'onStderr' | 'onEvent' | 'abortSignal'>;
+
+export interface AgentOptions {
+  /** What the user asked for, in plain language. */
+  request: string;
+  provider: ModelProvider;
+  runtime: Runtime;
+  /** Model answers the agent may ask for before giving up. @default 3 */
+  maxAttempts?: number;
+  /** Replaces prompts/instruction.md as the system message. @default the shipped instruction */
+  instruction?: string;
+  /** Earlier turns of a conversation (`AgentResult.history` of the previous request). @default [] */
+  history?: readonly ChatMessage[];
+  /** The previous request's last run, so a follow-up sees what it printed. */
+  previousResult?: RunResult;
+  /**
+   * `auto` infers them from the code (PEP 723 metadata first), `none` installs nothing, a list is used
+   * as given. @default 'auto'
+   */
+  requirements?: 'auto' | 'none' | readonly string[];
+  /** Where packages are looked up when pinning; match the runtime's own settings. @default PyPI */
+  packageSource?: PackageSource;
+  /** Import name -> distribution overrides for inference. */
+  requirementOverrides?: Record<string, string | null>;
+  runOptions?: AgentRunOptions;
+  /**
+   * Decides what happens to each piece of code before it runs. Without it every proposal runs: pass it
+   * whenever a person has not already agreed to run model-written code.
+   */
+  review?: (proposal: Proposal) => Promise<ReviewDecision>;
+  /** Missing-module fixes allowed per model answer. @default 3 */
+  maxModuleFixes?: number;
+  onEvent?: (event: AgentEvent) => void;
+  abortSignal?: AbortSignal;
+  logger?: Logger | LogSink;
+}
+
+export async function runAgent(options: AgentOptions): Promise<AgentResult> {
+  const maxAttempts = options.maxAttempts ?? 3;
+  const maxModuleFixes = options.maxModuleFixes ?? 3;
+  const requirementsMode = options.requirements ?? 'auto';
+  const logger = toLogger(options.logger, 'Agent');
+  const emit = (event: AgentEvent): void => {
+    try {
+      options.onEvent?.(event);
+    } catch (error) {
+      logger.warn(`event handler failed: ${String(error)}`);
+    }
+  };
+  const abortSignal = options.abortSignal;
+
+  // The conversation so far, as the model will see it (the system message is added by generateCode).
+  const history: ChatMessage[] = [...(options.history ?? [])];
+  let userMessage =
+    options.previousResult === undefined ? options.request : await followUpMessage(options.previousResult, options.request);
+
+  const attempts: Attempt[] = [];
+  let lastCode: string | undefined;
+  let lastRequirements: string[] = [];
+  let lastResult: RunResult | undefined;
+  let modelAnswers = 0;
+  let status: AgentResult['status'] = 'no-code';
+  let pythonVersion: string | undefined;
+
+  // The first user message of this request (with the previous output, for a follow-up) is what history keeps.
+  const userMessageForHistory = userMessage;
+  const finish = (): AgentResult => {
+    const outcome: AgentResult = {
+      status,
+      requirements: lastRequirements,
+      attempts,
+      exitCode: exitCodeFor(status, lastResult),
+      history: conversationAfter(options.history ?? [], options.request, userMessageForHistory, lastCode),
+    };
+    if (lastCode !== undefined) outcome.code = lastCode;
+    if (lastResult !== undefined) outcome.result = lastResult;
+    emit({ type: 'done', result: outcome });
+    return outcome;
+  };
+
+  while (modelAnswers < maxAttempts) {
+    throwIfAborted(abortSignal);
+    const attemptNumber = attempts.length + 1;
+    emit({ type: 'generating', attempt: attemptNumber });
+    const modelStarted = performance.now();
+    let generated: Awaited<ReturnType<typeof generateCode>>;
+    try {
+      generated = await generateCode({
+        request: userMessage,
+        provider: options.provider,
+        history,
+        ...(options.instruction === undefined ? {} : { instruction: options.instruction }),
+        ...(abortSignal === undefined ? {} : { abortSignal }),
+      });
+    } catch (error) {
+      if (!(error instanceof NoCodeBlockError)) throw error;
+      modelAnswers += 1;
+      const modelDurationMs = performance.now() - modelStarted;
+      attempts.push({
+        number: attemptNumber,
+        trigger: 'model',
+        status: 'no-code',
+        answer: error.answer,
+        requirements: [],
+        warnings: [],
+        modelDurationMs,
+        runDurationMs: 0,
+      });
+      emit({ type: 'no-code', attempt: attemptNumber, answer: error.answer });
+      status = 'no-code';
+      if (modelAnswers < maxAttempts) {
+        emit({ type: 'retrying', attempt: attemptNumber, reason: 'the answer had no Python code block' });
+        history.push({ role: 'user', content: userMessage }, { role: 'assistant', content: error.answer });
+        userMessage = await noCodeMessage();
+      }
+      continue;
+    }
+    modelAnswers += 1;
+    const modelDurationMs = performance.now() - modelStarted;
+    emit({ type: 'code-ready', attempt: attemptNumber, code: generated.code, rule: generated.rule, reason: generated.reason });
+
+    let code = generated.code;
+    let trigger: AttemptTrigger = 'model';
+    let answer: string | undefined = generated.answer;
+    let chargeModelTime = modelDurationMs;
+    let moduleFixes = 0;
+    let extraRequirements: string[] = [];
+    let regenerate = false;
+
+    // Runs of this one answer: the code as given, then with packages a ModuleNotFoundError named.
+    for (;;) {
+      throwIfAborted(abortSignal);
+      const number = attempts.length + 1;
+      pythonVersion ??= (await options.runtime.describe()).pythonVersion;
+      const resolved = await resolveRequirements(code, requirementsMode, extraRequirements, pythonVersion, options, abortSignal);
+      emit({ type: 'requirements', attempt: number, requirements: resolved.requirements, warnings: resolved.warnings });
+
+      if (trigger !== 'missing-module' && options.review !== undefined) {
+        const decision = await options.review({
+          attempt: number,
+          code,
+          requirements: resolved.requirements,
+          warnings: resolved.warnings,
+          trigger,
+        });
+        throwIfAborted(abortSignal);
+        if (decision.action === 'edit') {
+          code = decision.code;
+          trigger = 'edited';
+          answer = undefined;
+          extraRequirements = [];
+          continue;
+        }
+        if (decision.action === 'skip' || decision.action === 'regenerate') {
+          attempts.push({
+            number,
+            trigger,
+            status: 'skipped',
+            ...(answer === undefined ? {} : { answer }),
+            code,
+            rule: generated.rule,
+            requirements: resolved.requirements,
+            warnings: resolved.warnings,
+            modelDurationMs: chargeModelTime,
+            runDurationMs: 0,
+          });
+          lastCode = code;
+          lastRequirements = resolved.requirements;
+          if (decision.action === 'skip') {
+            status = 'declined';
+            return finish();
+          }
+          // Another answer to the same request: it does not spend one of the failure attempts.
+          modelAnswers -= 1;
+          regenerate = true;
+          break;
+        }
+      }
+
+      const runStarted = performance.now();
+      const result = await runOnce(options, code, resolved.requirements, number, emit, abortSignal);
+      const runDurationMs = performance.now() - runStarted;
+      const succeeded = result.exitCode === 0 && !result.timedOut && !result.oomKilled;
+      attempts.push({
+        number,
+        trigger,
+        status: succeeded ? 'succeeded' : 'failed',
+        ...(answer === undefined ? {} : { answer }),
+        code,
+        rule: generated.rule,
+        requirements: resolved.requirements,
+        warnings: resolved.warnings,
+        result,
+        modelDurationMs: chargeModelTime,
+        runDurationMs,
+      });
+      lastCode = code;
+      lastRequirements = resolved.requirements;
+      lastResult = result;
+      if (succeeded) {
+        status = 'succeeded';
+        return finish();
+      }
+      status = 'failed';
+
+      const fix = moduleFixes < maxModuleFixes ? await requirementForFailure(result, resolved.requirements, pythonVersion, options, abortSignal) : undefined;
+      if (fix !== undefined) {
+        moduleFixes += 1;
+        emit({ type: 'missing-module', attempt: number, module: fix.module, requirement: fix.requirement });
+        logger.info(`adding ${fix.requirement} for the missing module ${fix.module}, no model call`);
+        extraRequirements = [...extraRequirements, fix.requirement];
+        trigger = 'missing-module';
+        answer = undefined;
+        chargeModelTime = 0;
+        continue;
+      }
+      break;
+    }
+
+    if (regenerate) {
+      emit({ type: 'retrying', attempt: attempts.length, reason: 'asked for another answer' });
+      continue;
+    }
+    if (modelAnswers >= maxAttempts || lastResult === undefined) break;
+    const failure = describeFailure(lastResult, limitsOf(options.runOptions));
+    emit({ type: 'retrying', attempt: attempts.length, reason: shortReason(lastResult) });
+    history.push({ role: 'user', content: userMessage }, { role: 'assistant', content: codeAnswer(code) });
+    userMessage = await retryMessage(code, failure);
+  }
+  return finish();
+}
+
+async function resolveRequirements(
+  code: string,
+  mode: 'auto' | 'none' | readonly string[],
+  extra: readonly string[],
+  pythonVersion: string,
+  options: AgentOptions,
+  abortSignal: AbortSignal | undefined,
+): Promise<{ requirements: string[]; warnings: string[] }> {
+  if (mode === 'none') return { requirements: [...extra], warnings: [] };
+  if (mode !== 'auto') return { requirements: [...mode, ...extra], warnings: [] };
+  const inferred = await inferRequirements(code, {
+    pythonVersion,
+    ...options.packageSource,
+    ...(options.requirementOverrides === undefined ? {} : { overrides: options.requirementOverrides }),
+    ...(abortSignal === undefined ? {} : { abortSignal }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  return { requirements: [...inferred.requirements, ...extra], warnings: inferred.warnings };
+}
+
+async function runOnce(
+  options: AgentOptions,
+  code: string,
+  requirements: string[],
+  attempt: number,
+  emit: (event: AgentEvent) => void,
+  abortSignal: AbortSignal | undefined,
+): Promise<RunResult> {
+  emit({ type: 'running', attempt });
+  const result = await options.runtime.runScript(code, {
+    ...options.runOptions,
+    requirements,
+    onStdout: (text) => emit({ type: 'output', attempt, stream: 'stdout', text }),
+    onStderr: (text) => emit({ type: 'output', attempt, stream: 'stderr', text }),
+    onEvent: (event: RuntimeEvent) => {
+      if (event.type === 'install-start') emit({ type: 'installing', attempt, requirements: event.requirements });
+      else if (event.type === 'install-done') emit({ type: 'installed', attempt, reused: event.reused, durationMs: event.durationMs });
+      emit({ type: 'runtime', event });
+    },
+    ...(abortSignal === undefined ? {} : { abortSignal }),
+  });
+  if (abortSignal?.aborted) throw new AbortedError(undefined, { cause: abortSignal.reason });
+  emit({ type: 'run-finished', attempt, result });
+  return result;
+}
+
+/** The package to add for a `ModuleNotFoundError`, when it is one the run did not already have. */
+async function requirementForFailure(
+  result: RunResult,
+  current: readonly string[],
+  pythonVersion: string,
+  options: AgentOptions,
+  abortSignal: AbortSignal | undefined,
+): Promise<{ module: string; requirement: string } | undefined> {
+  const module = missingModule(result);
+  if (module === undefined || isStandardLibrary(module, pythonVersion)) return undefined;
+  if (options.requirements === 'none') return undefined;
+  const distribution = distributionForModule(module, options.requirementOverrides) ?? module.split('.')[0];
+  if (distribution === undefined || distribution === '') return undefined;
+  const normalized = normalizeName(distribution);
+  // Already installed and still missing: a wrong package or a wrong import; the model has to fix that.
+  if (current.some((requirement) => normalizeName(requirementName(requirement)) === normalized)) return undefined;
+  const pinned = await pinRequirements([distribution], {
+    ...options.packageSource,
+    ...(abortSignal === undefined ? {} : { abortSignal }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  return { module, requirement: pinned.requirements[0] ?? distribution };
+}
+
+function requirementName(requirement: string): string {
+  return requirement.split(/[\s<>=!~;[@]/)[0] ?? requirement;
+}
+
+/** PEP 503 name normalization, so `PyYAML` and `pyyaml` are one package. */
+function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+function limitsOf(runOptions: AgentRunOptions | undefined): { timeoutMs?: number; memoryBytes?: number } {
+  const limits: { timeoutMs?: number; memoryBytes?: number } = {};
+  if (runOptions?.timeoutMs !== undefined) limits.timeoutMs = runOptions.timeoutMs;
+  if (runOptions?.memoryBytes !== undefined) limits.memoryBytes = runOptions.memoryBytes;
+  return limits;
+}
+
+function shortReason(result: RunResult): string {
+  if (result.timedOut) return 'the script timed out';
+  if (result.oomKilled) return 'the script ran out of memory';
+  if (result.error !== undefined) return `the script failed: ${result.error.name}: ${firstLine(result.error.message)}`;
+  return `the script exited with status ${result.exitCode}`;
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
+}
+
+function exitCodeFor(status: AgentResult['status'], result: RunResult | undefined): number {
+  switch (status) {
+    case 'succeeded':
+      return ExitCode.ok;
+    case 'no-code':
+      return ExitCode.model;
+    case 'declined':
+      return ExitCode.failure;
+    case 'failed':
+      if (result === undefined) return ExitCode.failure;
+      if (result.timedOut) return ExitCode.timeout;
+      if (result.oomKilled) return ExitCode.memory;
+      return result.exitCode === 0 ? ExitCode.failure : result.exitCode;
+  }
+}
+
+/**
+ * The conversation a follow-up continues from: the earlier turns, this request, and the code that
+ * answered it last (failed retries are left out: the follow-up builds on what the user saw).
+ */
+function conversationAfter(
+  earlier: readonly ChatMessage[],
+  request: string,
+  userMessage: string,
+  code: string | undefined,
+): ChatMessage[] {
+  const turns: ChatMessage[] = [...earlier, { role: 'user', content: userMessage || request }];
+  turns.push({ role: 'assistant', content: code === undefined ? '(no code was produced)' : codeAnswer(code) });
+  return turns;
+}

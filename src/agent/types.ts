@@ -1,0 +1,97 @@
+/**
+ * The agent's public shapes: what one attempt records, what the loop reports as it goes, and what it
+ * returns. The CLI, the interactive session and library users all consume these.
+ */
+import type { ChatMessage } from '../generator/index.js';
+import type { RunResult, RuntimeEvent } from '../runtime/index.js';
+
+/** What started an attempt: a model answer, or the agent adding a package a `ModuleNotFoundError` named. */
+export type AttemptTrigger = 'model' | 'missing-module' | 'edited';
+
+/**
+ * - `succeeded`: the script ran and exited 0.
+ * - `failed`: the script ran and failed (non-zero exit, timeout, memory, install error).
+ * - `no-code`: the model's answer had no Python block.
+ * - `skipped`: the reviewer chose not to run it (or asked for another answer).
+ */
+export type AttemptStatus = 'succeeded' | 'failed' | 'no-code' | 'skipped';
+
+export interface Attempt {
+  /** 1-based, in the order the attempts happened. */
+  number: number;
+  trigger: AttemptTrigger;
+  status: AttemptStatus;
+  /** The model's whole answer, for attempts that asked the model. */
+  answer?: string;
+  code?: string;
+  /** Which extraction rule chose the code. */
+  rule?: string;
+  requirements: string[];
+  /** Warnings from requirement inference (an unreachable index, an unknown package). */
+  warnings: string[];
+  result?: RunResult;
+  /** Time spent waiting for the model; 0 when the attempt made no model call. */
+  modelDurationMs: number;
+  /** Time spent installing and running; 0 when nothing ran. */
+  runDurationMs: number;
+}
+
+/**
+ * - `succeeded`: the last attempt's script exited 0.
+ * - `failed`: every attempt was spent and the last run failed.
+ * - `no-code`: every attempt was spent and the last answer had no code.
+ * - `declined`: the reviewer chose not to run the code.
+ */
+export type AgentStatus = 'succeeded' | 'failed' | 'no-code' | 'declined';
+
+export interface AgentResult {
+  status: AgentStatus;
+  /** The code of the last attempt that had any. */
+  code?: string;
+  requirements: string[];
+  /** The last run's result, when anything ran. */
+  result?: RunResult;
+  attempts: Attempt[];
+  /**
+   * Exit status for the CLI contract: the script's own (124 timeout, 137 memory), 4 when the model never
+   * gave code, 1 when declined.
+   */
+  exitCode: number;
+  /**
+   * The conversation to continue from for a follow-up request: earlier turns plus this request and the
+   * code that answered it. Pass it back as `history`.
+   */
+  history: ChatMessage[];
+}
+
+/** The code the agent is about to run, shown to a reviewer who decides what happens to it. */
+export interface Proposal {
+  attempt: number;
+  code: string;
+  requirements: string[];
+  warnings: string[];
+  trigger: AttemptTrigger;
+}
+
+export type ReviewDecision =
+  | { action: 'run' }
+  /** Run this code instead (edited by the user); its requirements are inferred again. */
+  | { action: 'edit'; code: string }
+  /** Ask the model for another answer; does not count as a failed attempt. */
+  | { action: 'regenerate' }
+  | { action: 'skip' };
+
+export type AgentEvent =
+  | { type: 'generating'; attempt: number }
+  | { type: 'code-ready'; attempt: number; code: string; rule: string; reason: string }
+  | { type: 'no-code'; attempt: number; answer: string }
+  | { type: 'requirements'; attempt: number; requirements: string[]; warnings: string[] }
+  | { type: 'missing-module'; attempt: number; module: string; requirement: string }
+  | { type: 'installing'; attempt: number; requirements: string[] }
+  | { type: 'installed'; attempt: number; reused: boolean; durationMs: number }
+  | { type: 'running'; attempt: number }
+  | { type: 'output'; attempt: number; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'run-finished'; attempt: number; result: RunResult }
+  | { type: 'retrying'; attempt: number; reason: string }
+  | { type: 'runtime'; event: RuntimeEvent }
+  | { type: 'done'; result: AgentResult };

@@ -1,0 +1,77 @@
+/**
+ * pycage as a library: ask a model for Python, and run it where it cannot hurt the machine.
+ *
+ * ```ts
+ * import { createRuntime, runAgent, createProvider, resolveModelConfig } from 'pycage';
+ *
+ * await using runtime = createRuntime({ isolate: true });
+ * const provider = createProvider(resolveModelConfig());          // GROQ_API_KEY from the environment
+ * const outcome = await runAgent({ request: 'print the first 10 primes', provider, runtime });
+ * console.log(outcome.result?.stdout);
+ * ```
+ */
+
+export { PycageError, UsageError, AbortedError, ExitCode } from './errors.js';
+export type { PycageErrorOptions } from './errors.js';
+export { Logger } from './logger.js';
+export type { LogEntry, LogLevel, LogSink } from './logger.js';
+
+export {
+  createProvider,
+  defaultModels,
+  generateCode,
+  loadInstruction,
+  resolveModelConfig,
+  MissingApiKeyError,
+  ModelAuthenticationError,
+  ModelConnectionError,
+  ModelError,
+  ModelNotFoundError,
+  ModelRateLimitError,
+  ModelRequestError,
+  ModelServerError,
+  ModelTimeoutError,
+} from './generator/index.js';
+export type { ChatMessage, GenerateOptions, ModelConfig, ModelConfigInput, ModelProvider, ProviderName } from './generator/index.js';
+
+export { extractCode, NoCodeBlockError } from './extract/index.js';
+export type { ExtractedCode, ExtractRule } from './extract/index.js';
+
+export {
+  distributionForModule,
+  inferRequirements,
+  isStandardLibrary,
+  parseImports,
+  pinRequirements,
+  supportedPythonVersions,
+} from './requirements/index.js';
+export type { InferOptions, InferredRequirements, PackageSource } from './requirements/index.js';
+
+export { checkDocker, createRuntime, prune, DockerUnavailableError, ImageError, SandboxError } from './runtime/index.js';
+export type {
+  Artifact,
+  EnvironmentInfo,
+  PythonError,
+  RunOptions,
+  RunResult,
+  Runtime,
+  RuntimeEvent,
+  RuntimeInfo,
+  RuntimeOptions,
+} from './runtime/index.js';
+
+export { createSession, runAgent } from './agent/index.js';
+export type {
+  AgentEvent,
+  AgentOptions,
+  AgentResult,
+  AgentRunOptions,
+  AgentStatus,
+  Attempt,
+  AttemptStatus,
+  AttemptTrigger,
+  Proposal,
+  ReviewDecision,
+  Session,
+  SessionOptions,
+} from './agent/index.js';
