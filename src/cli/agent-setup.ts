@@ -1,0 +1,113 @@
+/**
+ * What the one-shot command and the interactive session share about the agent: setting up the model
+ * from flags and environment, showing the agent's progress, and summing up its outcome.
+ */
+import type { AgentEvent, AgentResult } from '../agent/index.js';
+import { createProvider, resolveModelConfig, type ModelConfig, type ModelProvider } from '../generator/index.js';
+import type { CliFlags } from './args.js';
+import { readSource } from './input.js';
+import type { CliIo } from './io.js';
+import { writeOutput } from './output.js';
+import type { Reporter } from './reporter.js';
+import { reportRuntimeEvent, summarizeRun } from './runtime-setup.js';
+
+export interface ModelSetup {
+  config: ModelConfig;
+  provider: ModelProvider;
+  /** `groq openai/gpt-oss-120b`, for messages. */
+  label: string;
+  /** The caller's instruction file (--instruction), when given. */
+  instruction: string | undefined;
+}
+
+/** Resolves provider, model and key (a missing key throws, naming its variable) and reads --instruction. */
+export async function setUpModel(flags: CliFlags, io: CliIo, reporter: Reporter): Promise<ModelSetup> {
+  const config = resolveModelConfig({
+    ...(flags.provider === undefined ? {} : { provider: flags.provider }),
+    ...(flags.model === undefined ? {} : { model: flags.model }),
+    env: io.env,
+  });
+  const sink = reporter.logSink;
+  const provider = createProvider(config, sink === undefined ? {} : { logger: sink });
+  const instruction = flags.instruction === undefined ? undefined : (await readSource(io, flags.instruction, 'an instruction')).text;
+  return { config, provider, label: `${config.provider} ${config.model}`, instruction };
+}
+
+export interface EventContext {
+  reporter: Reporter;
+  io: CliIo;
+  modelLabel: string;
+  maxAttempts: number;
+  /** Whether to show code as soon as it arrives (when no review step shows it). */
+  showCode: boolean;
+}
+
+export function reportAgentEvent(event: AgentEvent, context: EventContext): void {
+  const { reporter } = context;
+  switch (event.type) {
+    case 'generating':
+      reporter.status(`Asking ${context.modelLabel}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`);
+      return;
+    case 'code-ready':
+      reporter.done();
+      if (context.showCode) reporter.code(event.code, 'Generated code');
+      return;
+    case 'no-code':
+      reporter.warn('The answer had no Python code block.');
+      return;
+    case 'missing-module':
+      reporter.info(`No module named '${event.module}': adding ${event.requirement} and running again (no model call).`);
+      return;
+    case 'output':
+      writeOutput(event.stream === 'stdout' ? context.io.stdout : context.io.stderr, event.text);
+      return;
+    case 'run-finished':
+      if (event.result.exitCode !== 0 || event.result.timedOut || event.result.oomKilled) reporter.warn(summarizeRun(event.result));
+      return;
+    case 'retrying':
+      reporter.info(`Retrying: ${event.reason}.`);
+      return;
+    case 'runtime':
+      reportRuntimeEvent(event.event, reporter);
+      return;
+    case 'requirements':
+    case 'installing':
+    case 'installed':
+    case 'running':
+    case 'done':
+      // Shown elsewhere: requirements with the code, installs through the runtime's own events.
+      return;
+  }
+}
+
+export function summarizeAgent(outcome: AgentResult, timeoutMs?: number): string {
+  const answers = outcome.attempts.filter((attempt) => attempt.trigger === 'model').length;
+  switch (outcome.status) {
+    case 'succeeded': {
+      const summary = outcome.result === undefined ? 'Done' : summarizeRun(outcome.result, timeoutMs);
+      return outcome.attempts.length > 1 ? `${summary} (after ${outcome.attempts.length} attempts)` : summary;
+    }
+    case 'failed':
+      return `Still failing after ${answers} model answer${answers === 1 ? '' : 's'}. ${outcome.result === undefined ? '' : summarizeRun(outcome.result, timeoutMs)}`.trim();
+    case 'no-code':
+      return `The model gave no Python code in ${answers} answer${answers === 1 ? '' : 's'}; nothing was run.`;
+    case 'declined':
+      return 'Not run.';
+  }
+}
+
+/** The --json object of a request: the final run's result fields, plus every attempt. */
+export function agentJson(outcome: AgentResult, request: string, model: string): Record<string, unknown> {
+  const json: Record<string, unknown> = { request, model, status: outcome.status };
+  if (outcome.result !== undefined) Object.assign(json, outcome.result);
+  else {
+    json.exitCode = outcome.exitCode;
+    if (outcome.status === 'no-code') {
+      json.error = { name: 'NoCodeBlockError', message: 'The model gave no Python code block.', traceback: '' };
+    }
+  }
+  json.code = outcome.code ?? null;
+  json.requirements = outcome.requirements;
+  json.attempts = outcome.attempts;
+  return json;
+}

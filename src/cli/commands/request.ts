@@ -1,0 +1,108 @@
+/**
+ * `pycage "<request>"`: one request, start to end. The model writes the code, the user sees it with
+ * its requirements and the sandbox settings, says yes (or passed --yes), and it runs with its output
+ * streamed live; failures go back to the model up to --max-attempts times.
+ */
+import { AbortedError, UsageError } from '../../errors.js';
+import { runAgent, type AgentEvent, type AgentResult, type Proposal, type ReviewDecision } from '../../agent/index.js';
+import { checkDocker, createRuntime, type RuntimeInfo } from '../../runtime/index.js';
+import type { ParsedCommand } from '../args.js';
+import { isInteractive, type CliIo } from '../io.js';
+import { abortOnSignals } from '../interrupts.js';
+import { printJson } from '../output.js';
+import type { Reporter } from '../reporter.js';
+import { describeArtifacts, describeSettings, packageSourceFrom, runOptionsFrom, runtimeOptionsFrom } from '../runtime-setup.js';
+import { agentJson, reportAgentEvent, setUpModel, summarizeAgent } from '../agent-setup.js';
+
+export default async function request(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
+  const { flags } = parsed;
+  const requestText = parsed.positionals.join(' ').trim();
+  if (requestText === '') throw new UsageError('The request is empty: say what the Python should do, e.g. pycage "print the first 10 primes".');
+
+  // The key is checked before anything else happens (design: "before any other work").
+  const model = await setUpModel(flags, io, reporter);
+  const interactive = isInteractive(io);
+  if (!flags.yes && !interactive) {
+    throw new UsageError('Generated code runs only after a yes: on a terminal pycage asks; elsewhere pass --yes.');
+  }
+
+  const interrupts = abortOnSignals(io, () => reporter.warn('Stopping...'));
+  const runtime = createRuntime(runtimeOptionsFrom(flags, io, reporter));
+  let cancelledAtPrompt = false;
+  try {
+    // A stopped Docker daemon is reported before the model is asked anything; the sandbox then warms
+    // up (image, pool) while the model thinks.
+    if (!flags.local) await checkDocker();
+    const started = runtime.start({ abortSignal: interrupts.signal });
+    started.catch(() => undefined);
+    if (flags.local) reporter.warn('--local: generated code will run on this machine, with no sandbox.');
+
+    const review = async (proposal: Proposal): Promise<ReviewDecision> => {
+      showProposal(proposal, await started, reporter);
+      if (flags.yes) return { action: 'run' };
+      const clack = reporter.clack ?? (await import('@clack/prompts'));
+      reporter.pause();
+      const answer = await clack.confirm({
+        message: proposal.trigger === 'edited' ? 'Run the edited code?' : 'Run it?',
+        initialValue: true,
+        input: io.stdin,
+        output: io.stderr,
+        signal: interrupts.signal,
+      });
+      if (clack.isCancel(answer)) {
+        cancelledAtPrompt = true;
+        return { action: 'skip' };
+      }
+      return answer ? { action: 'run' } : { action: 'skip' };
+    };
+
+    let outcome: AgentResult;
+    try {
+      outcome = await runAgent({
+        request: requestText,
+        provider: model.provider,
+        runtime,
+        ...(flags.maxAttempts === undefined ? {} : { maxAttempts: flags.maxAttempts }),
+        ...(model.instruction === undefined ? {} : { instruction: model.instruction }),
+        requirements: flags.requirements ?? 'auto',
+        packageSource: packageSourceFrom(flags, io),
+        runOptions: runOptionsFrom(flags, io),
+        review,
+        onEvent: (event: AgentEvent) => {
+          if (event.type === 'output' && flags.json) return;
+          reportAgentEvent(event, { reporter, io, modelLabel: model.label, maxAttempts: flags.maxAttempts ?? 3, showCode: false });
+        },
+        abortSignal: interrupts.signal,
+        ...(reporter.logSink === undefined ? {} : { logger: reporter.logSink }),
+      });
+    } catch (error) {
+      if (interrupts.received !== undefined && !(error instanceof AbortedError)) throw new AbortedError(undefined, { cause: error });
+      throw error;
+    }
+    if (cancelledAtPrompt || interrupts.received !== undefined) throw new AbortedError('Cancelled; nothing more was run.');
+
+    if (flags.json) {
+      printJson(io, agentJson(outcome, requestText, model.label));
+    } else {
+      const artifacts = outcome.result === undefined ? undefined : describeArtifacts(outcome.result);
+      if (artifacts !== undefined) reporter.success(artifacts);
+      const summary = summarizeAgent(outcome, (await started).timeoutMs);
+      if (outcome.exitCode === 0) reporter.success(summary);
+      else reporter.error(summary);
+    }
+    return outcome.exitCode;
+  } finally {
+    interrupts.dispose();
+    reporter.pause();
+    await runtime.close();
+  }
+}
+
+function showProposal(proposal: Proposal, info: RuntimeInfo, reporter: Reporter): void {
+  const title =
+    proposal.trigger === 'edited' ? 'Your edited code' : proposal.attempt === 1 ? 'Generated code' : `Generated code (attempt ${proposal.attempt})`;
+  reporter.code(proposal.code, title);
+  reporter.info(`Requirements: ${proposal.requirements.length === 0 ? 'none' : proposal.requirements.join(', ')}`);
+  for (const warning of proposal.warnings) reporter.warn(warning);
+  reporter.info(`Sandbox: ${describeSettings(info)}`);
+}

@@ -1,0 +1,93 @@
+/**
+ * `pycage run <file | -> [run options] [-- args]`: runs a script the user already has in the sandbox,
+ * with its requirements inferred (or given), its output streamed live and the design's exit codes.
+ */
+import { AbortedError, UsageError } from '../../errors.js';
+import { inferRequirements } from '../../requirements/index.js';
+import { createRuntime, type RunResult } from '../../runtime/index.js';
+import type { ParsedCommand } from '../args.js';
+import { readSource } from '../input.js';
+import type { CliIo } from '../io.js';
+import { abortOnSignals } from '../interrupts.js';
+import { findLocalModules } from '../local-modules.js';
+import type { Reporter } from '../reporter.js';
+import {
+  describeArtifacts,
+  describeSettings,
+  exitCodeOf,
+  packageSourceFrom,
+  reportRuntimeEvent,
+  runOptionsFrom,
+  runtimeOptionsFrom,
+  summarizeRun,
+} from '../runtime-setup.js';
+import { printJson, writeOutput } from '../output.js';
+
+export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
+  const { flags } = parsed;
+  if (parsed.positionals.length === 0) throw new UsageError('Give the script to run: pycage run <file.py | -> [-- args]');
+  if (parsed.positionals.length > 1) {
+    throw new UsageError(`pycage run takes one script; put arguments for it after \`--\`: pycage run ${parsed.positionals[0]} -- ${parsed.positionals.slice(1).join(' ')}`);
+  }
+  const source = await readSource(io, parsed.positionals[0], 'a Python script');
+
+  const interrupts = abortOnSignals(io, () => reporter.warn('Stopping the run...'));
+  const runtime = createRuntime(runtimeOptionsFrom(flags, io, reporter));
+  try {
+    reporter.status('Starting the sandbox');
+    const info = await runtime.start({ abortSignal: interrupts.signal });
+    reporter.done();
+    if (!info.isolated) reporter.warn('--local: the script runs on this machine, with no sandbox.');
+    if (flags.verbose) reporter.info(describeSettings(info));
+
+    const local = await findLocalModules(source.text, source.path);
+    let requirements: readonly string[] | 'none';
+    if (flags.requirements === 'none') requirements = 'none';
+    else if (Array.isArray(flags.requirements)) requirements = flags.requirements;
+    else {
+      reporter.status('Reading imports');
+      const inferred = await inferRequirements(source.text, {
+        pythonVersion: info.pythonVersion,
+        localModules: local.names,
+        ...packageSourceFrom(flags, io),
+        abortSignal: interrupts.signal,
+        ...(reporter.logSink === undefined ? {} : { logger: reporter.logSink }),
+      });
+      reporter.done();
+      for (const warning of inferred.warnings) reporter.warn(warning);
+      requirements = inferred.requirements;
+    }
+    if (requirements !== 'none' && requirements.length > 0) reporter.info(`Requirements: ${requirements.join(', ')}`);
+
+    let result: RunResult;
+    try {
+      result = await runtime.runScript(source.text, {
+        requirements,
+        args: parsed.scriptArgs,
+        files: local.files,
+        ...runOptionsFrom(flags, io),
+        ...(flags.json ? {} : { onStdout: (text: string) => writeOutput(io.stdout, text), onStderr: (text: string) => writeOutput(io.stderr, text) }),
+        onEvent: (event) => reportRuntimeEvent(event, reporter),
+        abortSignal: interrupts.signal,
+      });
+    } catch (error) {
+      if (interrupts.received !== undefined) throw new AbortedError('Cancelled; the run was stopped.', { cause: error });
+      throw error;
+    }
+    if (interrupts.received !== undefined) throw new AbortedError('Cancelled; the run was stopped.');
+
+    if (flags.json) printJson(io, { file: source.label, ...result });
+    else {
+      const artifacts = describeArtifacts(result);
+      if (artifacts !== undefined) reporter.success(artifacts);
+      const exitCode = exitCodeOf(result);
+      if (exitCode !== 0) reporter.error(summarizeRun(result, info.timeoutMs));
+      else if (reporter.fancy || flags.verbose) reporter.success(summarizeRun(result, info.timeoutMs));
+    }
+    return exitCodeOf(result);
+  } finally {
+    interrupts.dispose();
+    reporter.pause();
+    await runtime.close();
+  }
+}

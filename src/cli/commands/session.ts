@@ -1,0 +1,163 @@
+/**
+ * `pycage` on a terminal: an interactive session built on @clack/prompts. Ask for something, see the
+ * code, run / edit / regenerate / skip it, see the output, ask the next thing; each request sees the
+ * earlier ones. Ctrl-C cancels the step in progress; at the request prompt it leaves. One runtime
+ * stays warm for the whole session and is removed on the way out.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createSession, type Proposal, type ReviewDecision } from '../../agent/index.js';
+import { AbortedError, PycageError } from '../../errors.js';
+import { checkDocker, createRuntime } from '../../runtime/index.js';
+import { reportAgentEvent, setUpModel, summarizeAgent } from '../agent-setup.js';
+import type { ParsedCommand } from '../args.js';
+import type { CliIo } from '../io.js';
+import type { Reporter } from '../reporter.js';
+import { describeArtifacts, describeSettings, packageSourceFrom, runOptionsFrom, runtimeOptionsFrom } from '../runtime-setup.js';
+
+const leaveWords = new Set(['exit', 'quit', ':q', '/exit', '/quit']);
+
+export default async function session(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
+  const { flags } = parsed;
+  const clack = reporter.clack ?? (await import('@clack/prompts'));
+  const common = { input: io.stdin, output: io.stderr };
+  const model = await setUpModel(flags, io, reporter);
+
+  clack.intro(reporter.colors.bold(' pycage '), common);
+  if (!flags.local) await checkDocker();
+  const runtime = createRuntime(runtimeOptionsFrom(flags, io, reporter));
+  try {
+    reporter.status('Starting the sandbox');
+    const info = await runtime.start();
+    reporter.done();
+    clack.note(
+      [`Model    ${model.label}`, `Sandbox  ${describeSettings(info)}`, '', 'Ctrl-C cancels a step; at the prompt it leaves.'].join('\n'),
+      'Settings',
+      common,
+    );
+    if (!info.isolated) reporter.warn('--local: generated code will run on this machine, with no sandbox.');
+
+    const conversation = createSession({
+      provider: model.provider,
+      runtime,
+      ...(flags.maxAttempts === undefined ? {} : { maxAttempts: flags.maxAttempts }),
+      ...(model.instruction === undefined ? {} : { instruction: model.instruction }),
+      requirements: flags.requirements ?? 'auto',
+      packageSource: packageSourceFrom(flags, io),
+      runOptions: runOptionsFrom(flags, io),
+      ...(reporter.logSink === undefined ? {} : { logger: reporter.logSink }),
+    });
+
+    for (;;) {
+      const request = await clack.text({
+        message: conversation.results.length === 0 ? 'What should Python do?' : 'What next?',
+        placeholder: conversation.results.length === 0 ? 'e.g. fetch the GitHub user synacktraa and print the JSON' : 'a follow-up, or exit',
+        ...common,
+      });
+      if (clack.isCancel(request) || leaveWords.has(request.trim().toLowerCase())) break;
+      if (request.trim() === '') continue;
+
+      // One abort controller per step: Ctrl-C while the model thinks or the script runs stops this step only.
+      const step = new AbortController();
+      const removeSignal = io.onSignal(() => step.abort(new Error('cancelled by the user')));
+      let skipped = false;
+      const review = async (proposal: Proposal): Promise<ReviewDecision> => {
+        const decision = await reviewProposal(proposal, reporter, io, flags.yes, step.signal);
+        if (decision.action === 'skip') skipped = true;
+        return decision;
+      };
+      try {
+        const outcome = await conversation.ask(request, {
+          review,
+          abortSignal: step.signal,
+          onEvent: (event) => reportAgentEvent(event, { reporter, io, modelLabel: model.label, maxAttempts: flags.maxAttempts ?? 3, showCode: false }),
+        });
+        reporter.pause();
+        if (skipped) {
+          reporter.info('Skipped.');
+          continue;
+        }
+        const artifacts = outcome.result === undefined ? undefined : describeArtifacts(outcome.result);
+        if (artifacts !== undefined) reporter.success(artifacts);
+        const summary = summarizeAgent(outcome, info.timeoutMs);
+        if (outcome.exitCode === 0) reporter.success(summary);
+        else reporter.error(summary);
+      } catch (error) {
+        reporter.pause();
+        if (error instanceof AbortedError || step.signal.aborted) reporter.warn('Cancelled.');
+        else if (PycageError.isInstance(error)) reporter.error(error.message, error.hint);
+        else throw error;
+      } finally {
+        removeSignal();
+      }
+    }
+    clack.outro('Bye. The sandbox is being removed.', common);
+    return 0;
+  } finally {
+    reporter.pause();
+    await runtime.close();
+  }
+}
+
+async function reviewProposal(
+  proposal: Proposal,
+  reporter: Reporter,
+  io: CliIo,
+  autoRun: boolean,
+  abortSignal: AbortSignal,
+): Promise<ReviewDecision> {
+  const clack = reporter.clack ?? (await import('@clack/prompts'));
+  const title = proposal.trigger === 'edited' ? 'Your edited code' : proposal.attempt === 1 ? 'Code' : `Code (attempt ${proposal.attempt})`;
+  reporter.code(proposal.code, title);
+  reporter.info(`Requirements: ${proposal.requirements.length === 0 ? 'none' : proposal.requirements.join(', ')}`);
+  for (const warning of proposal.warnings) reporter.warn(warning);
+  if (autoRun) return { action: 'run' };
+
+  const choice = await clack.select({
+    message: 'Run it?',
+    options: [
+      { value: 'run' as const, label: 'Run', hint: 'in the sandbox' },
+      { value: 'edit' as const, label: 'Edit', hint: 'in $EDITOR, then decide' },
+      { value: 'regenerate' as const, label: 'Regenerate', hint: 'ask the model again' },
+      { value: 'skip' as const, label: 'Skip' },
+    ],
+    input: io.stdin,
+    output: io.stderr,
+    signal: abortSignal,
+  });
+  if (clack.isCancel(choice) || choice === 'skip') return { action: 'skip' };
+  if (choice === 'edit') {
+    const edited = await editInEditor(proposal.code, io, reporter);
+    if (edited === undefined || edited.trim() === '') {
+      reporter.warn('The edit was not saved; keeping the code as it was.');
+      return reviewProposal(proposal, reporter, io, autoRun, abortSignal);
+    }
+    return { action: 'edit', code: edited };
+  }
+  return { action: choice };
+}
+
+/** Opens the code in $VISUAL / $EDITOR (vi when neither is set) and returns what was saved. */
+async function editInEditor(code: string, io: CliIo, reporter: Reporter): Promise<string | undefined> {
+  const editor = io.env.VISUAL || io.env.EDITOR || 'vi';
+  const directory = await mkdtemp(path.join(tmpdir(), 'pycage-edit-'));
+  const file = path.join(directory, 'script.py');
+  try {
+    await writeFile(file, code);
+    // $EDITOR may carry arguments ("code --wait"), so it goes through the shell, with the path quoted.
+    const exitCode = await new Promise<number>((resolve) => {
+      const child = spawn(`${editor} '${file.replaceAll("'", "'\\''")}'`, { shell: true, stdio: 'inherit', env: io.env });
+      child.on('error', () => resolve(127));
+      child.on('exit', (status) => resolve(status ?? 1));
+    });
+    if (exitCode !== 0) {
+      reporter.warn(`The editor (${editor}) exited with status ${exitCode}.`);
+      return undefined;
+    }
+    return await readFile(file, 'utf8');
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}

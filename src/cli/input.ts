@@ -1,0 +1,69 @@
+/**
+ * Reads what a command is given (a file, or `-` for stdin) as UTF-8 text, with one clear error for
+ * each way that can go wrong: no such file, a directory, not UTF-8, empty.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import type { CliIo } from './io.js';
+
+export interface Source {
+  text: string;
+  /** The path as the user gave it, or `stdin`. */
+  label: string;
+  /** Absolute path of the file; undefined for stdin. */
+  path: string | undefined;
+}
+
+export async function readSource(io: CliIo, given: string | undefined, what: string): Promise<Source> {
+  if (given === undefined || given === '-') {
+    if (given === undefined && io.stdin.isTTY === true) {
+      throw new UsageError(`Give ${what} as a file, or pipe it in with \`-\`.`);
+    }
+    const bytes = await readAll(io.stdin);
+    return { text: decode(bytes, 'stdin', what), label: 'stdin', path: undefined };
+  }
+  const absolute = path.resolve(io.cwd, given);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(absolute);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`${given}: no such file.`);
+    if (code === 'EISDIR') throw new UsageError(`${given} is a directory; give ${what} as a file.`);
+    if (code === 'EACCES') throw new UsageError(`${given}: permission denied.`);
+    throw new UsageError(`${given}: cannot be read (${(error as Error).message}).`, { cause: error });
+  }
+  return { text: decode(bytes, given, what), label: given, path: absolute };
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+function decode(bytes: Buffer, label: string, what: string): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    const offset = firstInvalidByte(bytes);
+    throw new UsageError(`${label} is not UTF-8 text (invalid byte at offset ${offset}); save ${what} as UTF-8.`);
+  }
+  if (text.trim() === '') throw new UsageError(`${label} is empty; there is nothing to use as ${what}.`);
+  return text;
+}
+
+function firstInvalidByte(bytes: Buffer): number {
+  // Fed one byte at a time, a streaming decoder throws at the first byte that cannot continue valid UTF-8.
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for (let index = 0; index < bytes.length; index += 1) {
+    try {
+      decoder.decode(bytes.subarray(index, index + 1), { stream: true });
+    } catch {
+      return index;
+    }
+  }
+  return bytes.length;
+}

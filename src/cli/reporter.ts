@@ -1,0 +1,153 @@
+/**
+ * How the CLI tells the user what is going on, always on stderr so stdout stays the script's own:
+ * spinners and @clack/prompts' framing on a terminal, plain `pycage: ...` lines otherwise (CI logs,
+ * pipes), and `[Component] message` lines with --verbose.
+ */
+import type { LogEntry, LogSink } from '../logger.js';
+import { colorsEnabled, createColors, type Colors } from './colors.js';
+import { highlightPython } from './highlight.js';
+import { isInteractive, type CliIo } from './io.js';
+
+type Clack = typeof import('@clack/prompts');
+type Spinner = ReturnType<Clack['spinner']>;
+
+export interface ReporterOptions {
+  verbose: boolean;
+  /** With --json nothing but warnings and errors is printed, unless --verbose asks for more. */
+  quiet: boolean;
+}
+
+export class Reporter {
+  readonly colors: Colors;
+  readonly fancy: boolean;
+  readonly #io: CliIo;
+  readonly #options: ReporterOptions;
+  #clack: Clack | undefined;
+  #spinner: Spinner | undefined;
+
+  constructor(io: CliIo, options: ReporterOptions) {
+    this.#io = io;
+    this.#options = options;
+    this.colors = createColors(colorsEnabled(io.stderr, io.env));
+    // Verbose log lines would tear through a spinner's redraws, so verbose output is always plain.
+    this.fancy = isInteractive(io) && !options.verbose;
+  }
+
+  /** Loads @clack/prompts only when a terminal will show it: plain output must stay cheap. */
+  async ready(): Promise<void> {
+    if (this.fancy && this.#clack === undefined) this.#clack = await import('@clack/prompts');
+  }
+
+  get clack(): Clack | undefined {
+    return this.#clack;
+  }
+
+  /** Something is under way (the model, an image build, an install): a spinner, or one line. */
+  status(message: string): void {
+    if (this.#options.quiet) return;
+    const clack = this.#clack;
+    if (this.fancy && clack !== undefined) {
+      if (this.#spinner === undefined) {
+        this.#spinner = clack.spinner({ output: this.#io.stderr });
+        this.#spinner.start(message);
+      } else {
+        this.#spinner.message(message);
+      }
+      return;
+    }
+    this.#line(message);
+  }
+
+  /** The thing under way finished; with a message, say how. */
+  done(message?: string): void {
+    if (this.#spinner !== undefined) {
+      const spinner = this.#spinner;
+      this.#spinner = undefined;
+      if (message === undefined || this.#options.quiet) spinner.clear();
+      else spinner.stop(message);
+      return;
+    }
+    if (message !== undefined && !this.#options.quiet) this.success(message);
+  }
+
+  /** Stops any spinner without a trace, before the script's own output or a prompt. */
+  pause(): void {
+    this.done();
+  }
+
+  info(message: string): void {
+    if (this.#options.quiet) return;
+    this.pause();
+    if (this.fancy && this.#clack !== undefined) this.#clack.log.info(message, { output: this.#io.stderr });
+    else this.#line(message);
+  }
+
+  success(message: string): void {
+    if (this.#options.quiet) return;
+    this.pause();
+    if (this.fancy && this.#clack !== undefined) this.#clack.log.success(message, { output: this.#io.stderr });
+    else this.#line(message);
+  }
+
+  warn(message: string): void {
+    this.pause();
+    if (this.fancy && this.#clack !== undefined) this.#clack.log.warn(message, { output: this.#io.stderr });
+    else this.#line(`warning: ${message}`, this.colors.yellow);
+  }
+
+  error(message: string, hint?: string): void {
+    this.pause();
+    const text = hint === undefined ? message : `${message}\n${hint}`;
+    if (this.fancy && this.#clack !== undefined) this.#clack.log.error(text, { output: this.#io.stderr });
+    else {
+      this.#line(`error: ${message}`, this.colors.red);
+      if (hint !== undefined) this.#line(hint);
+    }
+  }
+
+  /** Shows code, highlighted on a colour terminal. */
+  code(code: string, title: string): void {
+    if (this.#options.quiet) return;
+    this.pause();
+    const body = highlightPython(code.replace(/\s+$/, ''), this.colors);
+    if (this.fancy && this.#clack !== undefined) {
+      this.#clack.log.step(this.colors.bold(title), { output: this.#io.stderr });
+      this.#clack.log.message(body.split('\n'), { output: this.#io.stderr, symbol: this.colors.dim('│') });
+      return;
+    }
+    this.#line(`${title}:`);
+    const rule = this.colors.dim('-'.repeat(40));
+    this.#io.stderr.write(`${rule}\n${body}\n${rule}\n`);
+  }
+
+  /** A log sink for `--verbose`: every component's lines, dimmed, as `[Component] message`. */
+  get logSink(): LogSink | undefined {
+    if (!this.#options.verbose) return undefined;
+    return (entry: LogEntry) => {
+      if (entry.level === 'debug' && this.#io.env.PYCAGE_DEBUG === undefined) {
+        // Debug lines are very chatty (every container call); PYCAGE_DEBUG=1 shows them too.
+        return;
+      }
+      const text = `[${entry.component}] ${entry.message}`;
+      this.#io.stderr.write(`${entry.level === 'warn' || entry.level === 'error' ? this.colors.yellow(text) : this.colors.dim(text)}\n`);
+    };
+  }
+
+  #line(message: string, style: (text: string) => string = (text) => text): void {
+    this.#io.stderr.write(`${style(`pycage: ${message}`)}\n`);
+  }
+}
+
+export function formatDuration(milliseconds: number): string {
+  if (milliseconds < 1000) return `${Math.round(milliseconds)} ms`;
+  if (milliseconds < 60_000) return `${(milliseconds / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(milliseconds / 60_000);
+  return `${minutes} min ${Math.round((milliseconds % 60_000) / 1000)} s`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 30 && bytes % 2 ** 30 === 0) return `${bytes / 2 ** 30} GiB`;
+  if (bytes >= 2 ** 20) return `${Math.round(bytes / 2 ** 20)} MiB`;
+  if (bytes >= 2 ** 10) return `${Math.round(bytes / 2 ** 10)} KiB`;
+  return `${bytes} B`;
+}

@@ -1,0 +1,117 @@
+/**
+ * Turns run flags into runtime and run options, and runtime results and events into what the user
+ * sees: the settings in force, progress for image builds and installs, the one-line outcome of a run,
+ * and the process exit status the design's contract gives it.
+ */
+import path from 'node:path';
+import { ExitCode } from '../errors.js';
+import type { PackageSource } from '../requirements/index.js';
+import type { RunOptions, RunResult, RuntimeEvent, RuntimeInfo, RuntimeOptions } from '../runtime/index.js';
+import type { CliFlags } from './args.js';
+import type { CliIo } from './io.js';
+import { formatBytes, formatDuration, type Reporter } from './reporter.js';
+
+/** Where packages come from, for pinning on the host; the runtime gets the same for installing. */
+export function packageSourceFrom(flags: CliFlags, io: CliIo): PackageSource {
+  const source: PackageSource = {};
+  if (flags.indexUrl !== undefined) source.indexUrl = flags.indexUrl;
+  if (flags.findLinks !== undefined) source.findLinks = path.resolve(io.cwd, flags.findLinks);
+  if (flags.noIndex) source.noIndex = true;
+  return source;
+}
+
+export function runtimeOptionsFrom(flags: CliFlags, io: CliIo, reporter: Reporter): RuntimeOptions {
+  const options: RuntimeOptions = { isolate: !flags.local, ...packageSourceFrom(flags, io) };
+  if (flags.image !== undefined) options.image = flags.image;
+  if (flags.network !== undefined) options.network = flags.network;
+  if (flags.memoryBytes !== undefined) options.memoryBytes = flags.memoryBytes;
+  if (flags.cpus !== undefined) options.cpus = flags.cpus;
+  if (flags.timeoutMs !== undefined) options.timeoutMs = flags.timeoutMs;
+  if (flags.gvisor) options.gvisor = true;
+  const sink = reporter.logSink;
+  if (sink !== undefined) options.logger = sink;
+  return options;
+}
+
+/** Per-run options that come from flags: where artifacts land. */
+export function runOptionsFrom(flags: CliFlags, io: CliIo): Pick<RunOptions, 'outputDir'> {
+  return flags.output === undefined ? {} : { outputDir: path.resolve(io.cwd, flags.output) };
+}
+
+/** The settings that matter for safety and limits, on one line. */
+export function describeSettings(info: RuntimeInfo): string {
+  if (!info.isolated) {
+    return `NOT ISOLATED: runs on this machine with Python ${info.pythonVersion} · timeout ${formatDuration(info.timeoutMs)}`;
+  }
+  return [
+    `image ${info.image} (Python ${info.pythonVersion}, ${info.installer})`,
+    `network ${info.network}${info.gvisor ? ' · gVisor' : ''}`,
+    `memory ${formatBytes(info.memoryBytes)} (no swap)`,
+    `${info.cpus} CPU${info.cpus === 1 ? '' : 's'}`,
+    `timeout ${formatDuration(info.timeoutMs)}`,
+  ].join(' · ');
+}
+
+/**
+ * Shows runtime progress. Returns true when the script is about to start, so the caller can stop
+ * spinners before its output.
+ */
+export function reportRuntimeEvent(event: RuntimeEvent, reporter: Reporter): void {
+  switch (event.type) {
+    case 'image-build':
+      reporter.status(`Building the sandbox image (first use only): ${truncate(event.line.trim(), 60)}`);
+      return;
+    case 'image-ready':
+      if (event.built) reporter.done(`Image ${event.image} built`);
+      return;
+    case 'requirements':
+      for (const warning of event.warnings) reporter.warn(warning);
+      return;
+    case 'install-start':
+      reporter.status(`Installing ${event.requirements.join(', ')}`);
+      return;
+    case 'install-done':
+      reporter.done(
+        event.reused
+          ? `Packages already installed (cached environment reused)`
+          : `Installed with ${event.installer} in ${formatDuration(event.durationMs)}`,
+      );
+      return;
+    case 'run-start':
+      reporter.pause();
+      return;
+    case 'run-end':
+      return;
+  }
+}
+
+/** The exit status of a run, per the CLI contract. */
+export function exitCodeOf(result: RunResult): number {
+  if (result.timedOut) return ExitCode.timeout;
+  if (result.oomKilled) return ExitCode.memory;
+  return result.exitCode;
+}
+
+/** One line on how a run ended, for the user (not for --json). */
+export function summarizeRun(result: RunResult, timeoutMs?: number): string {
+  const duration = formatDuration(result.durationMs);
+  let summary: string;
+  if (result.timedOut) summary = `Stopped: the script ran past its time limit${timeoutMs === undefined ? '' : ` of ${formatDuration(timeoutMs)}`} (exit 124)`;
+  else if (result.oomKilled) summary = 'Stopped: the script ran out of memory (exit 137)';
+  else if (result.error?.name === 'InstallError') summary = `The packages could not be installed (exit ${result.exitCode})`;
+  else if (result.exitCode === 0) summary = `Exit 0 in ${duration}`;
+  else summary = `Exit ${result.exitCode} in ${duration}${result.error === undefined ? '' : `: ${result.error.name}: ${truncate(result.error.message, 120)}`}`;
+  if (result.outputTruncated) summary += ' · output cut at the size limit';
+  return summary;
+}
+
+export function describeArtifacts(result: RunResult): string | undefined {
+  if (result.artifacts.length === 0) return undefined;
+  const names = result.artifacts.map((artifact) => `${artifact.path} (${formatBytes(artifact.sizeBytes)})`);
+  return `Saved ${names.length === 1 ? 'a file' : `${names.length} files`}: ${names.join(', ')}`;
+}
+
+function truncate(text: string, length: number): string {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > length ? `${line.slice(0, length - 1)}…` : line;
+}
