@@ -55,15 +55,20 @@ function decode(bytes: Buffer, label: string, what: string): string {
   return text;
 }
 
+/** Offset of the first byte that starts an invalid UTF-8 sequence, for a message the user can act on. */
 function firstInvalidByte(bytes: Buffer): number {
-  // Fed one byte at a time, a streaming decoder throws at the first byte that cannot continue valid UTF-8.
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  for (let index = 0; index < bytes.length; index += 1) {
+  let index = 0;
+  while (index < bytes.length) {
+    const lead = bytes[index] ?? 0;
+    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    if (length === 0 || index + length > bytes.length) return index;
     try {
-      decoder.decode(bytes.subarray(index, index + 1), { stream: true });
+      decoder.decode(bytes.subarray(index, index + length));
     } catch {
       return index;
     }
+    index += length;
   }
   return bytes.length;
 }

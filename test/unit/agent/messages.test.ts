@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { describeFailure, fillTemplate, followUpMessage, retryMessage, tail } from '../../../src/agent/messages.js';
+import { missingModule } from '../../../src/agent/missing-module.js';
+import type { RunResult } from '../../../src/runtime/index.js';
+
+function result(overrides: Partial<RunResult>): RunResult {
+  return {
+    exitCode: 1, stdout: '', stderr: '', timedOut: false, oomKilled: false, outputTruncated: false,
+    durationMs: 10, requirements: [], artifacts: [], ...overrides,
+  };
+}
+
+describe('agent messages', () => {
+  it('keeps the tail of long output and says it was cut', () => {
+    const text = Array.from({ length: 100 }, (_, index) => `line ${index}`).join('\n');
+    const kept = tail(text, 5, 10_000);
+    expect(kept.split('\n')).toEqual(['[... earlier output cut ...]', 'line 95', 'line 96', 'line 97', 'line 98', 'line 99']);
+    expect(tail('short\n', 5, 100)).toBe('short');
+  });
+
+  it('puts the code and the traceback into the retry message', async () => {
+    const traceback = 'Traceback (most recent call last):\n  File "/work/main.py", line 1, in <module>\nNameError: name \'x\' is not defined';
+    const failure = describeFailure(result({ stderr: traceback, error: { name: 'NameError', message: "name 'x' is not defined", traceback } }));
+    const message = await retryMessage('print(x)\n', failure);
+    expect(message).toContain('```python\nprint(x)\n```');
+    expect(message).toContain("NameError: name 'x' is not defined");
+    expect(message).toContain('It exited with status 1.');
+    expect(message).not.toMatch(/\{\{\w+\}\}/);
+  });
+
+  it('explains timeouts and memory kills in plain words', () => {
+    expect(describeFailure(result({ exitCode: 124, timedOut: true }), { timeoutMs: 2000 })).toContain('did not finish within the time limit 2 s');
+    expect(describeFailure(result({ exitCode: 137, oomKilled: true }), { memoryBytes: 64 * 2 ** 20 })).toContain('memory limit of 64 MiB');
+  });
+
+  it('gives a follow-up the previous output', async () => {
+    const message = await followUpMessage(result({ exitCode: 0, stdout: 'answer=42\n' }), 'now double it');
+    expect(message).toContain('exited with status 0');
+    expect(message).toContain('answer=42');
+    expect(message).toContain('now double it');
+  });
+
+  it('leaves unknown placeholders visible', () => {
+    expect(fillTemplate('a {{known}} {{unknown}}', { known: 'b' })).toBe('a b {{unknown}}');
+  });
+
+  it('finds the module a ModuleNotFoundError names', () => {
+    const error = { name: 'ModuleNotFoundError', message: "No module named 'yaml'", traceback: '' };
+    expect(missingModule(result({ error }))).toBe('yaml');
+    expect(missingModule(result({ error: { ...error, message: "No module named 'google.cloud'" } }))).toBe('google.cloud');
+    expect(missingModule(result({ error: { name: 'ValueError', message: 'no', traceback: '' } }))).toBeUndefined();
+  });
+});
