@@ -1,0 +1,16 @@
+/** Turns a resolved configuration into the provider it names. Nothing is loaded or sent until `generate`. */
+import { toLogger, type Logger, type LogSink } from '../logger.js';
+import type { ModelConfig } from './config.js';
+import { createGroqProvider } from './groq-provider.js';
+import { createOpenAIProvider } from './openai-provider.js';
+import type { ModelProvider } from './types.js';
+
+export interface CreateProviderOptions {
+  /** Receives the provider's log lines (component `Generator`). @default none: nothing is logged */
+  logger?: Logger | LogSink;
+}
+
+export function createProvider(config: ModelConfig, options: CreateProviderOptions = {}): ModelProvider {
+  const logger = toLogger(options.logger, 'Generator');
+  return config.provider === 'groq' ? createGroqProvider(config, logger) : createOpenAIProvider(config, logger);
+}

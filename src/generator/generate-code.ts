@@ -1,0 +1,60 @@
+/**
+ * One turn of the generator: the instruction as the system message, earlier turns, the request as the
+ * user message; then the model's answer, and the Python extracted from it.
+ */
+import { extractCode, type ExtractRule } from '../extract/index.js';
+import { loadInstruction } from './instruction.js';
+import type { ChatMessage, ModelProvider } from './types.js';
+
+export interface GenerateCodeOptions {
+  /** What the user wants done, in their words. */
+  request: string;
+  provider: ModelProvider;
+  /** The system instruction text (use `loadInstruction(path)` for a file). @default the text of `prompts/instruction.md` */
+  instruction?: string;
+  /** Earlier turns of the conversation, oldest first, placed between the instruction and the request. @default [] */
+  history?: readonly ChatMessage[];
+  abortSignal?: AbortSignal;
+  /** Receives the answer as it streams in; giving it makes the request a streaming one. */
+  onText?: (delta: string) => void;
+}
+
+export interface GeneratedCode {
+  /** The Python to run. */
+  code: string;
+  /** Which extraction rule chose the code, and why. */
+  rule: ExtractRule;
+  reason: string;
+  /** The model's whole answer, reasoning left out. */
+  answer: string;
+  /** The messages sent, followed by the answer as an `assistant` message. */
+  messages: ChatMessage[];
+  /** Time spent waiting for the model, in milliseconds. */
+  durationMs: number;
+}
+
+/** Asks the provider for code. Throws the provider's `ModelError`s, or `NoCodeBlockError` when the answer has no code. */
+export async function generateCode(options: GenerateCodeOptions): Promise<GeneratedCode> {
+  const instruction = options.instruction ?? (await loadInstruction());
+  const messages: ChatMessage[] = [
+    { role: 'system', content: instruction },
+    ...(options.history ?? []),
+    { role: 'user', content: options.request },
+  ];
+  const startedAt = performance.now();
+  const answer = await options.provider.generate({
+    messages,
+    ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
+    ...(options.onText === undefined ? {} : { onText: options.onText }),
+  });
+  const durationMs = Math.round(performance.now() - startedAt);
+  const extracted = extractCode(answer);
+  return {
+    code: extracted.code,
+    rule: extracted.rule,
+    reason: extracted.reason,
+    answer,
+    messages: [...messages, { role: 'assistant', content: answer }],
+    durationMs,
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * The generator stage: from a request in plain language to Python, through a language model. Other
+ * stages come in here only. Importing this module loads no SDK and not zod: groq-sdk or openai is
+ * imported on a provider's first request, zod on the first `resolveModelConfig`.
+ */
+export { resolveModelConfig, defaultModels, isLocalUrl } from './config.js';
+export type { ModelConfig, ModelConfigInput } from './config.js';
+export { createProvider } from './create-provider.js';
+export type { CreateProviderOptions } from './create-provider.js';
+export { generateCode } from './generate-code.js';
+export type { GenerateCodeOptions, GeneratedCode } from './generate-code.js';
+export { loadInstruction } from './instruction.js';
+export type { ChatMessage, GenerateOptions, ModelProvider, ProviderName } from './types.js';
+export {
+  InvalidModelConfigError,
+  MissingApiKeyError,
+  ModelAuthenticationError,
+  ModelConnectionError,
+  ModelError,
+  ModelNotFoundError,
+  ModelRateLimitError,
+  ModelRequestError,
+  ModelServerError,
+  ModelTimeoutError,
+} from './errors.js';
