@@ -1,0 +1,132 @@
+/**
+ * Pins bare requirement names to the newest release the configured source offers (`requests` ->
+ * `requests==2.32.3`), so that a cached environment is keyed by exact versions. Anything that already
+ * says what it wants (`numpy>=1.26`, `pkg==1.0`, `pkg[extra]`, `name @ URL`) is left as written.
+ *
+ * Never throws for a source that does not answer: the requirement stays unpinned and one warning per
+ * source names it. Only the caller's abort throws.
+ */
+import { throwIfAborted } from '../abort.js';
+import { toLogger } from '../logger.js';
+import { pinDefaults, type PinOptions, type PinnedRequirements } from './options.js';
+import { bareRequirementName, normalizeName } from './requirement-names.js';
+import { defaultCacheDirectory, VersionCache } from './version-cache.js';
+import { lookupFindLinks, lookupPypiJson, lookupSimpleIndex, type LookupContext, type VersionLookup } from './version-sources.js';
+
+export async function pinRequirements(requirements: readonly string[], options: PinOptions = {}): Promise<PinnedRequirements> {
+  const logger = toLogger(options.logger, 'Requirements');
+  throwIfAborted(options.abortSignal);
+  const names = new Map<string, string>(); // normalized -> name as written first
+  for (const requirement of requirements) {
+    const name = bareRequirementName(requirement);
+    if (name !== undefined && !names.has(normalizeName(name))) names.set(normalizeName(name), name);
+  }
+  if (options.pin === false || names.size === 0) return { requirements: [...requirements], warnings: [] };
+  if (options.noIndex === true && options.findLinks === undefined) {
+    logger.debug('No index and no find-links: requirements stay unpinned.');
+    return { requirements: [...requirements], warnings: [] };
+  }
+
+  const context: LookupContext = {
+    pythonVersion: options.pythonVersion,
+    timeoutMs: options.timeoutMs ?? pinDefaults.timeoutMs,
+    abortSignal: options.abortSignal,
+    logger,
+  };
+  const indexLabel = options.indexUrl ?? options.jsonApiUrl ?? pinDefaults.jsonApiUrl;
+  const cache = options.noIndex === true ? undefined : await VersionCache.open(options.cacheDir ?? defaultCacheDirectory(), options.cacheTtlMs ?? pinDefaults.cacheTtlMs, logger);
+
+  const pinned = new Map<string, string>();
+  const unreachable = new Map<string, { reason: string; names: string[] }>();
+  // Lookups finish in any order; warnings are reported in the order of the requirements.
+  const warningsByName = new Map<string, string[]>();
+  const warn = (name: string, warning: string): void => {
+    warningsByName.set(name, [...(warningsByName.get(name) ?? []), warning]);
+  };
+
+  const resolveOne = async (normalized: string, name: string): Promise<void> => {
+    if (options.findLinks !== undefined) {
+      const local = await lookupFindLinks(options.findLinks, name, context);
+      if (local.kind === 'found') {
+        pinned.set(normalized, local.version);
+        logger.debug(`${name}: ${local.version} from ${options.findLinks}`);
+        return;
+      }
+      if (options.noIndex === true) {
+        report(local, name, `the find-links location ${options.findLinks}`);
+        return;
+      }
+      if (local.kind === 'unreachable') report(local, name, `the find-links location ${options.findLinks}`);
+    }
+    const key = VersionCache.key(options.indexUrl === undefined ? `json:${indexLabel}` : `simple:${indexLabel}`, normalized, options.pythonVersion);
+    const cached = cache?.get(key);
+    if (cached !== undefined) {
+      logger.debug(`${name}: ${cached ?? 'not on the index'} (cached)`);
+      if (cached === null) report({ kind: 'not-found' }, name, indexLabel);
+      else pinned.set(normalized, cached);
+      return;
+    }
+    const answer = options.indexUrl === undefined ? await lookupPypiJson(indexLabel, name, context) : await lookupSimpleIndex(indexLabel, name, context);
+    if (answer.kind === 'found') {
+      cache?.set(key, answer.version);
+      pinned.set(normalized, answer.version);
+      logger.debug(`${name}: ${answer.version} from ${indexLabel}`);
+      return;
+    }
+    if (answer.kind === 'not-found') cache?.set(key, null);
+    report(answer, name, indexLabel);
+  };
+
+  const report = (answer: Exclude<VersionLookup, { kind: 'found' }>, name: string, source: string): void => {
+    switch (answer.kind) {
+      case 'not-found':
+        warn(name, `${name} is not on ${source}: the package may not exist under that name. Left unpinned.`);
+        break;
+      case 'no-release':
+        warn(name, `${name} has no usable release on ${source} (${answer.reason}). Left unpinned.`);
+        break;
+      case 'unreachable': {
+        const entry = unreachable.get(source) ?? { reason: answer.reason, names: [] };
+        entry.names.push(name);
+        unreachable.set(source, entry);
+        break;
+      }
+    }
+  };
+
+  try {
+    await forEachLimited([...names], Math.max(1, options.concurrency ?? pinDefaults.concurrency), ([normalized, name]) => resolveOne(normalized, name));
+  } finally {
+    await cache?.save();
+  }
+
+  const warnings: string[] = [];
+  for (const [source, { reason, names: left }] of unreachable) {
+    const ordered = [...names.values()].filter((name) => left.includes(name));
+    warnings.push(`Could not reach ${source} (${reason}); left unpinned: ${ordered.join(', ')}.`);
+  }
+  for (const name of names.values()) warnings.push(...(warningsByName.get(name) ?? []));
+  for (const warning of warnings) logger.warn(warning);
+
+  return {
+    requirements: requirements.map((requirement) => {
+      const name = bareRequirementName(requirement);
+      const version = name === undefined ? undefined : pinned.get(normalizeName(name));
+      return name !== undefined && version !== undefined ? `${name}==${version}` : requirement;
+    }),
+    warnings,
+  };
+}
+
+/** Runs `work` over `items` with at most `limit` running at once; the first failure rejects. */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,285 @@
+/**
+ * Where the newest version of a project comes from: PyPI's JSON API (the default), the simple API of
+ * any index (PEP 691 JSON when the index offers it, PEP 503 HTML otherwise), or the file names in a
+ * find-links directory. Each lookup answers with what it found or why it could not; none throws for a
+ * network failure. Only the caller's own abort throws, as `AbortedError`.
+ */
+import { readdir } from 'node:fs/promises';
+import { combineSignals } from '../abort.js';
+import { AbortedError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { newestVersion, parseVersion, satisfiesSpecifier } from './pep440.js';
+import { normalizeName } from './requirement-names.js';
+
+export type VersionLookup =
+  | { kind: 'found'; version: string }
+  /** The source answered and does not know the project. */
+  | { kind: 'not-found' }
+  /** The source knows the project but offers no usable release (all yanked, none for this Python). */
+  | { kind: 'no-release'; reason: string }
+  /** No answer: connection refused, DNS failure, timeout, a 5xx, a missing directory. */
+  | { kind: 'unreachable'; reason: string };
+
+export interface LookupContext {
+  /** Releases whose `Requires-Python` excludes this version are skipped; any release when undefined. */
+  pythonVersion: string | undefined;
+  timeoutMs: number;
+  abortSignal: AbortSignal | undefined;
+  logger: Logger;
+}
+
+/** One downloadable file of a release, as an index lists it. */
+export interface ReleaseFile {
+  version: string;
+  yanked: boolean;
+  requiresPython: string | undefined;
+}
+
+/** `https://pypi.org/pypi/<name>/json`: `info.version` and, to skip yanked releases, `releases`. */
+export async function lookupPypiJson(apiUrl: string, name: string, context: LookupContext): Promise<VersionLookup> {
+  const url = `${trimSlashes(apiUrl)}/${encodeURIComponent(normalizeName(name))}/json`;
+  const response = await request(url, { accept: 'application/json' }, context);
+  if (response.kind !== 'ok') return response;
+  let document: PypiProject;
+  try {
+    document = JSON.parse(response.body) as PypiProject;
+  } catch {
+    return { kind: 'unreachable', reason: `${url} did not answer with JSON` };
+  }
+  const files: ReleaseFile[] = [];
+  if (isRecord(document.releases)) {
+    for (const [version, releaseFiles] of Object.entries(document.releases)) {
+      if (!Array.isArray(releaseFiles)) continue;
+      for (const file of releaseFiles) {
+        files.push({ version, yanked: file?.yanked === true, requiresPython: stringOrUndefined(file?.requires_python) });
+      }
+    }
+  }
+  if (files.length === 0 && typeof document.info?.version === 'string') {
+    // Without `releases` (PyPI may drop it), `info` still describes the latest release.
+    files.push({ version: document.info.version, yanked: document.info.yanked === true, requiresPython: stringOrUndefined(document.info.requires_python) });
+  }
+  return chooseRelease(files, context.pythonVersion);
+}
+
+interface PypiProject {
+  info?: { version?: unknown; yanked?: unknown; requires_python?: unknown };
+  releases?: Record<string, Array<{ yanked?: unknown; requires_python?: unknown } | null> | undefined>;
+}
+
+/** `<index>/<name>/`: PEP 691 JSON when the index offers it, else the PEP 503 HTML page. */
+export async function lookupSimpleIndex(indexUrl: string, name: string, context: LookupContext): Promise<VersionLookup> {
+  const url = `${trimSlashes(indexUrl)}/${normalizeName(name)}/`;
+  const response = await request(
+    url,
+    { accept: 'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1' },
+    context,
+  );
+  if (response.kind !== 'ok') return response;
+  const listed = response.contentType.includes('json') ? filesFromSimpleJson(response.body) : filesFromSimpleHtml(response.body);
+  if (listed === undefined) return { kind: 'unreachable', reason: `${url} did not answer with a simple index page` };
+  return chooseRelease(releaseFilesFor(name, listed), context.pythonVersion);
+}
+
+/** A find-links location: a directory of wheels and sdists, or an HTML page of links to them. */
+export async function lookupFindLinks(location: string, name: string, context: LookupContext): Promise<VersionLookup> {
+  if (/^https?:\/\//i.test(location)) {
+    const response = await request(location, { accept: 'text/html' }, context);
+    if (response.kind !== 'ok') return response.kind === 'not-found' ? { kind: 'unreachable', reason: `${location} answered 404` } : response;
+    return chooseRelease(releaseFilesFor(name, filesFromSimpleHtml(response.body) ?? []), context.pythonVersion);
+  }
+  const directory = location.startsWith('file://') ? new URL(location).pathname : location;
+  let entries: string[];
+  try {
+    entries = await readdir(directory);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { kind: 'unreachable', reason: code === 'ENOENT' ? 'no such directory' : `cannot read it (${code ?? String(error)})` };
+  }
+  return chooseRelease(
+    releaseFilesFor(
+      name,
+      entries.map((filename) => ({ filename, yanked: false, requiresPython: undefined })),
+    ),
+    context.pythonVersion,
+  );
+}
+
+interface ListedFile {
+  filename: string;
+  yanked: boolean;
+  requiresPython: string | undefined;
+}
+
+function releaseFilesFor(name: string, listed: readonly ListedFile[]): ReleaseFile[] {
+  const files: ReleaseFile[] = [];
+  for (const file of listed) {
+    const version = versionFromFilename(file.filename, name);
+    if (version !== undefined) files.push({ version, yanked: file.yanked, requiresPython: file.requiresPython });
+  }
+  return files;
+}
+
+/**
+ * The newest release with at least one file that is not yanked (PEP 592) and whose `Requires-Python`
+ * admits the target Python; `no-release` says which of the two ruled everything out.
+ */
+export function chooseRelease(files: readonly ReleaseFile[], pythonVersion: string | undefined): VersionLookup {
+  if (files.length === 0) return { kind: 'not-found' };
+  const unyanked = files.filter((file) => !file.yanked);
+  if (unyanked.length === 0) return { kind: 'no-release', reason: 'every release is yanked' };
+  const target = pythonVersion === undefined ? undefined : comparablePythonVersion(pythonVersion);
+  const usable = target === undefined ? unyanked : unyanked.filter((file) => file.requiresPython === undefined || satisfiesSpecifier(target, file.requiresPython));
+  if (usable.length === 0) return { kind: 'no-release', reason: `no release supports Python ${pythonVersion}` };
+  const version = newestVersion(new Set(usable.map((file) => file.version)));
+  return version === undefined ? { kind: 'not-found' } : { kind: 'found', version };
+}
+
+// A target of `3.12` stands for a current 3.12.x interpreter, so `>=3.12.1` admits it and `<=3.12` does not,
+// as they would for the real one.
+function comparablePythonVersion(pythonVersion: string): string {
+  return /^\d+\.\d+$/.test(pythonVersion.trim()) ? `${pythonVersion.trim()}.99` : pythonVersion.trim();
+}
+
+const sdistSuffixes = ['.tar.gz', '.tar.bz2', '.tar.xz', '.tgz', '.tar', '.zip'];
+
+/**
+ * The version in a distribution file name, if the file is for `name`. Wheels spell the name with
+ * underscores and put the version second (PEP 427); sdists are `<name>-<version>.<archive>`, where the
+ * name itself may hold dashes, so every split point is tried. Eggs and other formats are ignored.
+ */
+export function versionFromFilename(filename: string, name: string): string | undefined {
+  const wanted = normalizeName(name);
+  if (filename.endsWith('.whl')) {
+    const parts = filename.slice(0, -4).split('-');
+    if (parts.length !== 5 && parts.length !== 6) return undefined;
+    const [distribution = '', version = ''] = parts;
+    return normalizeName(distribution) === wanted && parseVersion(version) !== undefined ? version : undefined;
+  }
+  const suffix = sdistSuffixes.find((candidate) => filename.toLowerCase().endsWith(candidate));
+  if (suffix === undefined) return undefined;
+  const stem = filename.slice(0, -suffix.length);
+  for (let index = stem.indexOf('-'); index !== -1; index = stem.indexOf('-', index + 1)) {
+    if (normalizeName(stem.slice(0, index)) !== wanted) continue;
+    const version = stem.slice(index + 1);
+    if (parseVersion(version) !== undefined) return version;
+  }
+  return undefined;
+}
+
+function filesFromSimpleJson(body: string): ListedFile[] | undefined {
+  let document: { files?: unknown };
+  try {
+    document = JSON.parse(body) as { files?: unknown };
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(document.files)) return undefined;
+  const files: ListedFile[] = [];
+  for (const file of document.files as Array<Record<string, unknown> | null>) {
+    if (file === null || typeof file !== 'object' || typeof file['filename'] !== 'string') continue;
+    const yanked = file['yanked'];
+    files.push({
+      filename: file['filename'],
+      // PEP 691: `yanked` is false, true, or a string giving the reason (which also means yanked).
+      yanked: yanked === true || (typeof yanked === 'string'),
+      requiresPython: stringOrUndefined(file['requires-python']),
+    });
+  }
+  return files;
+}
+
+/** PEP 503: one `<a>` per file; `data-yanked` (PEP 592) and `data-requires-python` (PEP 345) attributes. */
+function filesFromSimpleHtml(body: string): ListedFile[] | undefined {
+  const files: ListedFile[] = [];
+  for (const match of body.matchAll(/<a\b([^>]*)>([\s\S]*?)<\/a\s*>/gi)) {
+    const attributes = parseAttributes(match[1] ?? '');
+    const text = decodeEntities((match[2] ?? '').replace(/<[^>]*>/g, '')).trim();
+    const href = attributes.get('href');
+    const fromHref = href === undefined ? undefined : decodeURIComponent(href.split('#')[0]?.split('?')[0]?.split('/').at(-1) ?? '');
+    const filename = text !== '' ? text : fromHref;
+    if (filename === undefined || filename === '') continue;
+    files.push({ filename, yanked: attributes.has('data-yanked'), requiresPython: attributes.get('data-requires-python') });
+  }
+  return files;
+}
+
+function parseAttributes(text: string): Map<string, string> {
+  const attributes = new Map<string, string>();
+  for (const match of text.matchAll(/([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g)) {
+    const key = match[1]?.toLowerCase();
+    if (key !== undefined) attributes.set(key, decodeEntities(match[2] ?? match[3] ?? match[4] ?? ''));
+  }
+  return attributes;
+}
+
+function decodeEntities(text: string): string {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (entity: string, body: string) => {
+    if (body.startsWith('#x') || body.startsWith('#X')) return safeCodePoint(Number.parseInt(body.slice(2), 16)) ?? entity;
+    if (body.startsWith('#')) return safeCodePoint(Number.parseInt(body.slice(1), 10)) ?? entity;
+    return named[body.toLowerCase()] ?? entity;
+  });
+}
+
+function safeCodePoint(codePoint: number): string | undefined {
+  return Number.isInteger(codePoint) && codePoint >= 0 && codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : undefined;
+}
+
+type FetchOutcome = { kind: 'ok'; body: string; contentType: string } | { kind: 'not-found' } | { kind: 'unreachable'; reason: string };
+
+async function request(url: string, headers: Record<string, string>, context: LookupContext): Promise<FetchOutcome> {
+  if (context.abortSignal?.aborted) throw new AbortedError(undefined, { cause: context.abortSignal.reason });
+  const signal = combineSignals(context.abortSignal, context.timeoutMs);
+  const startedAtMs = Date.now();
+  try {
+    const response = await fetch(url, { headers, redirect: 'follow', ...(signal === undefined ? {} : { signal }) });
+    if (response.status === 404 || response.status === 410) {
+      await response.body?.cancel();
+      return { kind: 'not-found' };
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      return { kind: 'unreachable', reason: `HTTP ${response.status}` };
+    }
+    const body = await response.text();
+    context.logger.debug(`GET ${url}: ${response.status} in ${Date.now() - startedAtMs} ms`);
+    return { kind: 'ok', body, contentType: response.headers.get('content-type')?.toLowerCase() ?? '' };
+  } catch (error) {
+    if (context.abortSignal?.aborted) throw new AbortedError(undefined, { cause: context.abortSignal.reason });
+    const reason = describeFetchError(error, context.timeoutMs);
+    context.logger.debug(`GET ${url}: ${reason}`);
+    return { kind: 'unreachable', reason };
+  }
+}
+
+function describeFetchError(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
+  const cause = error instanceof Error ? (error.cause as (Error & { code?: string }) | undefined) : undefined;
+  switch (cause?.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'DNS lookup failed';
+    case 'ECONNRESET':
+      return 'connection reset';
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connection timed out';
+    default:
+      return cause?.message ?? (error instanceof Error ? error.message : String(error));
+  }
+}
+
+function trimSlashes(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
