@@ -1,0 +1,22 @@
+/**
+ * The requirements stage: which packages a Python script needs, pinned to the newest release the
+ * configured source offers. The only entrance to src/requirements for the rest of pycage.
+ *
+ * Importing this module loads no parser: web-tree-sitter and the Python grammar load on the first call
+ * that reads code (`inferRequirements`, `parseImports`, `readImports`).
+ */
+export { inferRequirements } from './infer.js';
+export { pinRequirements } from './pin.js';
+export { parseImports, readImports } from './imports.js';
+export type { ImportedModule } from './imports.js';
+export { distributionForModule, resolveDistribution } from './distributions.js';
+export type { DistributionResolution, ResolutionSource } from './distributions.js';
+export { isStandardLibrary, standardLibraryHistory, supportedPythonVersions, defaultPythonVersion } from './standard-library.js';
+export type { StandardLibraryHistory } from './standard-library.js';
+export { readScriptMetadata } from './inline-metadata.js';
+export type { ScriptMetadata, ScriptMetadataResult } from './inline-metadata.js';
+export { normalizeName } from './requirement-names.js';
+export { compareVersions, newestVersion, parseVersion, satisfiesSpecifier } from './pep440.js';
+export { defaultCacheDirectory } from './version-cache.js';
+export { PythonParserError, PythonVersionError } from './errors.js';
+export type { InferOptions, InferredRequirements, PackageSource, PinOptions, PinnedRequirements } from './options.js';

@@ -1,0 +1,124 @@
+/**
+ * From a script to the packages it needs: its PEP 723 metadata when it has some, otherwise its imports,
+ * minus the standard library of the target Python, minus the script's own modules, each mapped to the
+ * distribution that provides it and pinned to the newest release the configured source offers.
+ *
+ * Nothing here throws for a script: unreadable code yields what can be read, bad metadata a warning.
+ * Only a caller's mistake (a `pythonVersion` such as `2.7`), an abort, or a broken install throws.
+ */
+import { throwIfAborted } from '../abort.js';
+import { toLogger } from '../logger.js';
+import { isSharedNamespace, resolveDistribution } from './distributions.js';
+import { readImports } from './imports.js';
+import { readScriptMetadata } from './inline-metadata.js';
+import type { InferOptions, InferredRequirements } from './options.js';
+import { satisfiesSpecifier } from './pep440.js';
+import { pinRequirements } from './pin.js';
+import { normalizeName, requirementProjectName } from './requirement-names.js';
+import { defaultPythonVersion, isStandardLibrary, resolvePythonVersion, standardLibraryHistory } from './standard-library.js';
+
+export async function inferRequirements(code: string, options: InferOptions = {}): Promise<InferredRequirements> {
+  const logger = toLogger(options.logger, 'Requirements');
+  throwIfAborted(options.abortSignal);
+  const requestedVersion = options.pythonVersion ?? defaultPythonVersion;
+  const resolved = resolvePythonVersion(requestedVersion);
+  const warnings: string[] = [];
+  if (resolved.warning !== undefined) warnings.push(resolved.warning);
+
+  let requirements: string[];
+  let source: InferredRequirements['source'];
+  let requiresPython: string | undefined;
+  const metadata = readScriptMetadata(code);
+  if (metadata.status === 'valid') {
+    source = 'pep723';
+    requirements = metadata.metadata.dependencies;
+    requiresPython = metadata.metadata.requiresPython;
+    if (requiresPython !== undefined && !satisfiesSpecifier(pythonForSpecifier(requestedVersion), requiresPython)) {
+      warnings.push(`The script asks for Python ${requiresPython} (its inline metadata) but the target is Python ${requestedVersion}.`);
+    }
+    logger.debug(`Requirements from the script's inline metadata: ${requirements.join(', ') || 'none'}`);
+  } else {
+    if (metadata.status === 'invalid') {
+      warnings.push(`Ignoring the script's inline metadata (PEP 723): ${metadata.problem}. Requirements are inferred from its imports instead.`);
+    }
+    source = 'inferred';
+    const inferred = await requirementsFromImports(code, resolved.version, options);
+    requirements = inferred.requirements;
+    warnings.push(...inferred.warnings);
+    logger.debug(`Requirements inferred from imports: ${requirements.join(', ') || 'none'}`);
+  }
+
+  const pinned = await pinRequirements(requirements, { ...options, pythonVersion: requestedVersion });
+  warnings.push(...pinned.warnings);
+  return { requirements: pinned.requirements, source, warnings, ...(requiresPython === undefined ? {} : { requiresPython }) };
+}
+
+async function requirementsFromImports(
+  code: string,
+  pythonVersion: string,
+  options: InferOptions,
+): Promise<{ requirements: string[]; warnings: string[] }> {
+  const localModules = new Set((options.localModules ?? []).map(localTopLevelName));
+  const requirements = new Map<string, string>(); // normalized project name -> requirement
+  const warnings = new Set<string>();
+
+  for (const entry of await readImports(code)) {
+    // `if TYPE_CHECKING:` imports are only read by type checkers; running the script never needs them.
+    if (entry.typeCheckingOnly) continue;
+    const topLevel = entry.module.split('.')[0] ?? entry.module;
+    if (localModules.has(topLevel)) continue;
+    const overridden = options.overrides !== undefined && resolveDistribution(entry.module, options.overrides)?.source === 'override';
+    if (!overridden && isStandardLibrary(entry.module, pythonVersion)) continue;
+
+    // `from google.cloud import storage`: `google.cloud` is shared, `google.cloud.storage` names the package.
+    const candidates =
+      entry.form === 'from' && !entry.names.includes('*') && entry.names.length > 0 && isSharedNamespace(entry.module, options.overrides)
+        ? entry.names.map((name) => `${entry.module}.${name}`)
+        : [entry.module];
+
+    for (const module of candidates) {
+      const resolution = resolveDistribution(module, options.overrides);
+      if (resolution === undefined) {
+        warnings.add(`${module} is a namespace shared by several distributions; import a module inside it to say which one the script needs.`);
+        continue;
+      }
+      if (resolution.source === 'override') {
+        if (resolution.distribution !== null) add(requirements, resolution.distribution);
+        continue;
+      }
+      const history = standardLibraryHistory(module, pythonVersion);
+      if (history.addedIn !== undefined) {
+        warnings.add(`${topLevel} is in the standard library only from Python ${history.addedIn}; Python ${pythonVersion} does not have it.`);
+        continue;
+      }
+      if (history.removedIn !== undefined && resolution.source === 'import-name') {
+        warnings.add(`${topLevel} was removed from the standard library in Python ${history.removedIn}, and no replacement package is known.`);
+        continue;
+      }
+      if (resolution.distribution === null) {
+        warnings.add(`${module} cannot be installed from a package index; it is not a requirement.`);
+        continue;
+      }
+      if (resolution.source === 'namespace') {
+        warnings.add(`${module}: guessed the distribution ${resolution.distribution} from the naming of ${resolution.matched}.* packages.`);
+      }
+      add(requirements, resolution.distribution);
+    }
+  }
+  return { requirements: [...requirements.values()], warnings: [...warnings] };
+}
+
+function add(requirements: Map<string, string>, requirement: string): void {
+  const key = normalizeName(requirementProjectName(requirement) ?? requirement);
+  if (!requirements.has(key)) requirements.set(key, requirement);
+}
+
+/** `helpers`, `helpers.py`, `pkg/__init__.py`, `pkg/mod.py` and `pkg.mod` all make `pkg`/`helpers` local. */
+function localTopLevelName(module: string): string {
+  const withoutSuffix = module.replace(/\.pyw?$/, '');
+  return withoutSuffix.split(/[\\/.]/).find((part) => part !== '') ?? withoutSuffix;
+}
+
+function pythonForSpecifier(version: string): string {
+  return /^\d+\.\d+$/.test(version.trim()) ? `${version.trim()}.99` : version.trim();
+}
