@@ -32,7 +32,7 @@ export interface ExtractedCode {
   reason: string;
   /** The block's language tag as written (`python`, `py`, `python3`...); `undefined` when untagged or bare. */
   language: string | undefined;
-  /** How many fenced blocks the answer had, Python or not. */
+  /** How many fenced blocks the answer had, Python or not (a Markdown block holding fences counts as the blocks inside it). */
   blocks: number;
 }
 

@@ -238,6 +238,10 @@ function toModelError(
   if (typeof status !== 'number') {
     return new ModelRequestError(`${name} reported an error in its answer${said}.`, withStatus);
   }
+  const retryAfterMs = retryAfter(error);
+  // An answer asking for a long wait was not retried (see fetchWithoutLongRetryWaits).
+  const retried = retryAfterMs !== undefined && retryAfterMs > longestRetryWaitMs ? '' : afterRetries;
+
   if (status === 401 || status === 403) {
     const message = options.apiKeyIsPlaceholder
       ? `${baseUrl} wants an API key (${status}) and ${options.apiKeyVariable} is not set.`
@@ -256,15 +260,14 @@ function toModelError(
     });
   }
   if (status === 429) {
-    const retryAfterMs = retryAfter(error);
-    return new ModelRateLimitError(`${name} rate limit reached (429)${afterRetries}${said}.`, {
+    return new ModelRateLimitError(`${name} rate limit reached (429)${retried}${said}.`, {
       ...withStatus,
       retryAfterMs,
       hint: retryAfterMs === undefined ? 'Wait a little and try again.' : `Try again in ${seconds(retryAfterMs)}.`,
     });
   }
   if (status >= 500) {
-    return new ModelServerError(`${name} had a server error (${status})${afterRetries}${said}.`, withStatus);
+    return new ModelServerError(`${name} had a server error (${status})${retried}${said}.`, withStatus);
   }
   return new ModelRequestError(`${name} did not accept the request (${status})${said}.`, withStatus);
 }
@@ -279,11 +282,38 @@ function errorDetail(error: Error): { message: string; code: string } {
 
 function retryAfter(error: Error): number | undefined {
   const headers = field(error, 'headers');
-  if (!(headers instanceof Headers)) return undefined;
+  return headers instanceof Headers ? retryAfterMs(headers) : undefined;
+}
+
+/** `retry-after-ms`, else `retry-after` in seconds or as an HTTP date, as the SDKs read them. */
+function retryAfterMs(headers: Headers): number | undefined {
   const milliseconds = Number.parseFloat(headers.get('retry-after-ms') ?? '');
   if (Number.isFinite(milliseconds)) return milliseconds;
-  const secondsValue = Number.parseFloat(headers.get('retry-after') ?? '');
-  return Number.isFinite(secondsValue) ? secondsValue * 1000 : undefined;
+  const retryAfterHeader = headers.get('retry-after');
+  if (retryAfterHeader === null) return undefined;
+  const secondsValue = Number.parseFloat(retryAfterHeader);
+  if (Number.isFinite(secondsValue)) return secondsValue * 1000;
+  const date = Date.parse(retryAfterHeader);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** The longest `retry-after` the SDKs may sleep through on their own before retrying. */
+export const longestRetryWaitMs = 20_000;
+
+/**
+ * The `fetch` both SDKs are given. The SDKs sleep as long as `retry-after` says, however long: a
+ * daily quota on Groq can ask for minutes or hours, and pycage would sit there silently. Such an
+ * answer is marked `x-should-retry: false` (a header the SDKs obey), so it fails at once and the
+ * error says how long to wait.
+ */
+export async function fetchWithoutLongRetryWaits(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(input, init);
+  if (response.status !== 429 && response.status < 500) return response;
+  const waitMs = retryAfterMs(response.headers);
+  if (waitMs === undefined || waitMs <= longestRetryWaitMs) return response;
+  const headers = new Headers(response.headers);
+  headers.set('x-should-retry', 'false');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
 /** fetch hides the reason two causes deep: TypeError('fetch failed') -> Error { code: 'ECONNREFUSED' }. */
@@ -301,8 +331,11 @@ function connectionProblem(error: Error): string {
   return 'no response';
 }
 
+/** `1.5s`, `20s`, `7m`, `2h 5m`: how long, the way a person says it. */
 function seconds(milliseconds: number): string {
   const value = milliseconds / 1000;
-  return `${Number.isInteger(value) ? value : value.toFixed(1)}s`;
+  if (value < 60) return `${Number.isInteger(value) ? value : value.toFixed(1)}s`;
+  const minutes = Math.ceil(value / 60);
+  return minutes < 60 ? `${minutes}m` : `${Math.floor(minutes / 60)}h${minutes % 60 === 0 ? '' : ` ${minutes % 60}m`}`;
 }
 

@@ -3,7 +3,7 @@
  * when this module loads, so commands that never talk to a model never pay for it.
  */
 import type { Logger } from '../logger.js';
-import { createChatProvider, sdkLogger } from './chat-provider.js';
+import { createChatProvider, fetchWithoutLongRetryWaits, sdkLogger } from './chat-provider.js';
 import { apiKeyVariables, defaultBaseUrls, type ModelConfig } from './config.js';
 import type { ModelProvider } from './types.js';
 
@@ -27,6 +27,7 @@ export function createGroqProvider(config: ModelConfig, logger: Logger): ModelPr
         baseURL: baseUrl,
         timeout: config.timeoutMs,
         maxRetries: config.maxRetries,
+        fetch: fetchWithoutLongRetryWaits,
         logger: sdkLogger(logger),
         logLevel: 'info',
       });

@@ -4,7 +4,7 @@
  * loads, so commands that never talk to a model never pay for it.
  */
 import type { Logger } from '../logger.js';
-import { createChatProvider, sdkLogger } from './chat-provider.js';
+import { createChatProvider, fetchWithoutLongRetryWaits, sdkLogger } from './chat-provider.js';
 import { apiKeyVariables, defaultBaseUrls, localApiKeyPlaceholder, type ModelConfig } from './config.js';
 import type { ModelProvider } from './types.js';
 
@@ -28,6 +28,7 @@ export function createOpenAIProvider(config: ModelConfig, logger: Logger): Model
         baseURL: baseUrl,
         timeout: config.timeoutMs,
         maxRetries: config.maxRetries,
+        fetch: fetchWithoutLongRetryWaits,
         logger: sdkLogger(logger),
         logLevel: 'info',
       });

@@ -107,6 +107,17 @@ describe.each(providers)('$name provider against a chat-completions server', ({ 
     expect(chat.requests).toHaveLength(3);
   });
 
+  it('does not sleep through a long retry-after (a daily quota): fails at once, saying how long to wait', async () => {
+    const chat = await serve([{ status: 429, headers: { 'retry-after': '3600' } }]);
+    const error = await providerFor(baseUrl(chat), { maxRetries: 2 })
+      .generate({ messages: [{ role: 'user', content: 'x' }] })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ModelRateLimitError);
+    expect((error as ModelRateLimitError).retryAfterMs).toBe(3_600_000);
+    expect((error as ModelRateLimitError).hint).toContain('1h');
+    expect(chat.requests).toHaveLength(1);
+  });
+
   it('succeeds when a 429 clears up within the retries', async () => {
     const chat = await serve([{ status: 429, headers: { 'retry-after': '0' } }, { content: pythonAnswer }]);
     const answer = await providerFor(baseUrl(chat)).generate({ messages: [{ role: 'user', content: 'x' }] });
@@ -186,7 +197,7 @@ describe.each(providers)('$name provider against a chat-completions server', ({ 
   });
 
   it('aborts while the SDK waits to retry a 429, without waiting out retry-after', async () => {
-    const chat = await serve([{ status: 429, headers: { 'retry-after': '30' } }]);
+    const chat = await serve([{ status: 429, headers: { 'retry-after': '15' } }]);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const startedAt = Date.now();
