@@ -95,9 +95,9 @@ export function createChatProvider(options: ChatProviderOptions): ModelProvider 
             : sdk.stream(messages, signal).then((stream) => readStream(stream, { onText, timeoutMs: options.timeoutMs, controller, signal, watchdog }));
         const answer = await untilAborted(work, abortSignal);
         const text = stripThinking(answer.content);
-        const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+        const elapsed = seconds(performance.now() - startedAt);
         const reasoning = answer.reasoningLength > 0 ? `, ${answer.reasoningLength} characters of reasoning left out` : '';
-        logger.info(`${model} answered in ${seconds}s (${text.length} characters${reasoning})`);
+        logger.info(`${model} answered in ${elapsed} (${text.length} characters${reasoning})`);
         if (text === '') {
           logger.warn(`${model} sent an empty answer (finish reason: ${answer.finishReason ?? 'none given'})`);
         }
