@@ -49,7 +49,7 @@ export function resolveDistribution(module: string, overrides?: Record<string, s
     }
     const distribution = parts
       .slice(0, convention.parts)
-      .map((part) => (convention.separator === '-' ? part.replaceAll('_', '-') : part))
+      .map((part) => (convention.separator === '-' ? part.replace(apiVersionSuffix, '').replaceAll('_', '-') : part))
       .join(convention.separator);
     return { distribution, source: 'namespace', matched: convention.namespace };
   }
@@ -73,6 +73,10 @@ export function isSharedNamespace(module: string, overrides?: Record<string, str
     (entry) => (module === entry.namespace || module.startsWith(`${entry.namespace}.`) || entry.namespace.startsWith(prefix)) && depth < entry.parts,
   );
 }
+
+// Google's generated clients put the API version in the module (`vision_v1`, `speech_v1p1beta1`) but
+// not in the distribution (`google-cloud-vision`).
+const apiVersionSuffix = /_v\d+(?:p\d+)?(?:alpha|beta)?\d*$/;
 
 function longestKey(parts: readonly string[], has: (candidate: string) => boolean): string | undefined {
   for (let length = parts.length; length > 0; length -= 1) {
