@@ -1,0 +1,232 @@
+/**
+ * A package index on 127.0.0.1 for tests: PyPI's JSON API (`/pypi/<name>/json`) and a simple API
+ * (`/simple/<name>/`) that answers PEP 691 JSON or PEP 503 HTML as the request's Accept header asks,
+ * plus `/html-simple/<name>/` that only speaks HTML, like an older mirror. The test sets what it holds
+ * and can change it while running; every request is recorded so a test can count them.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface IndexRelease {
+  version: string;
+  /** PEP 592: `true` or a reason. @default false */
+  yanked?: boolean | string;
+  /** `Requires-Python` of the release's files, e.g. `>=3.11`. */
+  requiresPython?: string;
+  /** File names of the release. @default a py3 wheel and an sdist named after the project */
+  files?: string[];
+}
+
+/** Project name -> releases; a bare string is a release with the defaults. */
+export type IndexPackages = Record<string, Array<string | IndexRelease>>;
+
+export interface RecordedIndexRequest {
+  method: string;
+  path: string;
+  accept: string | undefined;
+}
+
+export interface IndexServerOptions {
+  packages?: IndexPackages;
+  /** Answer every request with this HTTP status instead (e.g. 500, 503). */
+  status?: number;
+  /** Wait this long before answering each request. @default 0 */
+  delayMs?: number;
+  /** Leave `releases` out of the JSON API's answers, so only `info` describes the project. @default false */
+  omitReleases?: boolean;
+}
+
+export interface IndexServer {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** `<url>/pypi`, for `jsonApiUrl` */
+  jsonApiUrl: string;
+  /** `<url>/simple`: PEP 691 JSON or PEP 503 HTML by content negotiation */
+  simpleUrl: string;
+  /** `<url>/html-simple`: PEP 503 HTML only */
+  htmlSimpleUrl: string;
+  requests: RecordedIndexRequest[];
+  /** The most requests that were being answered at the same moment. */
+  readonly peakConcurrentRequests: number;
+  /** Replaces the index's contents; later requests see the new ones. */
+  setPackages(packages: IndexPackages): void;
+  close(): Promise<void>;
+}
+
+export async function startIndexServer(options: IndexServerOptions = {}): Promise<IndexServer> {
+  let packages = normalizeKeys(options.packages ?? {});
+  const requests: RecordedIndexRequest[] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  let inFlight = 0;
+  let peakConcurrentRequests = 0;
+
+  const server = createServer((request, response) => {
+    requests.push({ method: request.method ?? 'GET', path: request.url ?? '/', accept: request.headers.accept });
+    inFlight += 1;
+    peakConcurrentRequests = Math.max(peakConcurrentRequests, inFlight);
+    response.on('close', () => {
+      inFlight -= 1;
+    });
+    const answer = (): void => {
+      try {
+        handle(request, response);
+      } catch (error) {
+        response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
+      }
+    };
+    if (options.delayMs !== undefined && options.delayMs > 0) setTimeout(answer, options.delayMs);
+    else answer();
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    if (options.status !== undefined) {
+      response.writeHead(options.status, { 'content-type': 'text/plain' }).end(`status ${options.status}`);
+      return;
+    }
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const parts = url.pathname.split('/').filter((part) => part !== '');
+    const [area, rawName] = parts;
+    const name = rawName === undefined ? undefined : normalize(decodeURIComponent(rawName));
+    const releases = name === undefined ? undefined : packages.get(name);
+    if (releases === undefined || name === undefined) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+      return;
+    }
+    if (area === 'pypi' && parts[2] === 'json') {
+      sendJson(response, 'application/json', pypiJson(name, releases, options.omitReleases === true));
+      return;
+    }
+    if (area === 'simple' || area === 'html-simple') {
+      const accept = request.headers.accept ?? '';
+      if (area === 'simple' && accept.includes('application/vnd.pypi.simple.v1+json')) {
+        sendJson(response, 'application/vnd.pypi.simple.v1+json', simpleJson(name, releases));
+      } else {
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(simpleHtml(name, releases));
+      }
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    jsonApiUrl: `${url}/pypi`,
+    simpleUrl: `${url}/simple`,
+    htmlSimpleUrl: `${url}/html-simple`,
+    requests,
+    get peakConcurrentRequests() {
+      return peakConcurrentRequests;
+    },
+    setPackages(next) {
+      packages = normalizeKeys(next);
+    },
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      return closed;
+    },
+  };
+}
+
+/** A port on 127.0.0.1 where nothing listens (it was free a moment ago), for "index unreachable" tests. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function normalize(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+function normalizeKeys(packages: IndexPackages): Map<string, { name: string; releases: IndexRelease[] }> {
+  return new Map(
+    Object.entries(packages).map(([name, releases]) => [
+      normalize(name),
+      { name, releases: releases.map((release) => (typeof release === 'string' ? { version: release } : release)) },
+    ]),
+  );
+}
+
+function filesOf(name: string, release: IndexRelease): string[] {
+  return release.files ?? [`${name.replace(/[-_.]+/g, '_')}-${release.version}-py3-none-any.whl`, `${name}-${release.version}.tar.gz`];
+}
+
+function pypiJson(_normalized: string, project: { name: string; releases: IndexRelease[] }, omitReleases: boolean): unknown {
+  const releases: Record<string, unknown[]> = {};
+  for (const release of project.releases) {
+    releases[release.version] = filesOf(project.name, release).map((filename) => ({
+      filename,
+      url: `https://files.example.invalid/${filename}`,
+      yanked: release.yanked !== undefined && release.yanked !== false,
+      yanked_reason: typeof release.yanked === 'string' ? release.yanked : null,
+      requires_python: release.requiresPython ?? null,
+    }));
+  }
+  // PyPI's `info` describes the newest non-prerelease; a test that needs something else sets it up so.
+  const latest = project.releases.at(-1);
+  return {
+    info: {
+      name: project.name,
+      version: latest?.version ?? null,
+      yanked: latest?.yanked !== undefined && latest.yanked !== false,
+      requires_python: latest?.requiresPython ?? null,
+    },
+    ...(omitReleases ? {} : { releases }),
+    urls: latest === undefined ? [] : (releases[latest.version] ?? []),
+  };
+}
+
+function simpleJson(_normalized: string, project: { name: string; releases: IndexRelease[] }): unknown {
+  return {
+    meta: { 'api-version': '1.1' },
+    name: normalize(project.name),
+    versions: project.releases.map((release) => release.version),
+    files: project.releases.flatMap((release) =>
+      filesOf(project.name, release).map((filename) => ({
+        filename,
+        url: `../../files/${filename}`,
+        hashes: {},
+        ...(release.requiresPython === undefined ? {} : { 'requires-python': release.requiresPython }),
+        ...(release.yanked === undefined || release.yanked === false ? {} : { yanked: release.yanked }),
+      })),
+    ),
+  };
+}
+
+function simpleHtml(_normalized: string, project: { name: string; releases: IndexRelease[] }): string {
+  const links = project.releases.flatMap((release) =>
+    filesOf(project.name, release).map((filename) => {
+      const attributes = [
+        `href="../../files/${encodeURIComponent(filename)}#sha256=0"`,
+        ...(release.requiresPython === undefined ? [] : [`data-requires-python="${escapeHtml(release.requiresPython)}"`]),
+        ...(release.yanked === undefined || release.yanked === false ? [] : [`data-yanked="${typeof release.yanked === 'string' ? escapeHtml(release.yanked) : ''}"`]),
+      ];
+      return `    <a ${attributes.join(' ')}>${escapeHtml(filename)}</a><br/>`;
+    }),
+  );
+  return `<!DOCTYPE html>\n<html>\n  <head><meta name="pypi:repository-version" content="1.1"><title>Links for ${escapeHtml(project.name)}</title></head>\n  <body>\n    <h1>Links for ${escapeHtml(project.name)}</h1>\n${links.join('\n')}\n  </body>\n</html>\n`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function sendJson(response: ServerResponse, contentType: string, body: unknown): void {
+  response.writeHead(200, { 'content-type': contentType }).end(JSON.stringify(body));
+}

@@ -1,0 +1,257 @@
+// Pinning against a real HTTP index on 127.0.0.1 (PyPI JSON API, PEP 691 JSON, PEP 503 HTML), a
+// wheelhouse built by the tests, an index that does not answer, and the on-disk cache.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AbortedError } from '../../../src/errors.js';
+import type { LogEntry } from '../../../src/logger.js';
+import { pinRequirements } from '../../../src/requirements/index.js';
+import { defaultCacheDirectory } from '../../../src/requirements/version-cache.js';
+import { closedPort, startIndexServer, type IndexPackages, type IndexServer } from '../../helpers/index-server.js';
+import { buildWheel } from '../../helpers/wheels.js';
+
+const packages: IndexPackages = {
+  requests: ['2.31.0', '2.32.2', { version: '2.32.3' }, '2.33.0rc1'],
+  PyYAML: ['6.0.1', '6.0.2'],
+  'scikit-learn': ['1.4.2', '1.5.0', { version: '1.5.1', yanked: 'broken wheel' }],
+  numpy: ['1.26.4', { version: '2.2.0', requiresPython: '>=3.10' }],
+  'only-pre': ['0.1a1', '0.1b1'],
+  'all-yanked': [{ version: '1.0', yanked: true }],
+};
+
+let server: IndexServer;
+let cacheDir: string;
+
+beforeEach(async () => {
+  server = await startIndexServer({ packages });
+  cacheDir = await mkdtemp(path.join(tmpdir(), 'pycage-pin-'));
+});
+
+afterEach(async () => {
+  await server.close();
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+describe('pinRequirements, PyPI JSON API', () => {
+  it('pins bare names to the newest final, non-yanked release and keeps the rest as written', async () => {
+    const result = await pinRequirements(
+      ['requests', 'pyyaml', 'scikit-learn', 'numpy>=1.26', 'pkg==1.0', 'rich[jupyter]', 'x @ https://example.com/x.whl', 'attrs; python_version<"3.12"'],
+      { jsonApiUrl: server.jsonApiUrl, cacheDir },
+    );
+    expect(result).toEqual({
+      requirements: ['requests==2.32.3', 'pyyaml==6.0.2', 'scikit-learn==1.5.0', 'numpy>=1.26', 'pkg==1.0', 'rich[jupyter]', 'x @ https://example.com/x.whl', 'attrs; python_version<"3.12"'],
+      warnings: [],
+    });
+    // Only the bare names were looked up, each under its PEP 503 name.
+    expect(server.requests.map((request) => request.path).sort()).toEqual(['/pypi/pyyaml/json', '/pypi/requests/json', '/pypi/scikit-learn/json']);
+  });
+
+  it('skips releases whose Requires-Python excludes the target Python', async () => {
+    const old = await pinRequirements(['numpy'], { jsonApiUrl: server.jsonApiUrl, cacheDir, pythonVersion: '3.9' });
+    expect(old.requirements).toEqual(['numpy==1.26.4']);
+    const current = await pinRequirements(['numpy'], { jsonApiUrl: server.jsonApiUrl, cacheDir, pythonVersion: '3.12' });
+    expect(current.requirements).toEqual(['numpy==2.2.0']);
+  });
+
+  it('takes a pre-release only when nothing else exists, and warns when every release is yanked', async () => {
+    const result = await pinRequirements(['only-pre', 'all-yanked'], { jsonApiUrl: server.jsonApiUrl, cacheDir });
+    expect(result.requirements).toEqual(['only-pre==0.1b1', 'all-yanked']);
+    expect(result.warnings).toEqual([expect.stringMatching(/all-yanked has no usable release .*every release is yanked/)]);
+  });
+
+  it('leaves a name the index does not know unpinned, saying it may not exist', async () => {
+    const result = await pinRequirements(['requests', 'no-such-package'], { jsonApiUrl: server.jsonApiUrl, cacheDir });
+    expect(result.requirements).toEqual(['requests==2.32.3', 'no-such-package']);
+    expect(result.warnings).toEqual([`no-such-package is not on ${server.jsonApiUrl}: the package may not exist under that name. Left unpinned.`]);
+  });
+
+  it('uses `info` when the answer has no `releases`', async () => {
+    const bare = await startIndexServer({ packages: { requests: ['2.31.0', '2.32.3'] }, omitReleases: true });
+    try {
+      const result = await pinRequirements(['requests'], { jsonApiUrl: bare.jsonApiUrl, cacheDir });
+      expect(result.requirements).toEqual(['requests==2.32.3']);
+    } finally {
+      await bare.close();
+    }
+  });
+});
+
+describe('pinRequirements, simple API', () => {
+  it('asks for PEP 691 JSON and reads it', async () => {
+    const result = await pinRequirements(['requests', 'scikit_learn', 'numpy'], { indexUrl: server.simpleUrl, cacheDir, pythonVersion: '3.9' });
+    expect(result).toEqual({ requirements: ['requests==2.32.3', 'scikit_learn==1.5.0', 'numpy==1.26.4'], warnings: [] });
+    const requests = server.requests.filter((request) => request.path === '/simple/scikit-learn/');
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.accept).toContain('application/vnd.pypi.simple.v1+json');
+  });
+
+  it('falls back to PEP 503 HTML when that is all the index speaks', async () => {
+    const result = await pinRequirements(['requests', 'PyYAML', 'scikit-learn', 'numpy', 'missing'], {
+      indexUrl: `${server.htmlSimpleUrl}/`,
+      cacheDir,
+      pythonVersion: '3.9',
+    });
+    expect(result.requirements).toEqual(['requests==2.32.3', 'PyYAML==6.0.2', 'scikit-learn==1.5.0', 'numpy==1.26.4', 'missing']);
+    expect(result.warnings).toEqual([expect.stringContaining('missing is not on')]);
+  });
+
+  it('parses versions out of real file names: build tags, dashed names, odd archives', async () => {
+    server.setPackages({
+      'my-dashed-name': [
+        { version: '1.0', files: ['my-dashed-name-1.0.tar.gz'] },
+        { version: '1.2', files: ['my_dashed_name-1.2-1-cp312-cp312-manylinux_2_17_x86_64.whl'] },
+        { version: '1.10', files: ['My.Dashed.Name-1.10.zip'] },
+        { version: '9.0', files: ['my-dashed-name-extra-9.0.tar.gz', 'other-9.0-py3-none-any.whl', 'my_dashed_name-9.0-py2.7.egg'] },
+      ],
+    });
+    const result = await pinRequirements(['my-dashed-name'], { indexUrl: server.htmlSimpleUrl, cacheDir });
+    expect(result.requirements).toEqual(['my-dashed-name==1.10']);
+  });
+});
+
+describe('pinRequirements, find-links and no-index', () => {
+  it('pins from the wheels and sdists in a wheelhouse, without asking the index', async () => {
+    const wheelhouse = path.join(cacheDir, 'wheelhouse');
+    await buildWheel(wheelhouse, { name: 'pycage-demo', version: '0.9.0', files: { 'pycage_demo/__init__.py': 'X = 1\n' } });
+    await buildWheel(wheelhouse, { name: 'pycage-demo', version: '0.10.0', files: { 'pycage_demo/__init__.py': 'X = 2\n' } });
+    await buildWheel(wheelhouse, { name: 'pycage-demo', version: '0.11.0rc1', files: { 'pycage_demo/__init__.py': 'X = 3\n' } });
+    await writeFile(path.join(wheelhouse, 'other_lib-2.0.tar.gz'), '');
+    const result = await pinRequirements(['pycage_demo', 'other-lib', 'absent'], { findLinks: wheelhouse, noIndex: true, cacheDir });
+    expect(result.requirements).toEqual(['pycage_demo==0.10.0', 'other-lib==2.0', 'absent']);
+    expect(result.warnings).toEqual([expect.stringContaining(`absent is not on the find-links location ${wheelhouse}`)]);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('asks the index for what the wheelhouse lacks when an index is allowed', async () => {
+    const wheelhouse = path.join(cacheDir, 'wheelhouse');
+    await buildWheel(wheelhouse, { name: 'requests', version: '2.0.0', files: { 'requests/__init__.py': '' } });
+    const result = await pinRequirements(['requests', 'pyyaml'], { findLinks: wheelhouse, jsonApiUrl: server.jsonApiUrl, cacheDir });
+    expect(result.requirements).toEqual(['requests==2.0.0', 'pyyaml==6.0.2']);
+    expect(server.requests.map((request) => request.path)).toEqual(['/pypi/pyyaml/json']);
+  });
+
+  it('reports a wheelhouse that does not exist', async () => {
+    const missing = path.join(cacheDir, 'nowhere');
+    const result = await pinRequirements(['requests'], { findLinks: missing, noIndex: true, cacheDir });
+    expect(result).toEqual({ requirements: ['requests'], warnings: [`Could not reach the find-links location ${missing} (no such directory); left unpinned: requests.`] });
+  });
+
+  it('pins nothing with no index and no find-links', async () => {
+    expect(await pinRequirements(['requests'], { noIndex: true, jsonApiUrl: server.jsonApiUrl, cacheDir })).toEqual({ requirements: ['requests'], warnings: [] });
+    expect(await pinRequirements(['requests'], { pin: false, jsonApiUrl: server.jsonApiUrl, cacheDir })).toEqual({ requirements: ['requests'], warnings: [] });
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('pinRequirements when nothing answers', () => {
+  it('returns unpinned requirements and one warning naming the index, quickly, for a closed port', async () => {
+    const port = await closedPort();
+    const indexUrl = `http://127.0.0.1:${port}/simple`;
+    const startedAtMs = Date.now();
+    const result = await pinRequirements(['requests', 'rich', 'numpy==2.0'], { indexUrl, cacheDir, timeoutMs: 2_000 });
+    expect(Date.now() - startedAtMs).toBeLessThan(2_000);
+    expect(result).toEqual({
+      requirements: ['requests', 'rich', 'numpy==2.0'],
+      warnings: [`Could not reach ${indexUrl} (connection refused); left unpinned: requests, rich.`],
+    });
+  });
+
+  it('gives up on an index slower than the timeout', async () => {
+    const slow = await startIndexServer({ packages, delayMs: 3_000 });
+    try {
+      const startedAtMs = Date.now();
+      const result = await pinRequirements(['requests'], { jsonApiUrl: slow.jsonApiUrl, cacheDir, timeoutMs: 200 });
+      expect(Date.now() - startedAtMs).toBeLessThan(2_500);
+      expect(result).toEqual({ requirements: ['requests'], warnings: [`Could not reach ${slow.jsonApiUrl} (no answer within 200 ms); left unpinned: requests.`] });
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('treats a 5xx as no answer', async () => {
+    const failing = await startIndexServer({ packages, status: 503 });
+    try {
+      const result = await pinRequirements(['requests'], { indexUrl: failing.simpleUrl, cacheDir });
+      expect(result.warnings).toEqual([`Could not reach ${failing.simpleUrl} (HTTP 503); left unpinned: requests.`]);
+    } finally {
+      await failing.close();
+    }
+  });
+
+  it('throws AbortedError when the caller aborts, unlike an index failure', async () => {
+    const slow = await startIndexServer({ packages, delayMs: 2_000 });
+    try {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 50);
+      await expect(pinRequirements(['requests'], { jsonApiUrl: slow.jsonApiUrl, cacheDir, abortSignal: controller.signal })).rejects.toBeInstanceOf(AbortedError);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe('the version cache', () => {
+  it('answers a second call from disk, without a request', async () => {
+    const first = await pinRequirements(['requests', 'pyyaml', 'no-such-package'], { jsonApiUrl: server.jsonApiUrl, cacheDir });
+    expect(server.requests).toHaveLength(3);
+    server.setPackages({ requests: ['9.9.9'], PyYAML: ['9.9.9'] });
+    const second = await pinRequirements(['requests', 'pyyaml', 'no-such-package'], { jsonApiUrl: server.jsonApiUrl, cacheDir });
+    expect(server.requests).toHaveLength(3);
+    expect(second).toEqual(first);
+    const file = JSON.parse(await readFile(path.join(cacheDir, 'versions.json'), 'utf8')) as { entries: Record<string, { version: string | null }> };
+    expect(Object.values(file.entries).map((entry) => entry.version).sort()).toEqual(['2.32.3', '6.0.2', null]);
+  });
+
+  it('asks again once an answer is older than the TTL, and keys answers by source and Python version', async () => {
+    await pinRequirements(['requests'], { jsonApiUrl: server.jsonApiUrl, cacheDir });
+    server.setPackages({ requests: ['2.32.3', '2.33.0'] });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const expired = await pinRequirements(['requests'], { jsonApiUrl: server.jsonApiUrl, cacheDir, cacheTtlMs: 10 });
+    expect(expired.requirements).toEqual(['requests==2.33.0']);
+    await pinRequirements(['requests'], { indexUrl: server.simpleUrl, cacheDir });
+    await pinRequirements(['requests'], { jsonApiUrl: server.jsonApiUrl, cacheDir, pythonVersion: '3.11' });
+    expect(server.requests.map((request) => request.path)).toEqual(['/pypi/requests/json', '/pypi/requests/json', '/simple/requests/', '/pypi/requests/json']);
+  });
+
+  it('does not cache an index that did not answer', async () => {
+    const port = await closedPort();
+    await pinRequirements(['requests'], { jsonApiUrl: `http://127.0.0.1:${port}/pypi`, cacheDir });
+    await expect(readFile(path.join(cacheDir, 'versions.json'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('ignores a corrupt cache file and a cache directory it cannot write', async () => {
+    await writeFile(path.join(cacheDir, 'versions.json'), '{not json');
+    const logs: LogEntry[] = [];
+    const result = await pinRequirements(['requests'], { jsonApiUrl: server.jsonApiUrl, cacheDir, logger: (entry) => logs.push(entry) });
+    expect(result.requirements).toEqual(['requests==2.32.3']);
+    const blocked = path.join(cacheDir, 'file-not-dir');
+    await writeFile(blocked, '');
+    const again = await pinRequirements(['pyyaml'], { jsonApiUrl: server.jsonApiUrl, cacheDir: path.join(blocked, 'sub'), logger: (entry) => logs.push(entry) });
+    expect(again.requirements).toEqual(['pyyaml==6.0.2']);
+    expect(logs.some((entry) => entry.component === 'Requirements' && entry.message.includes('Could not write the version cache'))).toBe(true);
+  });
+
+  it('lives under XDG_CACHE_HOME when set, else ~/.cache/pycage', () => {
+    expect(defaultCacheDirectory({ XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/pycage');
+    expect(defaultCacheDirectory({ XDG_CACHE_HOME: 'relative' })).toMatch(/\.cache\/pycage$/);
+    expect(defaultCacheDirectory({})).toMatch(/\.cache\/pycage$/);
+  });
+});
+
+describe('concurrency', () => {
+  it('never has more requests open than asked', async () => {
+    const slow = await startIndexServer({ packages: Object.fromEntries(Array.from({ length: 8 }, (_, index) => [`pkg${index}`, ['1.0']])), delayMs: 50 });
+    try {
+      const result = await pinRequirements(
+        Array.from({ length: 8 }, (_, index) => `pkg${index}`),
+        { jsonApiUrl: slow.jsonApiUrl, cacheDir, concurrency: 2 },
+      );
+      expect(result.requirements).toEqual(Array.from({ length: 8 }, (_, index) => `pkg${index}==1.0`));
+      expect(slow.requests).toHaveLength(8);
+      expect(slow.peakConcurrentRequests).toBe(2);
+    } finally {
+      await slow.close();
+    }
+  });
+});
