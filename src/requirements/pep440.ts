@@ -89,18 +89,18 @@ function phaseKey(version: Version): number {
 function compareLocal(left: Version['local'], right: Version['local']): number {
   if (left === undefined || right === undefined) return (left === undefined ? 0 : 1) - (right === undefined ? 0 : 1);
   for (let index = 0; index < Math.max(left.length, right.length); index += 1) {
-    const a = left[index];
-    const b = right[index];
-    if (a === undefined) return -1;
-    if (b === undefined) return 1;
-    if (typeof a === 'number' && typeof b === 'number') {
-      if (a !== b) return a - b;
-    } else if (typeof a === 'number') {
+    const leftPart = left[index];
+    const rightPart = right[index];
+    if (leftPart === undefined) return -1;
+    if (rightPart === undefined) return 1;
+    if (typeof leftPart === 'number' && typeof rightPart === 'number') {
+      if (leftPart !== rightPart) return leftPart - rightPart;
+    } else if (typeof leftPart === 'number') {
       return 1; // numeric segments sort after alphanumeric ones
-    } else if (typeof b === 'number') {
+    } else if (typeof rightPart === 'number') {
       return -1;
-    } else if (a !== b) {
-      return a < b ? -1 : 1;
+    } else if (leftPart !== rightPart) {
+      return leftPart < rightPart ? -1 : 1;
     }
   }
   return 0;

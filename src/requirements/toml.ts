@@ -89,14 +89,14 @@ class TomlReader {
   #walk(table: TomlTable, keys: readonly string[]): TomlTable {
     let current = table;
     for (const key of keys) {
-      let next = current[key];
-      if (next === undefined) {
-        next = {};
-        current[key] = next;
+      let value = current[key];
+      if (value === undefined) {
+        value = {};
+        current[key] = value;
       }
-      if (Array.isArray(next) && !this.#sealed.has(next)) next = next.at(-1);
-      if (next === undefined || !isTable(next) || this.#sealed.has(next)) this.#fail(`"${key}" is not a table`);
-      current = next as TomlTable;
+      const next: TomlValue | undefined = Array.isArray(value) && !this.#sealed.has(value) ? value.at(-1) : value;
+      if (next === undefined || !isTable(next) || this.#sealed.has(next)) return this.#fail(`"${key}" is not a table`);
+      current = next;
     }
     return current;
   }
@@ -124,8 +124,8 @@ class TomlReader {
         current[key] = next;
         this.#defined.add(next);
       }
-      if (!isTable(next) || this.#sealed.has(next)) this.#fail(`"${key}" is not a table`);
-      current = next as TomlTable;
+      if (!isTable(next) || this.#sealed.has(next)) return this.#fail(`"${key}" is not a table`);
+      current = next;
     }
     return current;
   }
