@@ -38,6 +38,7 @@ export async function pinRequirements(requirements: readonly string[], options: 
 
   const pinned = new Map<string, string>();
   const unreachable = new Map<string, { reason: string; names: string[] }>();
+  const sourcesDown = new Map<string, string>();
   // Lookups finish in any order; warnings are reported in the order of the requirements.
   const warningsByName = new Map<string, string[]>();
   const warn = (name: string, warning: string): void => {
@@ -66,7 +67,14 @@ export async function pinRequirements(requirements: readonly string[], options: 
       else pinned.set(normalized, cached);
       return;
     }
+    // Once the index has failed to answer at all, the remaining names do not each wait for a timeout.
+    const downReason = sourcesDown.get(indexLabel);
+    if (downReason !== undefined) {
+      report({ kind: 'unreachable', reason: downReason }, name, indexLabel);
+      return;
+    }
     const answer = options.indexUrl === undefined ? await lookupPypiJson(indexLabel, name, context) : await lookupSimpleIndex(indexLabel, name, context);
+    if (answer.kind === 'unreachable' && !answer.reason.startsWith('HTTP ')) sourcesDown.set(indexLabel, answer.reason);
     if (answer.kind === 'found') {
       cache?.set(key, answer.version);
       pinned.set(normalized, answer.version);

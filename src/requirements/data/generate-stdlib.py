@@ -6,9 +6,16 @@ Run by hand when a supported version is added; it is not part of the build. Ever
 real interpreter, given on the command line as VERSION=COMMAND (COMMAND is split like a shell would):
 
     python3 src/requirements/data/generate-stdlib.py \
-        3.10=/root/.pyenv/versions/3.10.13/bin/python ... \
+        3.10=/root/.pyenv/versions/3.10.13/bin/python ... 3.13=/root/.pyenv/versions/3.13.0/bin/python \
+        "3.14=$LIB/ld-linux-x86-64.so.2 --library-path $LIB $ROOT/usr/bin/python3.14" \
         --derive 3.9=/root/.pyenv/versions/3.9.18/bin/python \
-        --note '3.14=python3.14 3.14.10-1 from Debian sid, run with its own glibc'
+        --note '3.14=python3.14-minimal and libpython3.14-stdlib 3.14.10-1 of Debian sid, ...'
+
+The lists shipped now came from pyenv builds of 3.9.18, 3.10.13, 3.11.7, 3.12.1 and 3.13.0 on Debian 12,
+and for 3.14 from Debian sid's packages, fetched with `apt-get download python3.14-minimal
+libpython3.14-minimal libpython3.14-stdlib libc6` (a temporary apt configuration with a sid source),
+unpacked with `dpkg-deb -x` into $ROOT and run through that libc's own loader ($LIB is
+$ROOT/usr/lib/x86_64-linux-gnu), because sid's python3.14 needs a newer glibc than Debian 12 has.
 
 Versions from 3.10 on have `sys.stdlib_module_names` and it is written as is. Python 3.9 does not have it,
 so `--derive` builds its list from the next version's list and the two interpreters' real contents:

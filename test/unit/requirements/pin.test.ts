@@ -169,6 +169,19 @@ describe('pinRequirements when nothing answers', () => {
     }
   });
 
+  it('stops asking an index that has not answered, instead of waiting a timeout per name', async () => {
+    const slow = await startIndexServer({ packages, delayMs: 3_000 });
+    try {
+      const names = ['requests', 'pyyaml', 'numpy', 'rich', 'httpx', 'attrs'];
+      const result = await pinRequirements(names, { jsonApiUrl: slow.jsonApiUrl, cacheDir, timeoutMs: 200, concurrency: 2 });
+      expect(result.requirements).toEqual(names);
+      expect(result.warnings).toEqual([`Could not reach ${slow.jsonApiUrl} (no answer within 200 ms); left unpinned: ${names.join(', ')}.`]);
+      expect(slow.requests).toHaveLength(2);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('treats a 5xx as no answer', async () => {
     const failing = await startIndexServer({ packages, status: 503 });
     try {
