@@ -12,7 +12,9 @@ import {
   distributionForModule,
   inferRequirements,
   isStandardLibrary,
+  normalizeName,
   pinRequirements,
+  requirementProjectName,
   type PackageSource,
 } from '../requirements/index.js';
 import type { RunOptions, RunResult, Runtime, RuntimeEvent } from '../runtime/index.js';
@@ -310,27 +312,21 @@ async function requirementForFailure(
   const module = missingModule(result);
   if (module === undefined || isStandardLibrary(module, pythonVersion)) return undefined;
   if (options.requirements === 'none') return undefined;
-  const distribution = distributionForModule(module, options.requirementOverrides) ?? module.split('.')[0];
-  if (distribution === undefined || distribution === '') return undefined;
+  // undefined: an override says it is not a requirement, or no index has such a package.
+  const distribution = distributionForModule(module, options.requirementOverrides);
+  if (distribution === undefined) return undefined;
   const normalized = normalizeName(distribution);
   // Already installed and still missing: a wrong package or a wrong import; the model has to fix that.
-  if (current.some((requirement) => normalizeName(requirementName(requirement)) === normalized)) return undefined;
+  if (current.some((requirement) => normalizeName(requirementProjectName(requirement) ?? requirement) === normalized)) return undefined;
   const pinned = await pinRequirements([distribution], {
     ...options.packageSource,
+    pythonVersion,
     ...(abortSignal === undefined ? {} : { abortSignal }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   return { module, requirement: pinned.requirements[0] ?? distribution };
 }
 
-function requirementName(requirement: string): string {
-  return requirement.split(/[\s<>=!~;[@]/)[0] ?? requirement;
-}
-
-/** PEP 503 name normalization, so `PyYAML` and `pyyaml` are one package. */
-function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, '-');
-}
 
 function limitsOf(runOptions: AgentRunOptions | undefined): { timeoutMs?: number; memoryBytes?: number } {
   const limits: { timeoutMs?: number; memoryBytes?: number } = {};
