@@ -26,6 +26,8 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 export interface ChatClient {
   complete(messages: readonly ChatMessage[], signal: AbortSignal): Promise<unknown>;
   stream(messages: readonly ChatMessage[], signal: AbortSignal): Promise<AsyncIterable<unknown>>;
+  /** GET /models: the ids the endpoint serves (`pycage doctor`). */
+  listModels(signal: AbortSignal): Promise<unknown>;
   /** The SDK's error classes, to tell its failures apart. */
   errors: { APIError: ErrorClass; APIConnectionError: ErrorClass; APIConnectionTimeoutError: ErrorClass; APIUserAbortError: ErrorClass };
 }
@@ -105,6 +107,20 @@ export function createChatProvider(options: ChatProviderOptions): ModelProvider 
       } catch (error) {
         controller.abort();
         throw toModelError(error, sdk.errors, options, abortSignal, watchdog.timedOut);
+      }
+    },
+    async listModels({ abortSignal } = {}): Promise<string[]> {
+      throwIfAborted(abortSignal);
+      const sdk = await connect();
+      const controller = new AbortController();
+      const signal = abortSignal === undefined ? controller.signal : AbortSignal.any([abortSignal, controller.signal]);
+      try {
+        const page = await untilAborted(sdk.listModels(signal), abortSignal);
+        const data = field(page, 'data');
+        return Array.isArray(data) ? data.map((entry) => text(entry, 'id')).filter((id) => id !== '') : [];
+      } catch (error) {
+        controller.abort();
+        throw toModelError(error, sdk.errors, options, abortSignal, false);
       }
     },
   };

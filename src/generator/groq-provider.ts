@@ -37,6 +37,7 @@ export function createGroqProvider(config: ModelConfig, logger: Logger): ModelPr
           client.chat.completions.create({ model: config.model, messages: messages.map((message) => ({ ...message })), stream: false }, { signal }),
         stream: (messages, signal) =>
           client.chat.completions.create({ model: config.model, messages: messages.map((message) => ({ ...message })), stream: true }, { signal }),
+        listModels: (signal) => client.models.list({ signal }),
       };
     },
   });

@@ -40,6 +40,7 @@ export function createOpenAIProvider(config: ModelConfig, logger: Logger): Model
           client.chat.completions.create({ model: config.model, messages: messages.map((message) => ({ ...message })), stream: false }, { signal }),
         stream: (messages, signal) =>
           client.chat.completions.create({ model: config.model, messages: messages.map((message) => ({ ...message })), stream: true }, { signal }),
+        listModels: (signal) => client.models.list({ signal }),
       };
     },
   });

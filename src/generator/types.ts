@@ -30,4 +30,6 @@ export interface ModelProvider {
   readonly baseUrl: string;
   /** The answer text, with reasoning (a `reasoning` field or `<think>` sections) removed. */
   generate(options: GenerateOptions): Promise<string>;
+  /** The model ids the endpoint serves (GET /models); a light way to check the key and the URL. */
+  listModels(options?: { abortSignal?: AbortSignal }): Promise<string[]>;
 }

@@ -70,6 +70,15 @@ describe.each(providers)('$name provider against a chat-completions server', ({ 
     expect(request?.body.stream).toBeFalsy();
   });
 
+  it('lists the models the endpoint serves, with the key', async () => {
+    server = await startChatServer([{ content: pythonAnswer }], { models: ['model-a', 'test-model'] });
+    const models = await providerFor(baseUrl(server)).listModels();
+    expect(models).toEqual(['model-a', 'test-model']);
+    expect(server.requests[0]?.method).toBe('GET');
+    expect(server.requests[0]?.path).toMatch(/\/models$/);
+    expect(server.requests[0]?.headers.authorization).toBe('Bearer test-key');
+  });
+
   it('streams when given onText, and the pieces make up the answer', async () => {
     const chat = await serve([{ content: pythonAnswer }]);
     const deltas: string[] = [];
