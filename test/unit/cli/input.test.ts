@@ -1,10 +1,21 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { readSource } from '../../../src/cli/input.js';
 import type { CliIo } from '../../../src/cli/io.js';
+
+const directories: string[] = [];
+afterEach(async () => {
+  await Promise.all(directories.splice(0).map((directory) => rm(directory, { recursive: true, force: true })));
+});
+
+async function temporaryDirectory(): Promise<string> {
+  const directory = await temporaryDirectory();
+  directories.push(directory);
+  return directory;
+}
 
 async function ioIn(directory: string, stdinText?: string | Buffer): Promise<CliIo> {
   const stdin = new PassThrough();
@@ -14,7 +25,7 @@ async function ioIn(directory: string, stdinText?: string | Buffer): Promise<Cli
 
 describe('readSource', () => {
   it('reads a UTF-8 file and stdin', async () => {
-    const directory = await mkdtemp(path.join(tmpdir(), 'pycage-input-'));
+    const directory = await temporaryDirectory();
     await writeFile(path.join(directory, 'a.py'), 'print("héllo")\n');
     const io = await ioIn(directory, 'print(1)\n');
     expect((await readSource(io, 'a.py', 'a script')).text).toBe('print("héllo")\n');
@@ -27,7 +38,7 @@ describe('readSource', () => {
     ['empty.py', '  \n\n', /empty\.py is empty/],
     ['folder', 'directory', /folder is a directory/],
   ])('refuses %s with a clear message', async (name, content, message) => {
-    const directory = await mkdtemp(path.join(tmpdir(), 'pycage-input-'));
+    const directory = await temporaryDirectory();
     if (content === 'directory') await mkdir(path.join(directory, name));
     else if (content !== undefined) await writeFile(path.join(directory, name), content);
     const io = await ioIn(directory);
