@@ -1,0 +1,97 @@
+// The interactive session in a real terminal: tmux runs the built `pycage` with no arguments, the test
+// types into it and reads the screen, like a user would. The model is a chat server on 127.0.0.1.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { baseEnv, cliPath } from '../../helpers/cli.js';
+import { startChatServer, type ChatReply, type ChatServer } from '../../helpers/chat-server.js';
+import { eventually, pycageContainers } from '../../helpers/docker.js';
+
+const fence = '```';
+const answer = (code: string): ChatReply => ({ content: `${fence}python\n${code}\n${fence}` });
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+let server: ChatServer | undefined;
+let sessionName: string | undefined;
+
+afterEach(async () => {
+  if (sessionName !== undefined) spawnSync('tmux', ['kill-session', '-t', sessionName]);
+  sessionName = undefined;
+  await server?.close();
+  server = undefined;
+});
+
+function screen(): string {
+  return execFileSync('tmux', ['capture-pane', '-p', '-J', '-S', '-200', '-t', sessionName!], { encoding: 'utf8' });
+}
+
+async function waitForScreen(text: string | RegExp, timeoutMs = 60_000): Promise<string> {
+  const matches = (content: string): boolean => (typeof text === 'string' ? content.includes(text) : text.test(content));
+  const found = await eventually(() => matches(screen()), timeoutMs, 200);
+  if (!found) throw new Error(`screen never showed ${String(text)}; it shows:\n${screen()}`);
+  return screen();
+}
+
+function type(text: string): void {
+  execFileSync('tmux', ['send-keys', '-t', sessionName!, '-l', text]);
+  execFileSync('tmux', ['send-keys', '-t', sessionName!, 'Enter']);
+}
+
+function quote(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
+  it('runs a request, then a follow-up that refers to it, and leaves no container behind', async () => {
+    server = await startChatServer([
+      answer('primes = [2, 3, 5, 7]\nprint("primes:", primes)'),
+      answer('primes = [2, 3, 5, 7]\nprint("total:", sum(primes))'),
+    ]);
+    const before = new Set(pycageContainers());
+    const env = {
+      ...baseEnv(),
+      TERM: 'xterm-256color',
+      PYCAGE_PROVIDER: 'openai',
+      OPENAI_BASE_URL: server.openaiBaseUrl,
+      OPENAI_API_KEY: 'test-key',
+      PYCAGE_MODEL: 'test-model',
+    };
+    const command = [
+      'env -i',
+      ...Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`),
+      quote(process.execPath),
+      quote(cliPath),
+      '--requirements none',
+      '; echo "PYCAGE-EXITED:$?"; sleep 600',
+    ].join(' ');
+    sessionName = `pycage-test-${process.pid}-${Date.now()}`;
+    execFileSync('tmux', ['new-session', '-d', '-s', sessionName, '-x', '160', '-y', '60', command]);
+
+    await waitForScreen('What should Python do?');
+    expect(screen()).toContain('test-model'); // the settings are shown once at the start
+    type('list the primes below 10');
+    await waitForScreen('Run it?');
+    expect(screen()).toContain('print("primes:", primes)');
+    type(''); // Enter on the first choice, Run
+    await waitForScreen('primes: [2, 3, 5, 7]');
+    await waitForScreen('What next?');
+
+    type('now add them up');
+    await waitForScreen(/Run it\?[\s\S]*Run it\?/);
+    type('');
+    await waitForScreen('total: 17');
+    await waitForScreen(/What next\?[\s\S]*What next\?/);
+
+    type('exit');
+    await waitForScreen('PYCAGE-EXITED:0');
+
+    // The follow-up carried the first request, its code and its output.
+    expect(server.requests).toHaveLength(2);
+    const followUp = server.requests[1]?.body.messages as Array<{ role: string; content: string }>;
+    expect(followUp[1]?.content).toBe('list the primes below 10');
+    expect(followUp[2]?.content).toContain('print("primes:", primes)');
+    expect(followUp.at(-1)?.content).toContain('primes: [2, 3, 5, 7]');
+    expect(followUp.at(-1)?.content).toContain('now add them up');
+
+    expect(await eventually(() => pycageContainers().filter((id) => !before.has(id)).length === 0)).toBe(true);
+  });
+});
