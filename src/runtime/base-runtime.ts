@@ -1,0 +1,228 @@
+/**
+ * What both runners share: requirement handling (`'auto'` asks the requirements stage), install
+ * failures as results, projects, events, close-once semantics and the signal handlers. A runner
+ * supplies four things: how it starts, how it builds an environment, how it executes a script, and
+ * how it cleans up.
+ */
+import { AbortedError, PycageError, UsageError } from '../errors.js';
+import { toLogger, type Logger } from '../logger.js';
+import { normalizeRequirements } from './install-commands.js';
+import { filePayload, toBytes } from './payload.js';
+import { loadProject, newProjectName, saveProject } from './projects.js';
+import { installFailureResult } from './result.js';
+import { checkEnvironment, resolveRunLimits, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
+import { registerOpenRuntime, unregisterOpenRuntime } from './signals.js';
+import { InstallError } from './errors.js';
+import type {
+  CreateProjectOptions,
+  EnvironmentInfo,
+  Project,
+  RequirementsOption,
+  RunOptions,
+  RunResult,
+  Runtime,
+  RuntimeEvent,
+  RuntimeInfo,
+} from './types.js';
+
+/** The script's file name inside the run directory (it shows in tracebacks). */
+export const scriptName = 'script.py';
+
+export type EnvironmentResult =
+  | { ok: true; info: EnvironmentInfo; python: string; binDirectory: string; venvDirectory: string }
+  | { ok: false; info: EnvironmentInfo; exitCode: number; output: string };
+
+export interface ExecuteRequest {
+  code: string;
+  options: RunOptions;
+  limits: RunLimits;
+  env: Record<string, string>;
+  requirements: string[];
+  environment: Extract<EnvironmentResult, { ok: true }> | undefined;
+  /** Files next to the script, names checked, script name reserved. */
+  files: { entries: Array<{ path: string; size: number }>; blobs: Uint8Array[] };
+  stdin: Uint8Array | undefined;
+  emit: (event: RuntimeEvent) => void;
+}
+
+export abstract class BaseRuntime implements Runtime {
+  abstract readonly isolated: boolean;
+  protected readonly options: ResolvedRuntimeOptions;
+  protected readonly logger: Logger;
+  #started: Promise<RuntimeInfo> | undefined;
+  #closing: Promise<void> | undefined;
+  #registered = false;
+
+  protected constructor(options: ResolvedRuntimeOptions) {
+    this.options = options;
+    this.logger = toLogger(options.logger, 'Runtime');
+  }
+
+  protected get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Image, probe, pool: whatever the runner needs before its first run. Called once. */
+  protected abstract prepare(abortSignal: AbortSignal | undefined): Promise<RuntimeInfo>;
+  protected abstract buildEnvironment(
+    requirements: string[],
+    context: { emit: (event: RuntimeEvent) => void; abortSignal: AbortSignal | undefined },
+  ): Promise<EnvironmentResult>;
+  protected abstract execute(request: ExecuteRequest): Promise<RunResult>;
+  protected abstract shutdown(): Promise<void>;
+
+  start(options: { abortSignal?: AbortSignal } = {}): Promise<RuntimeInfo> {
+    this.#throwIfClosed();
+    if (!this.#registered) {
+      this.#registered = true;
+      registerOpenRuntime(this);
+    }
+    if (this.#started === undefined) {
+      this.#started = this.prepare(options.abortSignal);
+      // A failed start (Docker down, image missing) may be retried by the next call.
+      this.#started.catch(() => {
+        this.#started = undefined;
+      });
+    }
+    const started = this.#started;
+    const abortSignal = options.abortSignal;
+    if (abortSignal === undefined) return started;
+    return new Promise<RuntimeInfo>((resolve, reject) => {
+      if (abortSignal.aborted) return reject(new AbortedError(undefined, { cause: abortSignal.reason }));
+      const onAbort = (): void => reject(new AbortedError(undefined, { cause: abortSignal.reason }));
+      abortSignal.addEventListener('abort', onAbort, { once: true });
+      started.then(
+        (info) => {
+          abortSignal.removeEventListener('abort', onAbort);
+          resolve(info);
+        },
+        (error: unknown) => {
+          abortSignal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  describe(): Promise<RuntimeInfo> {
+    return this.start();
+  }
+
+  async runScript(code: string, options: RunOptions = {}): Promise<RunResult> {
+    this.#throwIfClosed();
+    if (typeof code !== 'string') throw new UsageError('runScript needs the script as a string.');
+    const emit = this.#emitter(options.onEvent);
+    const limits = resolveRunLimits(this.options, options);
+    const env = checkEnvironment(options.env);
+    const files = filePayload(options.files ?? {}, [scriptName]);
+    const stdin = options.stdin === undefined ? undefined : toBytes(options.stdin);
+    const info = await this.start(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal });
+
+    const requirements = await this.#resolveRequirements(code, options.requirements ?? 'none', info, emit, options.abortSignal);
+    let environment: Extract<EnvironmentResult, { ok: true }> | undefined;
+    if (requirements.length > 0) {
+      const built = await this.buildEnvironment(requirements, { emit, abortSignal: options.abortSignal });
+      if (!built.ok) {
+        this.logger.warn(`installing ${requirements.join(' ')} failed (exit ${built.exitCode})`);
+        const result = installFailureResult({ requirements, environment: built.info, exitCode: built.exitCode, output: built.output });
+        if (result.stderr !== '') this.#safely(() => options.onStderr?.(result.stderr));
+        return result;
+      }
+      environment = built;
+    }
+    this.#throwIfClosed();
+    return this.execute({ code, options, limits, env, requirements, environment, files, stdin, emit });
+  }
+
+  async createProject(options: CreateProjectOptions): Promise<Project> {
+    this.#throwIfClosed();
+    const emit = this.#emitter(options.onEvent);
+    const name = options.name ?? newProjectName();
+    const files = options.files ?? {};
+    filePayload(files, [scriptName]);
+    const info = await this.start(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal });
+    const requirements = await this.#resolveRequirements(options.code, options.requirements ?? 'auto', info, emit, options.abortSignal);
+    let environment: EnvironmentInfo | undefined;
+    if (requirements.length > 0) {
+      const built = await this.buildEnvironment(requirements, { emit, abortSignal: options.abortSignal });
+      if (!built.ok) {
+        throw new InstallError(`Could not install the requirements of project ${name}: ${built.output.trim().split('\n').at(-1) ?? ''}`, {
+          requirements,
+          output: built.output,
+        });
+      }
+      environment = built.info;
+    }
+    const project = await saveProject({ cacheDir: this.options.cacheDir, name, code: options.code, requirements, files, environment });
+    this.logger.info(`project ${project.name} saved in ${project.directory}`);
+    return project;
+  }
+
+  async runProject(name: string, options: Omit<RunOptions, 'requirements'> = {}): Promise<RunResult> {
+    this.#throwIfClosed();
+    const project = await loadProject(this.options.cacheDir, name);
+    return this.runScript(project.code, { ...options, requirements: project.requirements, files: { ...project.files, ...(options.files ?? {}) } });
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await this.shutdown();
+      } finally {
+        unregisterOpenRuntime(this);
+      }
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #throwIfClosed(): void {
+    if (this.#closing !== undefined) throw new PycageError('This runtime is closed; create a new one.');
+  }
+
+  #emitter(local: ((event: RuntimeEvent) => void) | undefined): (event: RuntimeEvent) => void {
+    return (event) => {
+      this.#safely(() => this.options.onEvent?.(event));
+      this.#safely(() => local?.(event));
+    };
+  }
+
+  #safely(callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      this.logger.warn(`an event callback threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  async #resolveRequirements(
+    code: string,
+    option: RequirementsOption,
+    info: RuntimeInfo,
+    emit: (event: RuntimeEvent) => void,
+    abortSignal: AbortSignal | undefined,
+  ): Promise<string[]> {
+    if (option === 'none') return [];
+    if (option !== 'auto') {
+      if (!Array.isArray(option)) throw new UsageError(`requirements must be 'auto', 'none' or a list, not ${JSON.stringify(option)}.`);
+      return normalizeRequirements(option);
+    }
+    const { inferRequirements } = await import('../requirements/index.js');
+    const inferred = await inferRequirements(code, {
+      pythonVersion: info.pythonVersion,
+      ...(this.options.indexUrl === undefined ? {} : { indexUrl: this.options.indexUrl }),
+      ...(this.options.findLinks === undefined ? {} : { findLinks: this.options.findLinks }),
+      ...(this.options.noIndex ? { noIndex: true } : {}),
+      ...(abortSignal === undefined ? {} : { abortSignal }),
+      ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
+      cacheDir: this.options.cacheDir,
+    });
+    const requirements = normalizeRequirements(inferred.requirements);
+    emit({ type: 'requirements', requirements, warnings: inferred.warnings });
+    for (const warning of inferred.warnings) this.logger.warn(warning);
+    return requirements;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Engine-wide housekeeping: `checkDocker()` (is there an engine, which version), the start-up sweep of
+ * containers whose owning process died without cleaning up (a SIGKILL, a crash, a power cut), and
+ * `prune()`, which removes everything pycage ever made on the engine.
+ */
+import os from 'node:os';
+import type { DockerOptions } from 'dockerode';
+import { toLogger, type Logger, type LogSink } from '../logger.js';
+import { daemonMessage, DockerClient, statusCode } from './docker-client.js';
+import { isOrphan, isProcessAlive, labelFilter, labelKeys } from './labels.js';
+
+export async function checkDocker(options: { docker?: DockerOptions; abortSignal?: AbortSignal } = {}): Promise<{ version: string; apiVersion: string; endpoint: string }> {
+  const client = new DockerClient(options.docker);
+  await client.ping(options.abortSignal);
+  const { version, apiVersion } = await client.version();
+  return { version, apiVersion, endpoint: client.endpoint };
+}
+
+// One sweep per engine per process is enough: later orphans belong to processes that are still alive.
+const swept = new Map<string, Promise<number>>();
+
+/** Removes containers made on this host by processes that no longer exist. Returns how many. */
+export function sweepOrphans(client: DockerClient, logger: Logger): Promise<number> {
+  let sweep = swept.get(client.endpoint);
+  if (sweep === undefined) {
+    sweep = sweepOnce(client, logger);
+    swept.set(client.endpoint, sweep);
+    sweep.catch(() => swept.delete(client.endpoint));
+  }
+  return sweep;
+}
+
+async function sweepOnce(client: DockerClient, logger: Logger): Promise<number> {
+  const hostname = os.hostname();
+  const containers = await client.call((api) =>
+    api.listContainers({ all: true, filters: { label: [...labelFilter().label, `${labelKeys.ownerHost}=${hostname}`] } }),
+  );
+  const orphans = containers.filter((container) => isOrphan(container.Labels, { hostname, isAlive: isProcessAlive }));
+  await Promise.all(
+    orphans.map(async (container) => {
+      try {
+        await client.call((api) => api.getContainer(container.Id).remove({ force: true }));
+      } catch (error) {
+        const code = statusCode(error);
+        if (code !== 404 && code !== 409) logger.warn(`could not remove leftover container ${container.Id.slice(0, 12)}: ${daemonMessage(error)}`);
+      }
+    }),
+  );
+  if (orphans.length > 0) logger.info(`removed ${orphans.length} container(s) left by pycage processes that are gone`);
+  return orphans.length;
+}
+
+export interface PruneOptions {
+  docker?: DockerOptions;
+  logger?: Logger | LogSink;
+}
+
+/**
+ * Removes every container, volume and image labelled `pycage=true` on the engine, whoever made them
+ * (`pycage prune`). The environment cache goes too, so the next run with requirements installs again.
+ */
+export async function prune(options: PruneOptions = {}): Promise<{ containers: number; volumes: number; images: number }> {
+  const client = new DockerClient(options.docker);
+  const logger = toLogger(options.logger, 'Runtime');
+  const filters = labelFilter();
+  let containers = 0;
+  let volumes = 0;
+  let images = 0;
+
+  const containerList = await client.call((api) => api.listContainers({ all: true, filters }));
+  await Promise.all(
+    containerList.map(async (container) => {
+      try {
+        await client.call((api) => api.getContainer(container.Id).remove({ force: true }));
+        containers += 1;
+      } catch (error) {
+        if (statusCode(error) === 404) return;
+        logger.warn(`could not remove container ${container.Id.slice(0, 12)}: ${daemonMessage(error)}`);
+      }
+    }),
+  );
+
+  const volumeList = await client.call((api) => api.listVolumes({ filters }));
+  for (const volume of volumeList.Volumes ?? []) {
+    try {
+      await client.call((api) => api.getVolume(volume.Name).remove());
+      volumes += 1;
+    } catch (error) {
+      if (statusCode(error) === 404) continue;
+      logger.warn(`could not remove volume ${volume.Name}: ${daemonMessage(error)}`);
+    }
+  }
+
+  const imageList = await client.call((api) => api.listImages({ filters }));
+  for (const image of imageList) {
+    try {
+      await client.call((api) => api.getImage(image.Id).remove({ force: true }));
+      images += 1;
+    } catch (error) {
+      if (statusCode(error) === 404) continue;
+      logger.warn(`could not remove image ${image.Id.slice(7, 19)}: ${daemonMessage(error)}`);
+    }
+  }
+  logger.info(`pruned ${containers} container(s), ${volumes} volume(s), ${images} image(s)`);
+  return { containers, volumes, images };
+}

@@ -1,0 +1,390 @@
+/**
+ * The Docker runner: every script in a fresh, hardened container (taken warm from the pool), its files
+ * and code sent in through one exec's stdin, its output streamed back live and capped, its artifacts
+ * copied out through a second exec, and the container removed afterwards. A timeout, an abort or the
+ * output cap removes the container, which kills the script's whole process tree for certain.
+ */
+import { performance } from 'node:perf_hooks';
+import { AbortedError, ExitCode } from '../errors.js';
+import { selectArtifacts, writeArtifacts, artifactLimitBytes, artifactLimitFiles } from './artifacts.js';
+import { BaseRuntime, scriptName, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
+import { sweepOrphans } from './cleanup.js';
+import { baseEnvironment, outputDirectory, type SandboxSettings } from './container-options.js';
+import { daemonMessage, DockerClient } from './docker-client.js';
+import { DockerEnvironments, chooseInstaller } from './environment.js';
+import { SandboxError } from './errors.js';
+import { probeImage, resolveImage, type ImageProbe, type ResolvedImage } from './image.js';
+import { containerLabels, labelFilter, newSessionId } from './labels.js';
+import { OutputCollector } from './output.js';
+import { encodePayload, toBytes } from './payload.js';
+import { SandboxPool } from './pool.js';
+import { loadPythonSource } from './python-sources.js';
+import { buildRunResult, type StopReason } from './result.js';
+import { Sandbox } from './sandbox.js';
+import { runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
+import { parseTar } from './tar.js';
+import type { Artifact, RunResult, RuntimeInfo } from './types.js';
+
+const gibibyte = 1024 * 1024 * 1024;
+
+export class DockerRuntime extends BaseRuntime {
+  readonly isolated = true;
+  readonly session = newSessionId();
+  readonly #client: DockerClient;
+  readonly #pool: SandboxPool;
+  readonly #environments: DockerEnvironments;
+  /** Sandboxes handed to runs or installs and not yet removed. */
+  readonly #active = new Set<Sandbox>();
+  /** Removals running after their run returned; close() waits for them. */
+  readonly #background = new Set<Promise<unknown>>();
+  #image: ResolvedImage | undefined;
+  #probe: ImageProbe | undefined;
+  #counter = 0;
+
+  constructor(options: ResolvedRuntimeOptions) {
+    super(options);
+    this.#client = new DockerClient(options.docker);
+    this.#pool = new SandboxPool({
+      size: options.poolSize,
+      idleMs: options.poolIdleMs,
+      create: (settings, key) => this.#createSandbox(settings, key),
+      logger: this.logger.child('Pool'),
+    });
+    this.#environments = new DockerEnvironments({
+      client: this.#client,
+      volume: options.environmentVolume,
+      session: this.session,
+      source: { indexUrl: options.indexUrl, noIndex: options.noIndex, findLinks: options.findLinks },
+      logger: this.logger.child('Environment'),
+    });
+  }
+
+  protected async prepare(abortSignal: AbortSignal | undefined): Promise<RuntimeInfo> {
+    const emit = (event: Parameters<NonNullable<ResolvedRuntimeOptions['onEvent']>>[0]): void => {
+      try {
+        this.options.onEvent?.(event);
+      } catch {
+        // Observers cannot break the start.
+      }
+    };
+    await this.#client.ping(abortSignal);
+    await sweepOrphans(this.#client, this.logger);
+    if (this.options.gvisor) await this.#checkGvisor();
+    const image = await resolveImage({
+      client: this.#client,
+      image: this.options.image,
+      logger: this.logger,
+      onEvent: emit,
+      abortSignal,
+    });
+    this.#image = image;
+    await this.#environments.ensureVolume();
+    // The pool fills while the image is probed.
+    if (this.options.poolSize > 0) this.#pool.warm(this.#runSettings(this.#defaultLimits()));
+    const probe = await probeImage({
+      client: this.#client,
+      image,
+      settings: this.#probeSettings(image),
+      session: this.session,
+      cacheDir: this.options.cacheDir,
+      logger: this.logger.child('Sandbox'),
+    });
+    this.#probe = probe;
+    return {
+      isolated: true,
+      image: image.reference,
+      pythonVersion: probe.pythonVersion,
+      installer: chooseInstaller(probe) ?? 'pip',
+      network: this.options.network,
+      memoryBytes: this.options.memoryBytes,
+      cpus: this.options.cpus,
+      timeoutMs: this.options.timeoutMs,
+      gvisor: this.options.gvisor,
+    };
+  }
+
+  protected async buildEnvironment(
+    requirements: string[],
+    context: { emit: (event: import('./types.js').RuntimeEvent) => void; abortSignal: AbortSignal | undefined },
+  ): Promise<EnvironmentResult> {
+    const image = this.#image!;
+    return this.#environments.ensure({
+      image,
+      probe: this.#probe!,
+      requirements,
+      settings: this.#installSettings(image),
+      onEvent: context.emit,
+      abortSignal: context.abortSignal,
+      track: (sandbox) => {
+        this.#active.add(sandbox);
+        return () => this.#active.delete(sandbox);
+      },
+    });
+  }
+
+  protected async execute(request: ExecuteRequest): Promise<RunResult> {
+    const { limits, options } = request;
+    const image = this.#image!;
+    const settings = this.#runSettings(limits);
+    const bootstrap = await loadPythonSource('bootstrap');
+    const code = toBytes(request.code);
+    const header = {
+      workDir: '/work',
+      tempDir: '/tmp',
+      script: scriptName,
+      python: request.environment?.python ?? 'python3',
+      args: [...(options.args ?? [])],
+      files: [{ path: scriptName, size: code.length }, ...request.files.entries],
+      stdinSize: request.stdin === undefined ? null : request.stdin.length,
+      outputDir: 'output',
+    };
+    const payload = encodePayload(header, [code, ...request.files.blobs, ...(request.stdin === undefined ? [] : [request.stdin])]);
+    const environment = baseEnvironment(image.path);
+    if (request.environment !== undefined) {
+      environment.PATH = `${request.environment.binDirectory}:${image.path}`;
+      environment.VIRTUAL_ENV = request.environment.venvDirectory;
+    }
+    Object.assign(environment, request.env);
+
+    // A pooled container that died while waiting (daemon restart, someone's prune) is replaced once.
+    let sandbox = await this.#acquire(settings);
+    const collector = new OutputCollector({
+      limitBytes: limits.outputLimitBytes,
+      onStdout: options.onStdout,
+      onStderr: options.onStderr,
+      onLimit: () => stop('output-limit'),
+    });
+    let stopReason: StopReason;
+    const stop = (reason: Exclude<StopReason, undefined>): void => {
+      if (stopReason !== undefined) return;
+      stopReason = reason;
+      this.logger.debug(`stopping ${sandbox.name}: ${reason}`);
+      void sandbox.destroy();
+    };
+    const onAbort = (): void => stop('abort');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (options.abortSignal?.aborted) throw new AbortedError(undefined, { cause: options.abortSignal.reason });
+      options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+      request.emit({ type: 'run-start' });
+      let started = performance.now();
+      timer = setTimeout(() => stop('timeout'), limits.timeoutMs);
+      const execOptions = {
+        cmd: ['python3', '-I', '-S', '-c', bootstrap],
+        env: environment,
+        stdin: payload,
+        onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => collector.write(stream, data),
+      };
+      let outcome;
+      try {
+        outcome = await sandbox.exec(execOptions);
+      } catch (error) {
+        if (!(error instanceof SandboxError) || stopReason !== undefined || sandbox.alive) throw error;
+        this.logger.warn(`${sandbox.name} was gone before the run started; using a fresh container`);
+        this.#release(sandbox);
+        sandbox = await this.#acquire(settings);
+        started = performance.now();
+        outcome = await sandbox.exec(execOptions);
+      }
+      const durationMs = Math.round(performance.now() - started);
+      clearTimeout(timer);
+      options.abortSignal?.removeEventListener('abort', onAbort);
+      if (stopReason === 'abort') throw new AbortedError('The run was cancelled; its container was removed.', { cause: options.abortSignal?.reason });
+
+      let exitCode = outcome.exitCode;
+      if (exitCode === null && stopReason === undefined) {
+        const state = await sandbox.state();
+        if (state?.oomKilled !== true) {
+          throw new SandboxError(
+            `The sandbox container ${sandbox.name} stopped during the run${sandbox.lifelineOutput.trim() ? `: ${sandbox.lifelineOutput.trim().slice(0, 300)}` : ''}.`,
+            { containerId: sandbox.id },
+          );
+        }
+        exitCode = ExitCode.memory;
+      }
+
+      let oomKilled = false;
+      let artifacts: Artifact[] = [];
+      if (stopReason === undefined) {
+        const wantsArtifacts = options.outputDir !== undefined;
+        const killed = exitCode === ExitCode.memory;
+        if (sandbox.alive && (wantsArtifacts || killed)) {
+          const collected = await this.#collect(sandbox, wantsArtifacts);
+          if (killed) oomKilled = collected.oomKills === null ? true : collected.oomKills > 0;
+          if (wantsArtifacts && collected.archive !== undefined) {
+            const { files, skipped } = selectArtifacts(parseTar(collected.archive));
+            if (skipped.length > 0) this.logger.warn(`not copied from the output directory: ${skipped.slice(0, 10).join(', ')}`);
+            artifacts = await writeArtifacts(options.outputDir!, files);
+          }
+        } else if (killed) {
+          // The container went down with the script: Docker's own verdict, else the exit status.
+          oomKilled = (await sandbox.state())?.oomKilled ?? true;
+        }
+      }
+
+      const { stdout, stderr } = collector.finish();
+      if (request.environment !== undefined && exitCode === 127 && stderr.includes('pycage-bootstrap: cannot start /opt/pycage/envs/')) {
+        // The environment vanished from the volume (pruned): build it again on the next run.
+        this.#environments.forget(request.environment.info.key);
+      }
+      const result = buildRunResult({
+        exitCode,
+        stdout,
+        stderr,
+        stopReason,
+        oomKilled,
+        outputTruncated: collector.truncated,
+        outputLimitBytes: limits.outputLimitBytes,
+        durationMs,
+        requirements: request.requirements,
+        artifacts,
+        environment: request.environment?.info,
+      });
+      request.emit({ type: 'run-end', exitCode: result.exitCode, durationMs });
+      this.logger.debug(`run in ${sandbox.name}: exit ${result.exitCode} in ${durationMs} ms`);
+      return result;
+    } finally {
+      clearTimeout(timer);
+      options.abortSignal?.removeEventListener('abort', onAbort);
+      collector.finish();
+      this.#release(sandbox);
+    }
+  }
+
+  protected async shutdown(): Promise<void> {
+    await this.#pool.close();
+    await Promise.allSettled([...this.#active].map((sandbox) => sandbox.destroy()));
+    await Promise.allSettled([...this.#background]);
+    // Anything of this session the bookkeeping missed (a create whose answer never came back).
+    if (this.#image !== undefined) {
+      try {
+        const leftovers = await this.#client.call((api) => api.listContainers({ all: true, filters: labelFilter(this.session) }));
+        await Promise.allSettled(leftovers.map((container) => this.#client.call((api) => api.getContainer(container.Id).remove({ force: true }))));
+      } catch (error) {
+        this.logger.warn(`could not check for leftover containers: ${daemonMessage(error)}`);
+      }
+    }
+  }
+
+  async #acquire(settings: SandboxSettings): Promise<Sandbox> {
+    const sandbox = await this.#pool.acquire(settings);
+    this.#active.add(sandbox);
+    if (this.closed) {
+      this.#release(sandbox);
+      throw new AbortedError('The runtime was closed.');
+    }
+    return sandbox;
+  }
+
+  #release(sandbox: Sandbox): void {
+    this.#active.delete(sandbox);
+    const removal = this.#pool.release(sandbox).catch(() => undefined);
+    this.#background.add(removal);
+    void removal.finally(() => this.#background.delete(removal));
+  }
+
+  #createSandbox(settings: SandboxSettings, key: string): Promise<Sandbox> {
+    this.#counter += 1;
+    return Sandbox.create({
+      client: this.#client,
+      settings,
+      labels: containerLabels({ role: 'run', session: this.session, pool: key }),
+      name: `pycage-${this.session}-run-${this.#counter}`,
+      poolKey: key,
+      logger: this.logger.child('Sandbox'),
+    });
+  }
+
+  /** Runs collect.py: the output directory as a tar (when wanted) and the OOM-kill count. */
+  async #collect(sandbox: Sandbox, wantsArtifacts: boolean): Promise<{ oomKills: number | null; archive: Buffer | undefined }> {
+    const source = await loadPythonSource('collect');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let status = '';
+    const cap = artifactLimitBytes + 16 * 1024 * 1024;
+    await sandbox.exec({
+      cmd: ['python3', '-I', '-S', '-c', source, outputDirectory, String(artifactLimitBytes), String(wantsArtifacts ? artifactLimitFiles : 0)],
+      env: { PATH: this.#image!.path, LANG: 'C.UTF-8', HOME: '/work' },
+      onOutput: (stream, data) => {
+        if (stream === 'stderr') {
+          if (status.length < 1024 * 1024) status += data.toString('utf8');
+          return;
+        }
+        size += data.length;
+        if (size <= cap) chunks.push(data);
+      },
+    });
+    let oomKills: number | null = null;
+    try {
+      const parsed = JSON.parse(status.trim().split('\n').at(-1) ?? '{}') as { oomKills?: number | null };
+      oomKills = typeof parsed.oomKills === 'number' ? parsed.oomKills : null;
+    } catch {
+      oomKills = null;
+    }
+    return { oomKills, archive: wantsArtifacts && size <= cap ? Buffer.concat(chunks) : undefined };
+  }
+
+  async #checkGvisor(): Promise<void> {
+    const info = (await this.#client.call((api) => api.info())) as { Runtimes?: Record<string, unknown> };
+    if (info.Runtimes?.runsc === undefined) {
+      throw new SandboxError('gVisor was asked for, but this Docker engine has no `runsc` runtime.', {
+        hint: 'Install gVisor and register it in /etc/docker/daemon.json ("runtimes": {"runsc": {"path": "/usr/bin/runsc"}}), or run without --gvisor.',
+      });
+    }
+  }
+
+  #defaultLimits(): RunLimits {
+    const { timeoutMs, memoryBytes, cpus, network, outputLimitBytes } = this.options;
+    return { timeoutMs, memoryBytes, cpus, network, outputLimitBytes };
+  }
+
+  #runSettings(limits: RunLimits): SandboxSettings {
+    const image = this.#image!;
+    return {
+      image: image.id,
+      imagePath: image.path,
+      network: limits.network,
+      memoryBytes: limits.memoryBytes,
+      cpus: limits.cpus,
+      pidsLimit: this.options.pidsLimit,
+      gvisor: this.options.gvisor,
+      tmpBytes: runtimeDefaults.tmpBytes,
+      workBytes: runtimeDefaults.workBytes,
+      environmentVolume: this.options.environmentVolume,
+      environmentsWritable: false,
+    };
+  }
+
+  /** Installs never run under gVisor (on hosts like pycage's CI its runsc has no network at all). */
+  #installSettings(image: ResolvedImage): SandboxSettings {
+    return {
+      image: image.id,
+      imagePath: image.path,
+      network: this.options.noIndex ? 'none' : 'bridge',
+      memoryBytes: Math.max(this.options.memoryBytes, gibibyte),
+      cpus: Math.max(this.options.cpus, 1),
+      pidsLimit: Math.max(this.options.pidsLimit, 512),
+      gvisor: false,
+      tmpBytes: gibibyte,
+      workBytes: 64 * 1024 * 1024,
+      environmentVolume: this.options.environmentVolume,
+      environmentsWritable: true,
+    };
+  }
+
+  #probeSettings(image: ResolvedImage): SandboxSettings {
+    return {
+      image: image.id,
+      imagePath: image.path,
+      network: 'none',
+      memoryBytes: 256 * 1024 * 1024,
+      cpus: 1,
+      pidsLimit: 64,
+      gvisor: false,
+      tmpBytes: 16 * 1024 * 1024,
+      workBytes: 16 * 1024 * 1024,
+      environmentVolume: this.options.environmentVolume,
+      environmentsWritable: false,
+    };
+  }
+}

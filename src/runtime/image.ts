@@ -1,0 +1,273 @@
+/**
+ * Which image runs the scripts, and what it offers.
+ *
+ * The default image is built on first use from docker/Dockerfile, tagged with a hash of that file (an
+ * edit means a rebuild), its build log streamed as `image-build` events. A named image (the `image`
+ * option or PYCAGE_IMAGE) is used as is, pulled when the daemon does not have it. Either way the image
+ * is probed once per image id, in a short-lived hardened container, for its Python version and
+ * installer (uv, else pip in a venv); the answer is cached in memory and on disk, keyed by image id,
+ * which is content-addressed, so it never goes stale.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../logger.js';
+import { defaultPath, type SandboxSettings } from './container-options.js';
+import { daemonMessage, isUnreachable, type DockerClient } from './docker-client.js';
+import { ImageError, SandboxError } from './errors.js';
+import { containerLabels, sharedLabels } from './labels.js';
+import { loadPythonSource } from './python-sources.js';
+import { Sandbox } from './sandbox.js';
+import { createTar } from './tar.js';
+import type { RuntimeEvent } from './types.js';
+
+export const offlineHint =
+  'No registry reachable? Build an image without one: `sudo bash docker/build-offline-image.sh`, then pass --image pycage-offline:bookworm (or set PYCAGE_IMAGE).';
+
+export interface ResolvedImage {
+  /** As the caller named it, or the default image's tag. */
+  reference: string;
+  /** `sha256:...` */
+  id: string;
+  /** PATH from the image's config. */
+  path: string;
+  built: boolean;
+}
+
+export interface ImageProbe {
+  pythonVersion: string;
+  /** Real path of the image's python3. */
+  executable: string;
+  uv: string | null;
+  uvVersion: string | null;
+  /** venv and ensurepip both importable: pip-in-a-venv installs work. */
+  venv: boolean;
+  pip: boolean;
+}
+
+export function dockerfileUrl(): URL {
+  return new URL('../../docker/Dockerfile', import.meta.url);
+}
+
+/** `pycage-python:<first 12 hex of sha256(Dockerfile)>` */
+export function defaultImageTag(dockerfile: string): string {
+  return `pycage-python:${createHash('sha256').update(dockerfile).digest('hex').slice(0, 12)}`;
+}
+
+function imagePath(env: readonly string[] | undefined): string {
+  const entry = env?.find((variable) => variable.startsWith('PATH='));
+  return entry === undefined ? defaultPath : entry.slice('PATH='.length);
+}
+
+/** Whether a build or pull failure reads like "no registry here". */
+export function looksLikeRegistryFailure(message: string): boolean {
+  return /registry|dial tcp|lookup |no such host|i\/o timeout|TLS handshake|connection refused|network is unreachable|pull access denied|manifest unknown|failed to resolve|toomanyrequests/i.test(
+    message,
+  );
+}
+
+interface ResolveOptions {
+  client: DockerClient;
+  /** Named image; undefined means the default image from docker/Dockerfile. */
+  image: string | undefined;
+  logger: Logger;
+  onEvent: (event: RuntimeEvent) => void;
+  abortSignal?: AbortSignal | undefined;
+}
+
+// One build or pull per image per process, however many runtimes ask at once.
+const resolving = new Map<string, Promise<ResolvedImage>>();
+
+export function resolveImage(options: ResolveOptions): Promise<ResolvedImage> {
+  const cacheKey = `${options.client.endpoint}\n${options.image ?? '(default)'}`;
+  let promise = resolving.get(cacheKey);
+  if (promise === undefined) {
+    promise = options.image === undefined ? buildDefaultImage(options) : useNamedImage(options, options.image);
+    resolving.set(cacheKey, promise);
+    // A failure is not cached: the next run tries again (the registry may be back).
+    promise.catch(() => resolving.delete(cacheKey));
+  }
+  return promise.then((image) => {
+    options.onEvent({ type: 'image-ready', image: image.reference, built: image.built });
+    return image;
+  });
+}
+
+async function useNamedImage(options: ResolveOptions, reference: string): Promise<ResolvedImage> {
+  const { client, logger } = options;
+  let info = await client.inspectImage(reference);
+  if (info === undefined) {
+    logger.info(`image ${reference} is not on the daemon; pulling it`);
+    try {
+      const stream = await client.call((api) => api.pull(reference, options.abortSignal ? { abortSignal: options.abortSignal } : {}));
+      let lastStatus = '';
+      let pullError: string | undefined;
+      await client.follow(stream, (event) => {
+        if (typeof event.error === 'string') pullError = event.error;
+        const line = [event.status, event.id].filter((part) => typeof part === 'string').join(' ');
+        if (line !== '' && line !== lastStatus && event.progressDetail === undefined) {
+          lastStatus = line;
+          options.onEvent({ type: 'image-build', line });
+          logger.info(line);
+        }
+      });
+      if (pullError !== undefined) throw new Error(pullError);
+    } catch (error) {
+      if (isUnreachable(error) || (error as { name?: string }).name === 'DockerUnavailableError') throw error;
+      const message = daemonMessage(error);
+      throw new ImageError(`Image ${reference} is not on the Docker daemon and could not be pulled: ${message}`, {
+        image: reference,
+        cause: error,
+        hint: looksLikeRegistryFailure(message)
+          ? `Check the name, or use an image the daemon has (docker images). ${offlineHint}`
+          : 'Check the image name (docker images lists what the daemon has).',
+      });
+    }
+    info = await client.inspectImage(reference);
+    if (info === undefined) throw new ImageError(`Image ${reference} could not be found after pulling it.`, { image: reference });
+  }
+  return { reference, id: info.Id, path: imagePath(info.Config?.Env), built: false };
+}
+
+async function buildDefaultImage(options: ResolveOptions): Promise<ResolvedImage> {
+  const { client, logger } = options;
+  const dockerfile = await readFile(dockerfileUrl(), 'utf8');
+  const tag = defaultImageTag(dockerfile);
+  const existing = await client.inspectImage(tag);
+  if (existing !== undefined) return { reference: tag, id: existing.Id, path: imagePath(existing.Config?.Env), built: false };
+
+  logger.info(`building ${tag} from docker/Dockerfile (first use)`);
+  const context = createTar([{ name: 'Dockerfile', data: Buffer.from(dockerfile) }]);
+  const failures: string[] = [];
+  try {
+    const stream = await client.call((api) =>
+      api.buildImage(context as unknown as NodeJS.ReadableStream, {
+        t: tag,
+        labels: sharedLabels(),
+        rm: true,
+        forcerm: true,
+        ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+      }),
+    );
+    await client.follow(stream, (event) => {
+      if (typeof event.error === 'string') failures.push(event.error);
+      const text = typeof event.stream === 'string' ? event.stream : typeof event.status === 'string' ? event.status : undefined;
+      if (text === undefined) return;
+      for (const line of text.split('\n')) {
+        if (line.trim() === '') continue;
+        options.onEvent({ type: 'image-build', line });
+        logger.info(line);
+      }
+    });
+  } catch (error) {
+    if (isUnreachable(error) || (error as { name?: string }).name === 'DockerUnavailableError') throw error;
+    failures.push(daemonMessage(error));
+  }
+  const built = failures.length === 0 ? await client.inspectImage(tag) : undefined;
+  if (built === undefined) {
+    const message = failures.at(-1) ?? 'the build ended without an image';
+    throw new ImageError(`Could not build the default image ${tag} from docker/Dockerfile: ${message.trim()}`, {
+      image: tag,
+      hint: looksLikeRegistryFailure(message) ? offlineHint : 'See the build log above (--verbose), or pass --image.',
+    });
+  }
+  return { reference: tag, id: built.Id, path: imagePath(built.Config?.Env), built: true };
+}
+
+const probes = new Map<string, Promise<ImageProbe>>();
+
+interface ProbeOptions {
+  client: DockerClient;
+  image: ResolvedImage;
+  /** Settings of the probe container (network none, small limits). */
+  settings: SandboxSettings;
+  session: string;
+  cacheDir: string;
+  logger: Logger;
+}
+
+export function probeImage(options: ProbeOptions): Promise<ImageProbe> {
+  let promise = probes.get(options.image.id);
+  if (promise === undefined) {
+    promise = probeOnce(options);
+    probes.set(options.image.id, promise);
+    promise.catch(() => probes.delete(options.image.id));
+  }
+  return promise;
+}
+
+function probeCacheFile(cacheDir: string, imageId: string): string {
+  return path.join(cacheDir, 'images', `${imageId.replace(/^sha256:/, '')}.json`);
+}
+
+export function parseProbe(text: string): ImageProbe | undefined {
+  try {
+    const value = JSON.parse(text.trim().split('\n').at(-1) ?? '') as Partial<ImageProbe>;
+    if (typeof value.pythonVersion !== 'string' || typeof value.executable !== 'string') return undefined;
+    return {
+      pythonVersion: value.pythonVersion,
+      executable: value.executable,
+      uv: typeof value.uv === 'string' ? value.uv : null,
+      uvVersion: typeof value.uvVersion === 'string' ? value.uvVersion : null,
+      venv: value.venv === true,
+      pip: value.pip === true,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+async function probeOnce(options: ProbeOptions): Promise<ImageProbe> {
+  const { client, image, logger } = options;
+  const cacheFile = probeCacheFile(options.cacheDir, image.id);
+  const cached = parseProbe(await readFile(cacheFile, 'utf8').catch(() => ''));
+  if (cached !== undefined) return cached;
+
+  const source = await loadPythonSource('probe');
+  let sandbox: Sandbox | undefined;
+  let stdout = '';
+  let stderr = '';
+  try {
+    sandbox = await Sandbox.create({
+      client,
+      settings: options.settings,
+      labels: containerLabels({ role: 'probe', session: options.session }),
+      name: `pycage-${options.session}-probe-${Date.now().toString(36)}`,
+      poolKey: 'probe',
+      logger,
+    });
+    const outcome = await sandbox.exec({
+      cmd: ['python3', '-I', '-c', source],
+      env: { PATH: image.path, HOME: '/work', LANG: 'C.UTF-8' },
+      onOutput: (stream, data) => {
+        if (stream === 'stdout') stdout += data.toString('utf8');
+        else stderr += data.toString('utf8');
+      },
+    });
+    const probe = outcome.exitCode === 0 ? parseProbe(stdout) : undefined;
+    if (probe === undefined) {
+      throw new ImageError(`Image ${image.reference} could not run python3: ${(stderr || stdout).trim().slice(0, 500) || `exit ${outcome.exitCode}`}`, {
+        image: image.reference,
+        hint: 'pycage needs an image with python3 on its PATH.',
+      });
+    }
+    logger.info(`image ${image.reference}: Python ${probe.pythonVersion}, installer ${probe.uv ? `uv ${probe.uvVersion}` : probe.venv ? 'pip (venv)' : 'none'}`);
+    await mkdir(path.dirname(cacheFile), { recursive: true }).catch(() => undefined);
+    await writeFile(cacheFile, `${JSON.stringify(probe)}\n`).catch(() => undefined);
+    return probe;
+  } catch (error) {
+    if (error instanceof SandboxError && sandbox !== undefined) {
+      // The container died at once (tini could not exec python3): its own words say why.
+      await Promise.race([sandbox.exited, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+      const said = sandbox?.lifelineOutput.trim();
+      throw new ImageError(`Image ${image.reference} could not start python3${said ? `: ${said.slice(0, 500)}` : ''}`, {
+        image: image.reference,
+        cause: error,
+        hint: 'pycage needs an image with python3 on its PATH.',
+      });
+    }
+    throw error;
+  } finally {
+    await sandbox?.destroy();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The runtime stage: runs Python in a hardened Docker sandbox (or, with `isolate: false`, as a plain
+ * local process) and returns a result. The only entrance to src/runtime for the rest of pycage.
+ *
+ * Importing this module is cheap: dockerode is loaded on the first call that talks to Docker, and
+ * `createRuntime` does not contact Docker at all (`start()` or the first run does).
+ */
+import { DockerRuntime } from './docker-runtime.js';
+import { LocalRuntime } from './local-runtime.js';
+import { resolveRuntimeOptions } from './settings.js';
+import type { Runtime, RuntimeOptions } from './types.js';
+
+/** A runtime with these options; synchronous and lazy: Docker is contacted on first use. */
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  const resolved = resolveRuntimeOptions(options);
+  return resolved.isolate ? new DockerRuntime(resolved) : new LocalRuntime(resolved);
+}
+
+export { checkDocker, prune } from './cleanup.js';
+export type { PruneOptions } from './cleanup.js';
+export { DockerUnavailableError, ImageError, InstallError, SandboxError } from './errors.js';
+export { parsePythonError } from './traceback.js';
+export { runtimeDefaults } from './settings.js';
+export type {
+  Artifact,
+  CreateProjectOptions,
+  EnvironmentInfo,
+  Installer,
+  NetworkMode,
+  Project,
+  PythonError,
+  RequirementsOption,
+  RunOptions,
+  RunResult,
+  Runtime,
+  RuntimeEvent,
+  RuntimeInfo,
+  RuntimeOptions,
+} from './types.js';

@@ -1,0 +1,276 @@
+/**
+ * The local runner (`isolate: false`): the script runs as a plain process of this machine's python3,
+ * with NO isolation at all, for machines without Docker and for debugging. It keeps everything else of
+ * the contract: the same bootstrap and result shape, environments cached as venvs under
+ * `<cacheDir>/envs/<key>` (built by the same install script, with the same per-key lock), the output
+ * cap, and a timeout that kills the whole process group (the script starts in a group of its own).
+ * Memory, CPU, pids and network limits are not enforced here.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { AbortedError } from '../errors.js';
+import { readOutputDirectory, writeArtifacts } from './artifacts.js';
+import { BaseRuntime, scriptName, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
+import { chooseInstaller } from './environment.js';
+import { ImageError } from './errors.js';
+import { parseProbe, type ImageProbe } from './image.js';
+import { environmentKey, installCommands, venvPython } from './install-commands.js';
+import { OutputCollector } from './output.js';
+import { encodePayload, toBytes } from './payload.js';
+import { loadPythonSource } from './python-sources.js';
+import { buildRunResult, type StopReason } from './result.js';
+import type { ResolvedRuntimeOptions } from './settings.js';
+import type { Artifact, RunResult, RuntimeEvent, RuntimeInfo } from './types.js';
+
+export const noIsolationWarning = 'pycage: isolate: false runs model-written code on this machine with no sandbox';
+
+/** The PATH a local script gets (plus its venv's bin): enough to find system tools, nothing personal. */
+const minimalPath = '/usr/local/bin:/usr/bin:/bin';
+
+interface ProcessOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a trusted helper (probe, install) with the host's python, stdin bytes in, text out. */
+function runHelper(command: string, args: string[], options: { input?: Uint8Array; env: NodeJS.ProcessEnv; abortSignal?: AbortSignal | undefined }): Promise<ProcessOutcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'], ...(options.abortSignal ? { signal: options.abortSignal } : {}) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.on('error', reject);
+    child.on('close', (exitCode, signal) => resolve({ exitCode, signal, stdout, stderr }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? Buffer.alloc(0));
+  });
+}
+
+function signalExitCode(signal: NodeJS.Signals | null): number {
+  const number = signal === null ? undefined : os.constants.signals[signal];
+  return number === undefined ? 1 : 128 + number;
+}
+
+export class LocalRuntime extends BaseRuntime {
+  readonly isolated = false;
+  readonly #running = new Set<ChildProcess>();
+  #probe: ImageProbe | undefined;
+
+  constructor(options: ResolvedRuntimeOptions) {
+    super(options);
+    process.emitWarning(noIsolationWarning, { code: 'PYCAGE_NO_ISOLATION' });
+    this.logger.warn('isolate: false: scripts run on this machine with no sandbox');
+  }
+
+  protected async prepare(): Promise<RuntimeInfo> {
+    const source = await loadPythonSource('probe');
+    let outcome: ProcessOutcome;
+    try {
+      // The host's PATH is used only to find the interpreter; the script never sees it.
+      outcome = await runHelper(this.options.python, ['-I', '-c', source], { env: { PATH: process.env.PATH ?? minimalPath, LANG: 'C.UTF-8' } });
+    } catch (error) {
+      throw new ImageError(`Cannot run ${this.options.python} on this machine: ${(error as Error).message}`, {
+        image: 'local',
+        cause: error,
+        hint: 'Install Python 3, or pass the interpreter with the `python` option.',
+      });
+    }
+    const probe = outcome.exitCode === 0 ? parseProbe(outcome.stdout) : undefined;
+    if (probe === undefined) {
+      throw new ImageError(`${this.options.python} did not answer the probe: ${outcome.stderr.trim().slice(0, 300)}`, { image: 'local' });
+    }
+    this.#probe = probe;
+    return {
+      isolated: false,
+      image: 'local',
+      pythonVersion: probe.pythonVersion,
+      installer: chooseInstaller(probe) ?? 'pip',
+      network: this.options.network,
+      memoryBytes: this.options.memoryBytes,
+      cpus: this.options.cpus,
+      timeoutMs: this.options.timeoutMs,
+      gvisor: false,
+    };
+  }
+
+  protected async buildEnvironment(
+    requirements: string[],
+    context: { emit: (event: RuntimeEvent) => void; abortSignal: AbortSignal | undefined },
+  ): Promise<EnvironmentResult> {
+    const probe = this.#probe!;
+    const installer = chooseInstaller(probe) ?? 'pip';
+    const key = environmentKey({ base: probe.executable, pythonVersion: probe.pythonVersion, installer, requirements });
+    const envsDir = path.join(this.options.cacheDir, 'envs');
+    const venvDirectory = path.join(envsDir, key, 'venv');
+    await mkdir(envsDir, { recursive: true });
+    const started = Date.now();
+    context.emit({ type: 'install-start', requirements });
+    const commands = installCommands({
+      installer,
+      python: probe.executable,
+      uv: probe.uv ?? undefined,
+      venvDirectory,
+      requirements,
+      cacheDirectory: path.join(this.options.cacheDir, 'installer-cache'),
+      indexUrl: this.options.indexUrl,
+      noIndex: this.options.noIndex,
+      findLinks: this.options.findLinks,
+    });
+    const payload = encodePayload({ key, envsDir, installer, requirements, commands, wheelhouse: null });
+    const outcome = await runHelper(probe.executable, ['-I', '-c', await loadPythonSource('install')], {
+      input: payload,
+      env: { PATH: process.env.PATH ?? minimalPath, HOME: os.homedir(), LANG: 'C.UTF-8', PIP_NO_INPUT: '1' },
+      abortSignal: context.abortSignal,
+    }).catch((error: unknown) => {
+      if (context.abortSignal?.aborted) throw new AbortedError(undefined, { cause: error });
+      throw error;
+    });
+    const durationMs = Date.now() - started;
+    const status = (() => {
+      try {
+        return (JSON.parse(outcome.stdout.trim().split('\n').at(-1) ?? '{}') as { status?: string }).status;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (outcome.exitCode !== 0 || status === undefined) {
+      return { ok: false, info: { key, reused: false, installer, installDurationMs: durationMs }, exitCode: outcome.exitCode || 1, output: outcome.stderr };
+    }
+    const reused = status === 'reused';
+    context.emit({ type: 'install-done', reused, durationMs, installer });
+    return {
+      ok: true,
+      info: { key, reused, installer, installDurationMs: durationMs },
+      python: venvPython(venvDirectory),
+      binDirectory: path.join(venvDirectory, 'bin'),
+      venvDirectory,
+    };
+  }
+
+  protected async execute(request: ExecuteRequest): Promise<RunResult> {
+    const { options, limits } = request;
+    const probe = this.#probe!;
+    const workDir = await mkdtemp(path.join(os.tmpdir(), 'pycage-run-'));
+    try {
+      const code = toBytes(request.code);
+      const header = {
+        workDir,
+        tempDir: workDir,
+        script: scriptName,
+        python: request.environment?.python ?? probe.executable,
+        args: [...(options.args ?? [])],
+        files: [{ path: scriptName, size: code.length }, ...request.files.entries],
+        stdinSize: request.stdin === undefined ? null : request.stdin.length,
+        outputDir: 'output',
+      };
+      const payload = encodePayload(header, [code, ...request.files.blobs, ...(request.stdin === undefined ? [] : [request.stdin])]);
+      const env: Record<string, string> = {
+        PATH: request.environment === undefined ? minimalPath : `${request.environment.binDirectory}:${minimalPath}`,
+        HOME: workDir,
+        LANG: 'C.UTF-8',
+        PYTHONUNBUFFERED: '1',
+        PYTHONDONTWRITEBYTECODE: '1',
+        MPLBACKEND: 'Agg',
+        PYCAGE_OUTPUT_DIR: path.join(workDir, 'output'),
+        ...(request.environment === undefined ? {} : { VIRTUAL_ENV: request.environment.venvDirectory }),
+        ...request.env,
+      };
+      const bootstrap = await loadPythonSource('bootstrap');
+      const collector = new OutputCollector({
+        limitBytes: limits.outputLimitBytes,
+        onStdout: options.onStdout,
+        onStderr: options.onStderr,
+        onLimit: () => stop('output-limit'),
+      });
+      let stopReason: StopReason;
+      let child: ChildProcess | undefined;
+      const killGroup = (): void => {
+        if (child?.pid === undefined) return;
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      };
+      const stop = (reason: Exclude<StopReason, undefined>): void => {
+        if (stopReason !== undefined) return;
+        stopReason = reason;
+        killGroup();
+      };
+      if (options.abortSignal?.aborted) throw new AbortedError(undefined, { cause: options.abortSignal.reason });
+      const onAbort = (): void => stop('abort');
+      options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+      request.emit({ type: 'run-start' });
+      const started = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      let outcome: { exitCode: number | null; signal: NodeJS.Signals | null };
+      try {
+        outcome = await new Promise((resolve, reject) => {
+          // detached: a process group of its own, so a kill reaches every process the script started.
+          const spawned = spawn(probe.executable, ['-I', '-S', '-c', bootstrap], { cwd: workDir, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+          child = spawned;
+          this.#running.add(spawned);
+          timer = setTimeout(() => stop('timeout'), limits.timeoutMs);
+          spawned.stdout!.on('data', (data: Buffer) => collector.write('stdout', data));
+          spawned.stderr!.on('data', (data: Buffer) => collector.write('stderr', data));
+          spawned.stdin!.on('error', () => undefined);
+          spawned.stdin!.end(payload);
+          spawned.on('error', reject);
+          let exited: { exitCode: number | null; signal: NodeJS.Signals | null } | undefined;
+          spawned.on('exit', (exitCode, signal) => {
+            exited = { exitCode, signal };
+            // Whatever the script left running in its group goes with it (and releases stdout).
+            killGroup();
+          });
+          spawned.on('close', (exitCode, signal) => resolve(exited ?? { exitCode, signal }));
+        });
+      } finally {
+        clearTimeout(timer);
+        options.abortSignal?.removeEventListener('abort', onAbort);
+        if (child !== undefined) this.#running.delete(child);
+      }
+      const durationMs = Math.round(performance.now() - started);
+      if (stopReason === 'abort') throw new AbortedError('The run was cancelled; its processes were killed.', { cause: options.abortSignal?.reason });
+
+      let artifacts: Artifact[] = [];
+      if (options.outputDir !== undefined && stopReason === undefined) {
+        artifacts = await writeArtifacts(options.outputDir, await readOutputDirectory(path.join(workDir, 'output')));
+      }
+      const { stdout, stderr } = collector.finish();
+      const result = buildRunResult({
+        exitCode: outcome.exitCode ?? signalExitCode(outcome.signal),
+        stdout,
+        stderr,
+        stopReason,
+        oomKilled: false,
+        outputTruncated: collector.truncated,
+        outputLimitBytes: limits.outputLimitBytes,
+        durationMs,
+        requirements: request.requirements,
+        artifacts,
+        environment: request.environment?.info,
+      });
+      request.emit({ type: 'run-end', exitCode: result.exitCode, durationMs });
+      return result;
+    } finally {
+      await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  protected async shutdown(): Promise<void> {
+    for (const child of this.#running) {
+      if (child.pid === undefined) continue;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The framed payload the host writes to a bootstrap's (or install script's) stdin:
+ *   `PYCAGE1 <header length>\n` + UTF-8 JSON header + each blob's bytes, in order.
+ * The header says how long each blob is, so the reader never needs EOF and never guesses.
+ */
+import { UsageError } from '../errors.js';
+
+export const payloadMagic = 'PYCAGE1 ';
+
+export function encodePayload(header: unknown, blobs: readonly Uint8Array[] = []): Buffer {
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  return Buffer.concat([Buffer.from(`${payloadMagic}${json.length}\n`, 'ascii'), json, ...blobs]);
+}
+
+export interface FilePayload {
+  entries: Array<{ path: string; size: number }>;
+  blobs: Uint8Array[];
+}
+
+/**
+ * Checks that a file name stays inside the directory it is written to: relative, `/`-separated, no
+ * `.`/`..`/empty segments, no backslashes or NUL.
+ */
+export function checkRelativePath(name: string, what = 'file'): string {
+  const parts = name.split('/');
+  if (
+    name === '' ||
+    name.startsWith('/') ||
+    name.includes('\\') ||
+    name.includes('\0') ||
+    parts.some((part) => part === '' || part === '.' || part === '..')
+  ) {
+    throw new UsageError(`Bad ${what} name ${JSON.stringify(name)}: use a relative path like "data/input.csv".`);
+  }
+  return name;
+}
+
+export function toBytes(content: string | Uint8Array): Uint8Array {
+  return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+}
+
+export function filePayload(files: Record<string, string | Uint8Array>, reserved: readonly string[] = []): FilePayload {
+  const entries: FilePayload['entries'] = [];
+  const blobs: Uint8Array[] = [];
+  for (const [name, content] of Object.entries(files)) {
+    checkRelativePath(name);
+    if (reserved.includes(name)) throw new UsageError(`The file name ${JSON.stringify(name)} is reserved for the script itself.`);
+    const bytes = toBytes(content);
+    entries.push({ path: name, size: bytes.length });
+    blobs.push(bytes);
+  }
+  return { entries, blobs };
+}

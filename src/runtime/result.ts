@@ -1,0 +1,83 @@
+/**
+ * Builds run results the same way for both runners, so a caller sees one shape (the same keys, in the
+ * same order) whether the script ran in Docker or locally, and the exit-code conventions hold everywhere:
+ * 124 for a timeout, 137 for the memory limit.
+ */
+import { ExitCode } from '../errors.js';
+import { installFailureSummary } from './environment.js';
+import { parsePythonError } from './traceback.js';
+import type { Artifact, EnvironmentInfo, PythonError, RunResult } from './types.js';
+
+/** Why pycage ended a run itself, if it did. */
+export type StopReason = 'timeout' | 'output-limit' | 'abort' | undefined;
+
+export interface RunFacts {
+  /** The process's own status; null when unknown (its container was removed under it). */
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  stopReason: StopReason;
+  oomKilled: boolean;
+  outputTruncated: boolean;
+  outputLimitBytes: number;
+  durationMs: number;
+  requirements: readonly string[];
+  artifacts: Artifact[];
+  environment: EnvironmentInfo | undefined;
+}
+
+export function outputLimitError(limitBytes: number): PythonError {
+  return {
+    name: 'OutputLimitError',
+    message: `The script printed more than ${limitBytes} bytes; pycage stopped it and kept the first ${limitBytes}.`,
+    traceback: '',
+  };
+}
+
+export function buildRunResult(facts: RunFacts): RunResult {
+  const timedOut = facts.stopReason === 'timeout';
+  const stoppedForOutput = facts.stopReason === 'output-limit';
+  let exitCode: number;
+  if (timedOut) exitCode = ExitCode.timeout;
+  else if (facts.oomKilled) exitCode = ExitCode.memory;
+  else if (stoppedForOutput) exitCode = ExitCode.failure;
+  else exitCode = facts.exitCode ?? ExitCode.failure;
+
+  const result: RunResult = {
+    exitCode,
+    stdout: facts.stdout,
+    stderr: facts.stderr,
+    timedOut,
+    oomKilled: facts.oomKilled,
+    outputTruncated: facts.outputTruncated,
+    durationMs: facts.durationMs,
+    requirements: [...facts.requirements],
+    artifacts: facts.artifacts,
+  };
+  if (facts.environment !== undefined) result.environment = facts.environment;
+  const error = stoppedForOutput ? outputLimitError(facts.outputLimitBytes) : exitCode !== 0 ? parsePythonError(facts.stderr) : undefined;
+  if (error !== undefined) result.error = error;
+  return result;
+}
+
+/** A run that never started because its requirements could not be installed. */
+export function installFailureResult(options: {
+  requirements: readonly string[];
+  environment: EnvironmentInfo;
+  exitCode: number;
+  output: string;
+}): RunResult {
+  return {
+    exitCode: options.exitCode === 0 ? ExitCode.failure : options.exitCode,
+    stdout: '',
+    stderr: options.output,
+    timedOut: false,
+    oomKilled: false,
+    outputTruncated: false,
+    durationMs: 0,
+    requirements: [...options.requirements],
+    artifacts: [],
+    environment: options.environment,
+    error: { name: 'InstallError', message: installFailureSummary(options.output), traceback: options.output.trimEnd() },
+  };
+}

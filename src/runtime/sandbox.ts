@@ -1,0 +1,226 @@
+/**
+ * One started, hardened container and the execs run in it.
+ *
+ * The container's main process is a sleeper reading its stdin; `Sandbox.create` attaches to that stdin
+ * before starting it and keeps the attach connection (the lifeline) open, unref'd so it never holds the
+ * Node process up. When this process dies the connection closes, the sleeper exits, and AutoRemove
+ * deletes the container: nothing outlives its owner, even after SIGKILL.
+ *
+ * Everything a run needs goes in through `exec`: a command, its environment, and bytes for its stdin.
+ * Stopping a run never relies on closing an exec stream (that does not stop the process inside):
+ * `destroy()` removes the whole container, which kills every process in it for certain.
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../logger.js';
+import { sandboxCreateOptions, sandboxUser, toEnvList, workDirectory, type SandboxSettings } from './container-options.js';
+import { daemonMessage, isUnreachable, statusCode, toDockerUnavailable, type DockerClient, type DockerContainer } from './docker-client.js';
+import { SandboxError } from './errors.js';
+import { FrameDemuxer, type StreamName } from './output.js';
+
+/** How long an exec stream may stay open after its container died before it is cut. */
+const drainAfterExitMs = 2000;
+const lifelineOutputLimit = 16 * 1024;
+
+export interface ExecOptions {
+  cmd: string[];
+  env: Record<string, string>;
+  /** Written to the process's stdin, which is then closed. Without it the exec has no stdin. */
+  stdin?: Uint8Array;
+  onOutput: (stream: StreamName, data: Buffer) => void;
+}
+
+export interface ExecOutcome {
+  /** null when the process's status could not be known (its container went away under it). */
+  exitCode: number | null;
+  /** True when the container stopped while the exec was running. */
+  containerExited: boolean;
+}
+
+export class Sandbox {
+  readonly id: string;
+  readonly name: string;
+  readonly poolKey: string;
+  readonly createdAt = Date.now();
+  readonly #client: DockerClient;
+  readonly #container: DockerContainer;
+  readonly #lifeline: Duplex;
+  readonly #logger: Logger;
+  readonly #exited: Promise<void>;
+  #alive = true;
+  #destroying: Promise<void> | undefined;
+  #lifelineOutput = '';
+
+  private constructor(options: {
+    client: DockerClient;
+    container: DockerContainer;
+    lifeline: Duplex;
+    name: string;
+    poolKey: string;
+    logger: Logger;
+  }) {
+    this.#client = options.client;
+    this.#container = options.container;
+    this.#lifeline = options.lifeline;
+    this.#logger = options.logger;
+    this.id = options.container.id;
+    this.name = options.name;
+    this.poolKey = options.poolKey;
+    const demuxer = new FrameDemuxer((_stream, data) => {
+      if (this.#lifelineOutput.length < lifelineOutputLimit) this.#lifelineOutput += data.toString('utf8');
+    });
+    this.#exited = new Promise((resolve) => {
+      const onGone = (): void => {
+        if (this.#alive) this.#logger.debug(`container ${this.name} stopped`);
+        this.#alive = false;
+        resolve();
+      };
+      options.lifeline.on('data', (chunk: Buffer) => demuxer.push(chunk));
+      options.lifeline.on('end', onGone);
+      options.lifeline.on('close', onGone);
+      // A reset connection (daemon restart) is an exit like any other, never an uncaught error.
+      options.lifeline.on('error', onGone);
+    });
+  }
+
+  /** Creates, attaches to and starts a container; a failed start removes what it made. */
+  static async create(options: {
+    client: DockerClient;
+    settings: SandboxSettings;
+    labels: Record<string, string>;
+    name: string;
+    poolKey: string;
+    logger: Logger;
+  }): Promise<Sandbox> {
+    const { client, settings, labels, name, poolKey, logger } = options;
+    const createOptions = sandboxCreateOptions(settings, labels, name);
+    let container: DockerContainer;
+    try {
+      container = await client.call((api) => api.createContainer(createOptions));
+    } catch (error) {
+      if (isUnreachable(error)) throw toDockerUnavailable(error, client.endpoint);
+      throw new SandboxError(`Could not create a sandbox container from ${settings.image}: ${daemonMessage(error)}`, { cause: error });
+    }
+    try {
+      const lifeline = (await client.call(() =>
+        container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }),
+      )) as unknown as Duplex;
+      await client.call(() => container.start());
+      // The lifeline must never keep Node running on its own; the runtime's open handles decide that.
+      (lifeline as unknown as { unref?: () => void }).unref?.();
+      logger.debug(`started ${name} (${container.id.slice(0, 12)})`);
+      return new Sandbox({ client, container, lifeline, name, poolKey, logger });
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => undefined);
+      if (error instanceof SandboxError || isUnreachable(error)) throw isUnreachable(error) ? toDockerUnavailable(error, client.endpoint) : error;
+      throw new SandboxError(`Could not start sandbox container ${name}: ${daemonMessage(error)}`, { cause: error, containerId: container.id });
+    }
+  }
+
+  get alive(): boolean {
+    return this.#alive && this.#destroying === undefined;
+  }
+
+  /** Resolves when the container has stopped (for whatever reason). */
+  get exited(): Promise<void> {
+    return this.#exited;
+  }
+
+  /** What the container's main process printed (e.g. tini failing to find python3). */
+  get lifelineOutput(): string {
+    return this.#lifelineOutput;
+  }
+
+  /** Runs one command to its end and reports its exit status. */
+  async exec(options: ExecOptions): Promise<ExecOutcome> {
+    const withStdin = options.stdin !== undefined;
+    let stream: Duplex;
+    let exec: Awaited<ReturnType<DockerContainer['exec']>>;
+    try {
+      exec = await this.#client.call(() =>
+        this.#container.exec({
+          Cmd: options.cmd,
+          Env: toEnvList(options.env),
+          User: sandboxUser,
+          WorkingDir: workDirectory,
+          AttachStdin: withStdin,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: false,
+        }),
+      );
+      stream = (await this.#client.call(() => exec.start({ hijack: true, stdin: withStdin }))) as unknown as Duplex;
+    } catch (error) {
+      if (isUnreachable(error)) throw toDockerUnavailable(error, this.#client.endpoint);
+      const code = statusCode(error);
+      if (code === 404 || code === 409) this.#alive = false;
+      throw new SandboxError(`Could not run a command in ${this.name}: ${daemonMessage(error)}`, { cause: error, containerId: this.id });
+    }
+
+    const demuxer = new FrameDemuxer(options.onOutput);
+    let containerExited = false;
+    await new Promise<void>((resolve) => {
+      let settled = false;
+      let drainTimer: NodeJS.Timeout | undefined;
+      const finish = (): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(drainTimer);
+        resolve();
+      };
+      stream.on('data', (chunk: Buffer) => demuxer.push(chunk));
+      stream.on('end', finish);
+      stream.on('close', finish);
+      stream.on('error', finish);
+      // If the container dies, the exec stream normally ends with it; some runtimes (an old runsc
+      // sandbox that crashed) leave it open, so it is cut after a short grace.
+      void this.#exited.then(() => {
+        containerExited = true;
+        drainTimer = setTimeout(() => {
+          stream.destroy();
+          finish();
+        }, drainAfterExitMs);
+        drainTimer.unref();
+      });
+      if (options.stdin !== undefined) {
+        stream.write(options.stdin);
+        stream.end();
+      }
+    });
+
+    let exitCode: number | null = null;
+    try {
+      const info = await this.#client.call(() => exec.inspect());
+      exitCode = info.Running ? null : info.ExitCode;
+    } catch (error) {
+      if (isUnreachable(error)) throw toDockerUnavailable(error, this.#client.endpoint);
+      // The container (and its exec record) may already be gone: the status is then unknown.
+    }
+    return { exitCode, containerExited: containerExited || !this.#alive };
+  }
+
+  /** Inspects the container's State (OOMKilled...), or undefined when it is gone. */
+  async state(): Promise<{ oomKilled: boolean; running: boolean } | undefined> {
+    try {
+      const info = await this.#client.call(() => this.#container.inspect());
+      return { oomKilled: info.State.OOMKilled, running: info.State.Running };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Kills and removes the container (every process in it dies). Idempotent. */
+  destroy(): Promise<void> {
+    this.#destroying ??= (async () => {
+      try {
+        await this.#client.call(() => this.#container.remove({ force: true }));
+      } catch (error) {
+        const code = statusCode(error);
+        // 404: already gone (AutoRemove won); 409: removal already in progress.
+        if (code !== 404 && code !== 409) this.#logger.warn(`could not remove ${this.name}: ${daemonMessage(error)}`);
+      }
+      this.#lifeline.destroy();
+      this.#alive = false;
+    })();
+    return this.#destroying;
+  }
+}

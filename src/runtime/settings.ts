@@ -1,0 +1,133 @@
+/**
+ * Runtime and run options with their defaults filled in and their values checked, so the rest of the
+ * runtime never sees an undefined limit or a negative memory size. Bad values are usage errors (exit 2).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { DockerOptions } from 'dockerode';
+import { UsageError } from '../errors.js';
+import type { NetworkMode, RunOptions, RuntimeEvent, RuntimeOptions } from './types.js';
+import type { Logger, LogSink } from '../logger.js';
+
+export const runtimeDefaults = {
+  network: 'bridge' as NetworkMode,
+  memoryBytes: 512 * 1024 * 1024,
+  cpus: 1,
+  pidsLimit: 256,
+  timeoutMs: 60_000,
+  outputLimitBytes: 4 * 1024 * 1024,
+  poolSize: 2,
+  poolIdleMs: 5 * 60_000,
+  environmentVolume: 'pycage-envs',
+  /** tmpfs sizes; tmpfs pages count against the memory limit anyway. */
+  tmpBytes: 256 * 1024 * 1024,
+  workBytes: 256 * 1024 * 1024,
+} as const;
+
+/** Docker refuses memory limits under 6 MiB. */
+const minimumMemoryBytes = 6 * 1024 * 1024;
+
+export interface ResolvedRuntimeOptions {
+  isolate: boolean;
+  /** undefined: the default image from docker/Dockerfile. */
+  image: string | undefined;
+  network: NetworkMode;
+  memoryBytes: number;
+  cpus: number;
+  pidsLimit: number;
+  timeoutMs: number;
+  outputLimitBytes: number;
+  gvisor: boolean;
+  indexUrl: string | undefined;
+  findLinks: string | undefined;
+  noIndex: boolean;
+  poolSize: number;
+  poolIdleMs: number;
+  docker: DockerOptions | undefined;
+  environmentVolume: string;
+  cacheDir: string;
+  python: string;
+  logger: Logger | LogSink | undefined;
+  onEvent: ((event: RuntimeEvent) => void) | undefined;
+}
+
+/** `$XDG_CACHE_HOME/pycage`, else `~/.cache/pycage`. */
+export function defaultCacheDir(environment: NodeJS.ProcessEnv = process.env): string {
+  const base = environment.XDG_CACHE_HOME !== undefined && environment.XDG_CACHE_HOME !== '' ? environment.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+  return path.join(base, 'pycage');
+}
+
+function positive(name: string, value: number | undefined, fallback: number, options: { integer?: boolean; minimum?: number } = {}): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (options.integer === true && !Number.isInteger(value))) {
+    throw new UsageError(`${name} must be a positive ${options.integer === true ? 'integer' : 'number'}, not ${String(value)}.`);
+  }
+  if (options.minimum !== undefined && value < options.minimum) throw new UsageError(`${name} must be at least ${options.minimum}, not ${value}.`);
+  return value;
+}
+
+function network(value: string | undefined, fallback: NetworkMode): NetworkMode {
+  if (value === undefined) return fallback;
+  if (value !== 'bridge' && value !== 'none') throw new UsageError(`network must be 'bridge' or 'none', not ${JSON.stringify(value)}.`);
+  return value;
+}
+
+export function resolveRuntimeOptions(options: RuntimeOptions = {}, environment: NodeJS.ProcessEnv = process.env): ResolvedRuntimeOptions {
+  const poolSize = options.poolSize ?? runtimeDefaults.poolSize;
+  if (!Number.isInteger(poolSize) || poolSize < 0) throw new UsageError(`poolSize must be a whole number, 0 or more, not ${String(poolSize)}.`);
+  const image = options.image ?? (environment.PYCAGE_IMAGE !== undefined && environment.PYCAGE_IMAGE !== '' ? environment.PYCAGE_IMAGE : undefined);
+  if (options.environmentVolume !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]+$/.test(options.environmentVolume)) {
+    throw new UsageError(`environmentVolume ${JSON.stringify(options.environmentVolume)} is not a valid Docker volume name.`);
+  }
+  return {
+    isolate: options.isolate ?? true,
+    image,
+    network: network(options.network, runtimeDefaults.network),
+    memoryBytes: positive('memoryBytes', options.memoryBytes, runtimeDefaults.memoryBytes, { integer: true, minimum: minimumMemoryBytes }),
+    cpus: positive('cpus', options.cpus, runtimeDefaults.cpus),
+    pidsLimit: positive('pidsLimit', options.pidsLimit, runtimeDefaults.pidsLimit, { integer: true }),
+    timeoutMs: positive('timeoutMs', options.timeoutMs, runtimeDefaults.timeoutMs),
+    outputLimitBytes: positive('outputLimitBytes', options.outputLimitBytes, runtimeDefaults.outputLimitBytes, { integer: true }),
+    gvisor: options.gvisor ?? false,
+    indexUrl: options.indexUrl,
+    findLinks: options.findLinks === undefined ? undefined : path.resolve(options.findLinks),
+    noIndex: options.noIndex ?? false,
+    poolSize,
+    poolIdleMs: positive('poolIdleMs', options.poolIdleMs, runtimeDefaults.poolIdleMs),
+    docker: options.docker,
+    environmentVolume: options.environmentVolume ?? runtimeDefaults.environmentVolume,
+    cacheDir: options.cacheDir ?? defaultCacheDir(environment),
+    python: options.python ?? 'python3',
+    logger: options.logger,
+    onEvent: options.onEvent,
+  };
+}
+
+export interface RunLimits {
+  timeoutMs: number;
+  memoryBytes: number;
+  cpus: number;
+  network: NetworkMode;
+  outputLimitBytes: number;
+}
+
+/** A run's limits: its own options over the runtime's. */
+export function resolveRunLimits(runtime: ResolvedRuntimeOptions, options: RunOptions): RunLimits {
+  return {
+    timeoutMs: positive('timeoutMs', options.timeoutMs, runtime.timeoutMs),
+    memoryBytes: positive('memoryBytes', options.memoryBytes, runtime.memoryBytes, { integer: true, minimum: minimumMemoryBytes }),
+    cpus: positive('cpus', options.cpus, runtime.cpus),
+    network: network(options.network, runtime.network),
+    outputLimitBytes: positive('outputLimitBytes', options.outputLimitBytes, runtime.outputLimitBytes, { integer: true }),
+  };
+}
+
+/** Caller env must be plain strings with sane names; nothing else goes into the sandbox. */
+export function checkEnvironment(env: Record<string, string> | undefined): Record<string, string> {
+  if (env === undefined) return {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`Environment variable name ${JSON.stringify(name)} is not valid.`);
+    if (typeof value !== 'string' || value.includes('\0')) throw new UsageError(`Environment variable ${name} must be a string without NUL bytes.`);
+  }
+  return { ...env };
+}

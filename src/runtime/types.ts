@@ -1,0 +1,193 @@
+/**
+ * The runtime's public shapes: what `createRuntime` takes, what a run takes and returns, and the
+ * events it reports on the way. Both runners (the Docker sandbox and the local process runner) speak
+ * exactly these, so a caller never needs to know which one it holds.
+ */
+import type { DockerOptions } from 'dockerode';
+import type { Logger, LogSink } from '../logger.js';
+
+export type NetworkMode = 'bridge' | 'none';
+export type Installer = 'uv' | 'pip';
+export type RequirementsOption = 'auto' | 'none' | readonly string[];
+
+export interface RuntimeOptions {
+  /**
+   * Run scripts in a Docker sandbox. `false` runs them as plain processes on this machine, with no
+   * isolation at all (a warning is emitted once per runtime).
+   * @default true
+   */
+  isolate?: boolean;
+  /**
+   * Any image with `python3` on its PATH; it runs as uid:gid 10001:10001 whatever users it defines.
+   * @default env PYCAGE_IMAGE, else an image built on first use from docker/Dockerfile
+   */
+  image?: string;
+  /**
+   * Network of the script's container. Under gVisor on hosts whose `runsc` is registered with
+   * `--network=none` (as on pycage's CI machines) a container has no network whatever this says.
+   * @default 'bridge'
+   */
+  network?: NetworkMode;
+  /** Memory limit of a run, with no swap on top. @default 536870912 (512 MiB) */
+  memoryBytes?: number;
+  /** CPU quota of a run, in CPUs. @default 1 */
+  cpus?: number;
+  /** Most processes and threads a run may have at once (contains fork bombs). @default 256 */
+  pidsLimit?: number;
+  /** Wall-clock limit of a script; past it the whole container is killed. @default 60000 */
+  timeoutMs?: number;
+  /** Cap on stdout plus stderr kept from a run; past it the script is stopped. @default 4194304 (4 MiB) */
+  outputLimitBytes?: number;
+  /** Run containers under the gVisor runtime (`runsc`). Installs still use the default runtime. @default false */
+  gvisor?: boolean;
+  /** Package index for installs. @default PyPI (the installer's own default) */
+  indexUrl?: string;
+  /** Host directory of wheels/sdists, sent into the install container (never mounted). */
+  findLinks?: string;
+  /** Install from `findLinks` only, with no index (and no network for the install). @default false */
+  noIndex?: boolean;
+  /** Started, unused containers kept ready per container settings; 0 turns the pool off. @default 2 */
+  poolSize?: number;
+  /** An unused pool is emptied (and not refilled until the next run) after this long. @default 300000 */
+  poolIdleMs?: number;
+  /** Docker endpoint. @default dockerode's own defaults (DOCKER_HOST, including tcp:// and ssh://) */
+  docker?: DockerOptions;
+  /** Name of the Docker volume that caches environments. @default 'pycage-envs' */
+  environmentVolume?: string;
+  /** Host directory for projects, local environments and image probes. @default $XDG_CACHE_HOME/pycage, else ~/.cache/pycage */
+  cacheDir?: string;
+  /** Host Python for `isolate: false`. @default 'python3' on the PATH */
+  python?: string;
+  logger?: Logger | LogSink;
+  onEvent?: (event: RuntimeEvent) => void;
+}
+
+export interface RunOptions {
+  /** `'auto'` infers them from the script's imports; a list is used as given. @default 'none' */
+  requirements?: RequirementsOption;
+  /** The script's environment variables, on top of a minimal PATH/HOME/LANG. Nothing of the host's goes in. */
+  env?: Record<string, string>;
+  /** Arguments after the script name (`sys.argv[1:]`). @default [] */
+  args?: readonly string[];
+  /** Extra files next to the script, by relative path (`data/input.csv`). */
+  files?: Record<string, string | Uint8Array>;
+  /** The script's stdin. @default empty (/dev/null) */
+  stdin?: string | Uint8Array;
+  /** @default the runtime's timeoutMs */
+  timeoutMs?: number;
+  /** @default the runtime's memoryBytes */
+  memoryBytes?: number;
+  /** @default the runtime's cpus */
+  cpus?: number;
+  /** @default the runtime's network */
+  network?: NetworkMode;
+  /** @default the runtime's outputLimitBytes */
+  outputLimitBytes?: number;
+  /** Host directory; files the script writes under `./output` (`$PYCAGE_OUTPUT_DIR`) are copied here. */
+  outputDir?: string;
+  /** Live stdout, decoded as UTF-8 as it arrives. */
+  onStdout?: (text: string) => void;
+  /** Live stderr, decoded as UTF-8 as it arrives. */
+  onStderr?: (text: string) => void;
+  onEvent?: (event: RuntimeEvent) => void;
+  abortSignal?: AbortSignal;
+}
+
+export interface PythonError {
+  /** `ValueError`, `requests.exceptions.ConnectionError`, or pycage's own `InstallError` / `OutputLimitError`. */
+  name: string;
+  message: string;
+  /** The traceback block as Python printed it (the installer's output for `InstallError`). */
+  traceback: string;
+}
+
+export interface Artifact {
+  /** Path relative to the output dir, with `/` separators. */
+  name: string;
+  /** Absolute path of the copy on the host. */
+  path: string;
+  sizeBytes: number;
+}
+
+export interface EnvironmentInfo {
+  /** sha256 of image id, Python version, installer and sorted requirements. */
+  key: string;
+  /** True when the environment was already built and nothing was installed. */
+  reused: boolean;
+  installer: Installer;
+  installDurationMs: number;
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  oomKilled: boolean;
+  outputTruncated: boolean;
+  /** Wall-clock time of the script itself (not of installs or container start-up). */
+  durationMs: number;
+  requirements: string[];
+  artifacts: Artifact[];
+  environment?: EnvironmentInfo;
+  error?: PythonError;
+}
+
+export type RuntimeEvent =
+  | { type: 'image-build'; line: string }
+  | { type: 'image-ready'; image: string; built: boolean }
+  | { type: 'requirements'; requirements: string[]; warnings: string[] }
+  | { type: 'install-start'; requirements: string[] }
+  | { type: 'install-done'; reused: boolean; durationMs: number; installer: Installer }
+  | { type: 'run-start' }
+  | { type: 'run-end'; exitCode: number; durationMs: number };
+
+export interface RuntimeInfo {
+  isolated: boolean;
+  /** The image reference in use (`'local'` for the local runner). */
+  image: string;
+  pythonVersion: string;
+  installer: Installer;
+  network: NetworkMode;
+  memoryBytes: number;
+  cpus: number;
+  timeoutMs: number;
+  gvisor: boolean;
+}
+
+export interface CreateProjectOptions {
+  code: string;
+  /**
+   * Letters, digits, `.`, `_`, `-`; up to 64 characters, starting with a letter or digit. A project of
+   * the same name is replaced. @default a random `project-xxxxxxxx`
+   */
+  name?: string;
+  /** @default 'auto' */
+  requirements?: RequirementsOption;
+  /** Files saved next to the script and given to every run. */
+  files?: Record<string, string>;
+  onEvent?: (event: RuntimeEvent) => void;
+  abortSignal?: AbortSignal;
+}
+
+export interface Project {
+  name: string;
+  /** Host directory holding `script.py`, `requirements.txt`, `project.json` and `files/`. */
+  directory: string;
+  requirements: string[];
+  /** The environment built (or found) when the project was created; absent with no requirements. */
+  environment?: EnvironmentInfo;
+  createdAt: string;
+}
+
+export interface Runtime extends AsyncDisposable {
+  readonly isolated: boolean;
+  /** Optional warm-up (image, probe, pool); every other method calls it. */
+  start(options?: { abortSignal?: AbortSignal }): Promise<RuntimeInfo>;
+  describe(): Promise<RuntimeInfo>;
+  runScript(code: string, options?: RunOptions): Promise<RunResult>;
+  createProject(options: CreateProjectOptions): Promise<Project>;
+  runProject(name: string, options?: Omit<RunOptions, 'requirements'>): Promise<RunResult>;
+  /** Removes every container this runtime made. Safe to call twice. */
+  close(): Promise<void>;
+}
