@@ -42,8 +42,12 @@ export class Reporter {
     return this.#clack;
   }
 
-  /** Something is under way (the model, an image build, an install): a spinner, or one line. */
-  status(message: string): void {
+  /**
+   * Something is under way (the model, an image build, an install): a spinner, or one line. A
+   * `brief` step (starting a warm sandbox, reading imports) shows only as a spinner: in a log it
+   * would be noise.
+   */
+  status(message: string, options: { brief?: boolean } = {}): void {
     if (this.#options.quiet) return;
     const clack = this.#clack;
     if (this.fancy && clack !== undefined) {
@@ -55,7 +59,7 @@ export class Reporter {
       }
       return;
     }
-    this.#line(message);
+    if (options.brief !== true) this.#line(message);
   }
 
   /** The thing under way finished; with a message, say how. */
@@ -124,10 +128,6 @@ export class Reporter {
   get logSink(): LogSink | undefined {
     if (!this.#options.verbose) return undefined;
     return (entry: LogEntry) => {
-      if (entry.level === 'debug' && this.#io.env.PYCAGE_DEBUG === undefined) {
-        // Debug lines are very chatty (every container call); PYCAGE_DEBUG=1 shows them too.
-        return;
-      }
       const text = `[${entry.component}] ${entry.message}`;
       this.#io.stderr.write(`${entry.level === 'warn' || entry.level === 'error' ? this.colors.yellow(text) : this.colors.dim(text)}\n`);
     };
@@ -140,9 +140,10 @@ export class Reporter {
 
 export function formatDuration(milliseconds: number): string {
   if (milliseconds < 1000) return `${Math.round(milliseconds)} ms`;
-  if (milliseconds < 60_000) return `${(milliseconds / 1000).toFixed(1)} s`;
+  if (milliseconds < 60_000) return `${Number((milliseconds / 1000).toFixed(1))} s`;
   const minutes = Math.floor(milliseconds / 60_000);
-  return `${minutes} min ${Math.round((milliseconds % 60_000) / 1000)} s`;
+  const seconds = Math.round((milliseconds % 60_000) / 1000);
+  return seconds === 0 ? `${minutes} min` : `${minutes} min ${seconds} s`;
 }
 
 export function formatBytes(bytes: number): string {

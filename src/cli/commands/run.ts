@@ -34,7 +34,7 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
   const interrupts = abortOnSignals(io, () => reporter.warn('Stopping the run...'));
   const runtime = createRuntime(runtimeOptionsFrom(flags, io, reporter));
   try {
-    reporter.status('Starting the sandbox');
+    reporter.status('Starting the sandbox', { brief: true });
     const info = await runtime.start({ abortSignal: interrupts.signal });
     reporter.done();
     if (!info.isolated) reporter.warn('--local: the script runs on this machine, with no sandbox.');
@@ -45,7 +45,7 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
     if (flags.requirements === 'none') requirements = 'none';
     else if (Array.isArray(flags.requirements)) requirements = flags.requirements;
     else {
-      reporter.status('Reading imports');
+      reporter.status('Reading imports', { brief: true });
       const inferred = await inferRequirements(source.text, {
         pythonVersion: info.pythonVersion,
         localModules: local.names,

@@ -29,7 +29,7 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
   if (!flags.local) await checkDocker();
   const runtime = createRuntime(runtimeOptionsFrom(flags, io, reporter));
   try {
-    reporter.status('Starting the sandbox');
+    reporter.status('Starting the sandbox', { brief: true });
     const info = await runtime.start();
     reporter.done();
     clack.note(
