@@ -16,7 +16,7 @@ import { SandboxError } from './errors.js';
 import { probeImage, resolveImage, type ImageProbe, type ResolvedImage } from './image.js';
 import { containerLabels, labelFilter, newSessionId } from './labels.js';
 import { OutputCollector } from './output.js';
-import { encodePayload, toBytes } from './payload.js';
+import { encodeRunPayload, toBytes, type RunHeader } from './payload.js';
 import { SandboxPool } from './pool.js';
 import { loadPythonSource } from './python-sources.js';
 import { buildRunResult, type StopReason } from './result.js';
@@ -128,17 +128,16 @@ export class DockerRuntime extends BaseRuntime {
     const settings = this.#runSettings(limits);
     const bootstrap = await loadPythonSource('bootstrap');
     const code = toBytes(request.code);
-    const header = {
+    const header: RunHeader = {
       workDir: '/work',
       tempDir: '/tmp',
       script: scriptName,
-      python: request.environment?.python ?? 'python3',
       args: [...(options.args ?? [])],
       files: [{ path: scriptName, size: code.length }, ...request.files.entries],
       stdinSize: request.stdin === undefined ? null : request.stdin.length,
       outputDir: 'output',
     };
-    const payload = encodePayload(header, [code, ...request.files.blobs, ...(request.stdin === undefined ? [] : [request.stdin])]);
+    const payload = encodeRunPayload(header, [code, ...request.files.blobs, ...(request.stdin === undefined ? [] : [request.stdin])]);
     const environment = baseEnvironment(image.path);
     if (request.environment !== undefined) {
       environment.PATH = `${request.environment.binDirectory}:${image.path}`;
@@ -170,7 +169,8 @@ export class DockerRuntime extends BaseRuntime {
       let started = performance.now();
       timer = setTimeout(() => stop('timeout'), limits.timeoutMs);
       const execOptions = {
-        cmd: ['python3', '-I', '-S', '-c', bootstrap],
+        // The script's own interpreter runs the bootstrap, which then runs the script in-process.
+        cmd: [request.environment?.python ?? 'python3', '-c', bootstrap],
         env: environment,
         stdin: payload,
         onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => collector.write(stream, data),

@@ -19,7 +19,7 @@ import { ImageError } from './errors.js';
 import { parseProbe, type ImageProbe } from './image.js';
 import { environmentKey, installCommands, venvPython } from './install-commands.js';
 import { OutputCollector } from './output.js';
-import { encodePayload, toBytes } from './payload.js';
+import { encodePayload, encodeRunPayload, toBytes, type RunHeader } from './payload.js';
 import { loadPythonSource } from './python-sources.js';
 import { buildRunResult, type StopReason } from './result.js';
 import type { ResolvedRuntimeOptions } from './settings.js';
@@ -159,17 +159,16 @@ export class LocalRuntime extends BaseRuntime {
     const workDir = await mkdtemp(path.join(os.tmpdir(), 'pycage-run-'));
     try {
       const code = toBytes(request.code);
-      const header = {
+      const header: RunHeader = {
         workDir,
         tempDir: workDir,
         script: scriptName,
-        python: request.environment?.python ?? probe.executable,
         args: [...(options.args ?? [])],
         files: [{ path: scriptName, size: code.length }, ...request.files.entries],
         stdinSize: request.stdin === undefined ? null : request.stdin.length,
         outputDir: 'output',
       };
-      const payload = encodePayload(header, [code, ...request.files.blobs, ...(request.stdin === undefined ? [] : [request.stdin])]);
+      const payload = encodeRunPayload(header, [code, ...request.files.blobs, ...(request.stdin === undefined ? [] : [request.stdin])]);
       const env: Record<string, string> = {
         PATH: request.environment === undefined ? minimalPath : `${request.environment.binDirectory}:${minimalPath}`,
         HOME: workDir,
@@ -213,7 +212,7 @@ export class LocalRuntime extends BaseRuntime {
       try {
         outcome = await new Promise((resolve, reject) => {
           // detached: a process group of its own, so a kill reaches every process the script started.
-          const spawned = spawn(probe.executable, ['-I', '-S', '-c', bootstrap], { cwd: workDir, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+          const spawned = spawn(request.environment?.python ?? probe.executable, ['-c', bootstrap], { cwd: workDir, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
           child = spawned;
           this.#running.add(spawned);
           timer = setTimeout(() => stop('timeout'), limits.timeoutMs);

@@ -1,7 +1,8 @@
 /**
- * The framed payload the host writes to a bootstrap's (or install script's) stdin:
- *   `PYCAGE1 <header length>\n` + UTF-8 JSON header + each blob's bytes, in order.
- * The header says how long each blob is, so the reader never needs EOF and never guesses.
+ * The framed payloads the host writes to a bootstrap's or install script's stdin:
+ *   `PYCAGE1 <header length>\n` + header + each blob's bytes, in order.
+ * The header says how long each blob is, so the reader never needs EOF and never guesses. The install
+ * script's header is JSON; the bootstrap's is NUL-separated fields (see encodeRunHeader).
  */
 import { UsageError } from '../errors.js';
 
@@ -10,6 +11,47 @@ export const payloadMagic = 'PYCAGE1 ';
 export function encodePayload(header: unknown, blobs: readonly Uint8Array[] = []): Buffer {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   return Buffer.concat([Buffer.from(`${payloadMagic}${json.length}\n`, 'ascii'), json, ...blobs]);
+}
+
+export interface RunHeader {
+  workDir: string;
+  tempDir: string;
+  script: string;
+  outputDir: string;
+  /** Size of the stdin blob, or null for /dev/null. */
+  stdinSize: number | null;
+  args: readonly string[];
+  files: ReadonlyArray<{ path: string; size: number }>;
+}
+
+/**
+ * The bootstrap's header: NUL-separated fields, which bootstrap.py parses without importing json
+ * (that import alone costs more than the rest of the bootstrap). NUL cannot occur in a path or an argv
+ * element, so it is refused here rather than escaped.
+ */
+export function encodeRunHeader(header: RunHeader): Buffer {
+  const fields = [
+    'v1',
+    header.workDir,
+    header.tempDir,
+    header.script,
+    header.outputDir,
+    header.stdinSize === null ? '' : String(header.stdinSize),
+    String(header.args.length),
+    ...header.args,
+    String(header.files.length),
+    ...header.files.flatMap((file) => [file.path, String(file.size)]),
+  ];
+  for (const field of fields) {
+    if (field.includes('\0')) throw new UsageError('Script arguments and file names cannot contain NUL bytes.');
+  }
+  return Buffer.from(fields.join('\0'), 'utf8');
+}
+
+/** A bootstrap payload: the header, then the blobs in the order the header lists them. */
+export function encodeRunPayload(header: RunHeader, blobs: readonly Uint8Array[]): Buffer {
+  const encoded = encodeRunHeader(header);
+  return Buffer.concat([Buffer.from(`${payloadMagic}${encoded.length}\n`, 'ascii'), encoded, ...blobs]);
 }
 
 export interface FilePayload {

@@ -2,7 +2,9 @@
  * The warm pool: started, unused sandboxes kept ready so a run costs about one `docker exec`.
  *
  * Sandboxes are grouped by pool key (everything fixed at container creation: image, network, limits,
- * runtime, tmpfs sizes); any sandbox of a key serves any run with those settings. A run takes one and
+ * runtime, tmpfs sizes); any sandbox of a key serves any run with those settings. Only warmed keys are
+ * pooled (the runtime warms its default settings); a run with other settings (a per-run memory limit)
+ * gets a container of its own, started for it and removed after it. A run takes one and
  * never gives it back: after the run it is destroyed and the pool is refilled in the background, so
  * no two runs ever share a container. A run that finds the pool empty takes a sandbox still being
  * started if there is one, else starts its own. A key left unused for `idleMs` is emptied and not
@@ -53,7 +55,9 @@ export class SandboxPool {
   /** A started sandbox for these settings, for one run. */
   async acquire(settings: SandboxSettings): Promise<Sandbox> {
     const key = poolKey(settings);
-    const entry = this.#entry(key, settings);
+    const entry = this.#entries.get(key);
+    // Settings nobody warmed (a one-off per-run memory limit, say) get a fresh container, no pool.
+    if (entry === undefined) return this.#options.create(settings, key);
     entry.lastUsed = Date.now();
     entry.idle = false;
     this.#armIdleTimer(key, entry);

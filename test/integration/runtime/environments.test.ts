@@ -1,0 +1,132 @@
+// Environments against the real daemon: a wheel the test builds is installed once with pip (the test
+// image has no uv), reused afterwards, importable with no network, safe to build from two runtimes at
+// once; failures of the installer come back as results with its own message.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InstallError, type RuntimeEvent } from '../../../src/runtime/index.js';
+import { buildWheel } from '../../helpers/wheels.js';
+import { createScratch, docker, sessionContainers, type Scratch } from './helpers.js';
+
+let scratch: Scratch;
+let wheelhouse: string;
+
+beforeAll(async () => {
+  scratch = await createScratch('envs');
+  wheelhouse = await mkdtemp(path.join(tmpdir(), 'pycage-runtime-wheels-'));
+  await buildWheel(wheelhouse, { name: 'pycage-demo', version: '1.2.0', files: { 'pycage_demo/__init__.py': 'GREETING = "hello from a wheel"\n' } });
+  await buildWheel(wheelhouse, { name: 'pycage-race', version: '0.1.0', files: { 'pycage_race/__init__.py': 'VALUE = 7\n' } });
+});
+
+afterAll(async () => {
+  await scratch?.dispose();
+  await rm(wheelhouse, { recursive: true, force: true });
+});
+
+describe('environments', () => {
+  it('installs a wheel once, then reuses it, also from a runtime with no network', async () => {
+    const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true });
+    const events: RuntimeEvent[] = [];
+    const script = 'import pycage_demo\nprint(pycage_demo.GREETING)\n';
+
+    const first = await runtime.runScript(script, { requirements: ['pycage-demo==1.2.0'], onEvent: (event) => events.push(event) });
+    expect(first.stderr).toBe('');
+    expect(first.exitCode).toBe(0);
+    expect(first.stdout).toBe('hello from a wheel\n');
+    expect(first.requirements).toEqual(['pycage-demo==1.2.0']);
+    expect(first.environment).toMatchObject({ reused: false, installer: 'pip' });
+    expect(first.environment!.key).toMatch(/^[0-9a-f]{64}$/);
+    expect(events.map((event) => event.type)).toEqual(['install-start', 'install-done', 'run-start', 'run-end']);
+
+    // The environment is really in the volume, with its completion marker.
+    const listing = docker('run', '--rm', '-v', `${scratch.volume}:/envs:ro`, '--entrypoint', 'python3', process.env.PYCAGE_TEST_IMAGE!, '-c', `import os; print(sorted(os.listdir('/envs/${first.environment!.key}')))`);
+    expect(listing).toBe("['.complete', 'venv']");
+
+    const second = await runtime.runScript(script, { requirements: ['pycage-demo==1.2.0'] });
+    expect(second.exitCode).toBe(0);
+    expect(second.environment).toEqual({ key: first.environment!.key, reused: true, installer: 'pip', installDurationMs: 0 });
+
+    const offline = scratch.runtime({ findLinks: wheelhouse, noIndex: true, network: 'none' });
+    const third = await offline.runScript(`${script}import socket\ntry:\n    socket.create_connection(("1.1.1.1", 53), timeout=2)\n    print("online")\nexcept OSError:\n    print("offline")\n`, {
+      requirements: ['pycage-demo==1.2.0'],
+    });
+    expect(third.stdout).toBe('hello from a wheel\noffline\n');
+    // A new runtime does not know the key yet: it asks the install script, which finds it complete.
+    expect(third.environment).toMatchObject({ key: first.environment!.key, reused: true });
+  });
+
+  it('reports a requirement that no index has as an InstallError result, with pip\'s own message', async () => {
+    const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true });
+    const result = await runtime.runScript('print("never runs")\n', { requirements: ['pycage-does-not-exist==9.9'] });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('No matching distribution found for pycage-does-not-exist==9.9');
+    expect(result.error?.name).toBe('InstallError');
+    expect(result.error?.message).toContain('No matching distribution found for pycage-does-not-exist==9.9');
+    expect(result.environment?.reused).toBe(false);
+    // The failed build left no partial environment behind.
+    const leftovers = docker('run', '--rm', '-v', `${scratch.volume}:/envs:ro`, '--entrypoint', 'python3', process.env.PYCAGE_TEST_IMAGE!, '-c', `import os; print(os.path.exists('/envs/${result.environment!.key}'))`);
+    expect(leftovers).toBe('False');
+  });
+
+  it('reports an unreachable index quickly, with pip\'s message', async () => {
+    const runtime = scratch.runtime({ indexUrl: 'http://127.0.0.1:9/simple' });
+    const started = Date.now();
+    const result = await runtime.runScript('print(1)\n', { requirements: ['pycage-demo'] });
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(result.error?.name).toBe('InstallError');
+    expect(result.stderr).toMatch(/No matching distribution found for pycage-demo|Could not find a version/);
+  });
+
+  it('builds an environment raced by two runtimes exactly once, and both runs succeed', async () => {
+    const left = scratch.runtime({ findLinks: wheelhouse, noIndex: true });
+    const right = scratch.runtime({ findLinks: wheelhouse, noIndex: true });
+    const script = 'import pycage_race\nprint(pycage_race.VALUE)\n';
+    const [a, b] = await Promise.all([
+      left.runScript(script, { requirements: ['pycage-race==0.1.0'] }),
+      right.runScript(script, { requirements: ['pycage-race==0.1.0'] }),
+    ]);
+    expect([a.stdout, b.stdout]).toEqual(['7\n', '7\n']);
+    expect(a.environment!.key).toBe(b.environment!.key);
+    expect([a.environment!.reused, b.environment!.reused].sort()).toEqual([false, true]);
+  });
+
+  it('creates a project once and runs it again with its saved requirements and files', async () => {
+    const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true });
+    const project = await runtime.createProject({
+      name: 'greeter',
+      code: 'import sys, pycage_demo\nprint(pycage_demo.GREETING, open("names.txt").read().strip(), sys.argv[1:])\n',
+      requirements: ['pycage-demo==1.2.0'],
+      files: { 'names.txt': 'Ada\n' },
+    });
+    expect(project.name).toBe('greeter');
+    expect(project.directory).toBe(path.join(scratch.cacheDir, 'projects', 'greeter'));
+    expect(await readFile(path.join(project.directory, 'requirements.txt'), 'utf8')).toBe('pycage-demo==1.2.0\n');
+    expect(project.environment?.installer).toBe('pip');
+
+    const result = await runtime.runProject('greeter', { args: ['--loud'] });
+    expect(result.stdout).toBe("hello from a wheel Ada ['--loud']\n");
+    expect(result.environment?.reused).toBe(true);
+
+    await expect(runtime.createProject({ name: 'broken', code: 'print(1)', requirements: ['pycage-does-not-exist'] })).rejects.toBeInstanceOf(InstallError);
+    await expect(runtime.runProject('../etc')).rejects.toThrow(/not valid/);
+  });
+
+  it('infers requirements with requirements: auto', async () => {
+    const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true });
+    const events: RuntimeEvent[] = [];
+    const result = await runtime.runScript('# /// script\n# dependencies = ["pycage-demo"]\n# ///\nimport pycage_demo\nprint(pycage_demo.GREETING)\n', {
+      requirements: 'auto',
+      onEvent: (event) => events.push(event),
+    });
+    expect(result.stdout).toBe('hello from a wheel\n');
+    expect(result.requirements).toEqual(['pycage-demo==1.2.0']);
+    expect(events.find((event) => event.type === 'requirements')).toMatchObject({ requirements: ['pycage-demo==1.2.0'] });
+  });
+
+  it('leaves no container of its sessions behind', async () => {
+    await Promise.all(scratch.runtimes.map((runtime) => runtime.close()));
+    for (const runtime of scratch.runtimes) expect(sessionContainers(runtime)).toEqual([]);
+  });
+});
