@@ -54,7 +54,7 @@ function isInside(parent: string, child: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
-/** Writes the files under `outputDir` (created if needed) and returns what landed where. */
+/** Writes the files under `outputDir` (created if needed) and returns what landed where, by name. */
 export async function writeArtifacts(outputDir: string, files: readonly ArtifactFile[]): Promise<Artifact[]> {
   await mkdir(outputDir, { recursive: true });
   const root = await realpath(outputDir);
@@ -76,7 +76,7 @@ export async function writeArtifacts(outputDir: string, files: readonly Artifact
     }
     artifacts.push({ name: file.name, path: target, sizeBytes: file.data.length });
   }
-  return artifacts;
+  return artifacts.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
 }
 
 /**

@@ -1,0 +1,118 @@
+// Nothing outlives its owner: a process killed with SIGKILL loses its containers through the lifeline,
+// SIGINT closes open runtimes before the process exits, and a start sweeps what dead owners left.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScratch, containersWith, docker, eventually, testImage, type Scratch } from './helpers.js';
+
+const fixture = fileURLToPath(new URL('./fixtures/hold-runtime.ts', import.meta.url));
+let scratch: Scratch;
+const children: ChildProcess[] = [];
+const strayContainers: string[] = [];
+
+beforeAll(async () => {
+  scratch = await createScratch('cleanup');
+});
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const id of strayContainers) spawnSync('docker', ['rm', '-f', id]);
+  await scratch?.dispose();
+});
+
+interface Holder {
+  child: ChildProcess;
+  session: string;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the fixture and resolves once it printed its session (and, in hold mode, that the script runs). */
+function startHolder(mode: 'hold' | 'start'): Promise<Holder> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/root',
+      PYCAGE_TEST_IMAGE: testImage,
+      PYCAGE_FIXTURE_VOLUME: scratch.volume,
+      PYCAGE_FIXTURE_CACHE: scratch.cacheDir,
+      PYCAGE_FIXTURE_MODE: mode,
+      ...(process.env.DOCKER_HOST === undefined ? {} : { DOCKER_HOST: process.env.DOCKER_HOST }),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const session = /session ([0-9a-f]+)\n/.exec(output)?.[1];
+      if (session !== undefined && (mode === 'start' || output.includes('running\n'))) resolve({ child, session, output: () => output, exited });
+    };
+    child.stdout!.on('data', (data: Buffer) => {
+      output += data.toString();
+      check();
+    });
+    child.stderr!.on('data', (data: Buffer) => (output += data.toString()));
+    void exited.then(({ code, signal }) => {
+      check();
+      reject(new Error(`fixture exited (${code ?? signal}) before it was ready:\n${output}`));
+    });
+  });
+}
+
+describe('cleanup', () => {
+  it('loses every container when the owning process is killed with SIGKILL (lifeline)', async () => {
+    const holder = await startHolder('hold');
+    const label = `pycage.session=${holder.session}`;
+    // The running script's container and the warm pool.
+    expect(await eventually(() => containersWith(label).length >= 2, 10_000)).toBe(true);
+    holder.child.kill('SIGKILL');
+    expect((await holder.exited).signal).toBe('SIGKILL');
+    expect(await eventually(() => containersWith(label).length === 0, 15_000)).toBe(true);
+  });
+
+  it('closes open runtimes on SIGINT, then exits by the signal as Node would', async () => {
+    const holder = await startHolder('hold');
+    const label = `pycage.session=${holder.session}`;
+    expect(containersWith(label).length).toBeGreaterThanOrEqual(1);
+    holder.child.kill('SIGINT');
+    const exit = await holder.exited;
+    expect(exit.signal).toBe('SIGINT');
+    // close() was awaited before the signal was raised again: nothing is left, not even briefly.
+    expect(containersWith(label)).toEqual([]);
+  });
+
+  it('sweeps containers left by dead processes of this host at start, and only those', async () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = dead.stdout.trim();
+    const tag = randomBytes(4).toString('hex');
+    const make = (ownerPid: string, ownerHost: string, suffix: string): string => {
+      const id = docker(
+        'create',
+        '--label', 'pycage=true',
+        '--label', `pycage.session=sweep-${tag}-${suffix}`,
+        '--label', 'pycage.role=run',
+        '--label', `pycage.owner-pid=${ownerPid}`,
+        '--label', `pycage.owner-host=${ownerHost}`,
+        '--entrypoint', 'python3',
+        testImage,
+        '-c', 'pass',
+      );
+      strayContainers.push(id);
+      return id;
+    };
+    make(deadPid, hostname(), 'orphan');
+    make(String(process.pid), hostname(), 'alive-owner');
+    make(deadPid, `elsewhere-${tag}`, 'other-host');
+
+    const holder = await startHolder('start');
+    expect((await holder.exited).code).toBe(0);
+    expect(containersWith(`pycage.session=sweep-${tag}-orphan`)).toEqual([]);
+    expect(containersWith(`pycage.session=sweep-${tag}-alive-owner`)).toHaveLength(1);
+    expect(containersWith(`pycage.session=sweep-${tag}-other-host`)).toHaveLength(1);
+    expect(containersWith(`pycage.session=${holder.session}`)).toEqual([]);
+  });
+});

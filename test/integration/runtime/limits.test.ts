@@ -1,0 +1,98 @@
+// Scripts that misbehave: they are stopped, the result says how, and nothing of them is left running.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AbortedError } from '../../../src/errors.js';
+import type { Runtime } from '../../../src/runtime/index.js';
+import { createScratch, eventually, sessionContainers, type Scratch } from './helpers.js';
+
+let scratch: Scratch;
+let runtime: Runtime;
+
+beforeAll(async () => {
+  scratch = await createScratch('limits');
+  // No pool: every container of the session belongs to the run in progress, so "nothing left" is exact.
+  runtime = scratch.runtime({ poolSize: 0, pidsLimit: 64, memoryBytes: 128 * 1024 * 1024 });
+  await runtime.start();
+});
+
+afterAll(async () => {
+  await scratch?.dispose();
+});
+
+/** Host processes whose command line contains `marker` (the sandbox's processes are visible from the host). */
+function hostProcesses(marker: string): string[] {
+  const found = spawnSync('pgrep', ['-f', marker], { encoding: 'utf8' });
+  return found.stdout.split('\n').filter((line) => line.trim() !== '');
+}
+
+describe('limits', () => {
+  it('ends an endless loop at the timeout and kills its whole process tree', async () => {
+    const marker = `pycage-marker-${randomBytes(4).toString('hex')}`;
+    const started = Date.now();
+    const result = await runtime.runScript(
+      `import subprocess, sys\nsubprocess.Popen([sys.executable, "-c", "import time\\nwhile True: time.sleep(1)", "${marker}"])\nprint("looping", flush=True)\nwhile True:\n    pass\n`,
+      { timeoutMs: 2000 },
+    );
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(6000);
+    expect(result.timedOut).toBe(true);
+    expect(result.exitCode).toBe(124);
+    expect(result.oomKilled).toBe(false);
+    expect(result.stdout).toBe('looping\n');
+    expect(result.durationMs).toBeGreaterThanOrEqual(1900);
+    expect(await eventually(() => sessionContainers(runtime).length === 0, 5000)).toBe(true);
+    expect(hostProcesses(marker)).toEqual([]);
+  });
+
+  it('reports a memory bomb as oomKilled with exit 137', async () => {
+    const result = await runtime.runScript('chunks = []\nwhile True:\n    chunks.append(bytearray(16 * 1024 * 1024))\n', { memoryBytes: 64 * 1024 * 1024, timeoutMs: 20_000 });
+    expect(result.oomKilled).toBe(true);
+    expect(result.exitCode).toBe(137);
+    expect(result.timedOut).toBe(false);
+    expect(await eventually(() => sessionContainers(runtime).length === 0, 5000)).toBe(true);
+  });
+
+  it('contains a fork bomb, and the next run works', async () => {
+    const started = Date.now();
+    const bomb = await runtime.runScript('import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n', { timeoutMs: 3000 });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(bomb.timedOut).toBe(true);
+    // The host still starts processes normally.
+    expect(execFileSync('node', ['-e', 'console.log("host ok")'], { encoding: 'utf8' })).toBe('host ok\n');
+    expect(await eventually(() => sessionContainers(runtime).length === 0, 10_000)).toBe(true);
+    const after = await runtime.runScript('print("still fine")\n');
+    expect(after.stdout).toBe('still fine\n');
+    expect(after.exitCode).toBe(0);
+  });
+
+  it('cuts endless printing at the output cap and stops the script promptly', async () => {
+    const started = Date.now();
+    const result = await runtime.runScript('while True:\n    print("é" * 999)\n', { timeoutMs: 2000 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(result.outputTruncated).toBe(true);
+    expect(result.timedOut).toBe(false);
+    expect(result.exitCode).toBe(1);
+    expect(result.error?.name).toBe('OutputLimitError');
+    const kept = Buffer.byteLength(result.stdout);
+    expect(kept).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(kept).toBeGreaterThan(4 * 1024 * 1024 - 4);
+    expect(result.stdout.includes('\uFFFD')).toBe(false);
+    expect(await eventually(() => sessionContainers(runtime).length === 0, 5000)).toBe(true);
+  });
+
+  it('applies a smaller per-run output cap', async () => {
+    const result = await runtime.runScript('import sys\nsys.stdout.write("a" * 5000)\nsys.stderr.write("b" * 5000)\n', { outputLimitBytes: 6000 });
+    expect(result.outputTruncated).toBe(true);
+    expect(result.stdout.length + result.stderr.length).toBe(6000);
+  });
+
+  it('cancels a run through its abortSignal, removing its container', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 500);
+    const started = Date.now();
+    await expect(runtime.runScript('import time\ntime.sleep(60)\n', { abortSignal: controller.signal })).rejects.toBeInstanceOf(AbortedError);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await eventually(() => sessionContainers(runtime).length === 0, 5000)).toBe(true);
+  });
+});
