@@ -1,20 +1,13 @@
 /**
- * Engine-wide housekeeping: `checkDocker()` (is there an engine, which version), the start-up sweep of
- * containers whose owning process died without cleaning up (a SIGKILL, a crash, a power cut), and
- * `prune()`, which removes everything pycage ever made on the engine.
+ * Engine-wide housekeeping: the start-up sweep of containers whose owning process died without
+ * cleaning up (a SIGKILL, a crash, a power cut), and `prune()`, which removes everything pycage ever
+ * made on the engine.
  */
 import os from 'node:os';
 import type { DockerOptions } from 'dockerode';
 import { toLogger, type Logger, type LogSink } from '../logger.js';
 import { daemonMessage, DockerClient, statusCode } from './docker-client.js';
 import { isOrphan, isProcessAlive, labelFilter, labelKeys } from './labels.js';
-
-export async function checkDocker(options: { docker?: DockerOptions; abortSignal?: AbortSignal } = {}): Promise<{ version: string; apiVersion: string; endpoint: string }> {
-  const client = new DockerClient(options.docker);
-  await client.ping(options.abortSignal);
-  const { version, apiVersion } = await client.version();
-  return { version, apiVersion, endpoint: client.endpoint };
-}
 
 // One sweep per engine per process is enough: later orphans belong to processes that are still alive.
 const swept = new Map<string, Promise<number>>();

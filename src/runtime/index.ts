@@ -16,7 +16,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   return resolved.isolate ? new DockerRuntime(resolved) : new LocalRuntime(resolved);
 }
 
-export { checkDocker, prune } from './cleanup.js';
+export { checkDocker, checkImage } from './checks.js';
+export type { DockerCheck, ImageCheck } from './checks.js';
+export { prune } from './cleanup.js';
 export type { PruneOptions } from './cleanup.js';
 export { DockerUnavailableError, ImageError, InstallError, SandboxError } from './errors.js';
 export { parsePythonError } from './traceback.js';

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { environmentKey, installCommands, normalizeRequirements, sourceArguments } from '../../../src/runtime/install-commands.js';
+
+const base = {
+  python: '/usr/local/bin/python3.12',
+  venvDirectory: '/opt/pycage/envs/abc/venv',
+  cacheDirectory: '/tmp/pycage-installer-cache',
+  requirements: ['requests==2.32.3', 'numpy'],
+};
+
+describe('installCommands', () => {
+  it('builds a uv venv, then installs with uv pip into it', () => {
+    const commands = installCommands({ ...base, installer: 'uv', uv: '/usr/local/bin/uv' });
+    const env = {
+      UV_CACHE_DIR: '/tmp/pycage-installer-cache',
+      UV_LINK_MODE: 'copy',
+      UV_PYTHON_DOWNLOADS: 'never',
+      UV_HTTP_TIMEOUT: '10',
+      UV_NO_CONFIG: '1',
+    };
+    expect(commands).toEqual([
+      { argv: ['/usr/local/bin/uv', 'venv', '--python', '/usr/local/bin/python3.12', '/opt/pycage/envs/abc/venv'], env },
+      {
+        argv: ['/usr/local/bin/uv', 'pip', 'install', '--python', '/opt/pycage/envs/abc/venv/bin/python', '--', 'numpy', 'requests==2.32.3'],
+        env,
+      },
+    ]);
+  });
+
+  it('passes index options to uv', () => {
+    const commands = installCommands({ ...base, installer: 'uv', indexUrl: 'https://mirror.example/simple', findLinks: '/tmp/pycage-wheelhouse' });
+    expect(commands[1]!.argv).toEqual([
+      'uv',
+      'pip',
+      'install',
+      '--python',
+      '/opt/pycage/envs/abc/venv/bin/python',
+      '--index-url',
+      'https://mirror.example/simple',
+      '--find-links',
+      '/tmp/pycage-wheelhouse',
+      '--',
+      'numpy',
+      'requests==2.32.3',
+    ]);
+    expect(installCommands({ ...base, installer: 'uv', noIndex: true, findLinks: '/w' })[1]!.argv.slice(5, 8)).toEqual(['--no-index', '--find-links', '/w']);
+  });
+
+  it('builds a venv with the image python, then installs with the venv pip', () => {
+    const commands = installCommands({ ...base, installer: 'pip', noIndex: true, findLinks: '/tmp/pycage-wheelhouse' });
+    const env = { PIP_CACHE_DIR: '/tmp/pycage-installer-cache', PIP_CONFIG_FILE: '/dev/null' };
+    expect(commands).toEqual([
+      { argv: ['/usr/local/bin/python3.12', '-m', 'venv', '/opt/pycage/envs/abc/venv'], env },
+      {
+        argv: [
+          '/opt/pycage/envs/abc/venv/bin/python',
+          '-m',
+          'pip',
+          'install',
+          '--no-input',
+          '--disable-pip-version-check',
+          '--progress-bar',
+          'off',
+          '--timeout',
+          '10',
+          '--retries',
+          '1',
+          '--no-index',
+          '--find-links',
+          '/tmp/pycage-wheelhouse',
+          '--',
+          'numpy',
+          'requests==2.32.3',
+        ],
+        env,
+      },
+    ]);
+  });
+
+  it('only makes the venv when there is nothing to install', () => {
+    expect(installCommands({ ...base, installer: 'pip', requirements: [] })).toHaveLength(1);
+    expect(installCommands({ ...base, installer: 'uv', requirements: [] })).toHaveLength(1);
+  });
+
+  it('lets noIndex win over an index URL', () => {
+    expect(sourceArguments({ indexUrl: 'https://x/simple', noIndex: true })).toEqual(['--no-index']);
+    expect(sourceArguments({})).toEqual([]);
+  });
+});
+
+describe('normalizeRequirements', () => {
+  it('trims, drops comments and blanks, de-duplicates and sorts', () => {
+    expect(normalizeRequirements(['  requests==2.32.3 ', '', '# a comment', 'numpy  # why', 'requests==2.32.3', 'Flask'])).toEqual([
+      'Flask',
+      'numpy',
+      'requests==2.32.3',
+    ]);
+  });
+
+  it('refuses anything that reads as an installer option', () => {
+    expect(() => normalizeRequirements(['--index-url=https://evil.example'])).toThrow(/installer option/);
+    expect(() => normalizeRequirements(['-e .'])).toThrow(/installer option/);
+    expect(() => normalizeRequirements(['requests\n--pre'])).toThrow();
+  });
+});
+
+describe('environmentKey', () => {
+  const input = { base: 'sha256:aaa', pythonVersion: '3.12.7', installer: 'pip' as const, requirements: ['b', 'a'] };
+
+  it('is a sha256 that ignores requirement order and duplicates', () => {
+    const key = environmentKey(input);
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(environmentKey({ ...input, requirements: ['a', 'b', 'a'] })).toBe(key);
+  });
+
+  it('changes with the image, the Python version, the installer and the requirements', () => {
+    const key = environmentKey(input);
+    expect(environmentKey({ ...input, base: 'sha256:bbb' })).not.toBe(key);
+    expect(environmentKey({ ...input, pythonVersion: '3.12.8' })).not.toBe(key);
+    expect(environmentKey({ ...input, installer: 'uv' })).not.toBe(key);
+    expect(environmentKey({ ...input, requirements: ['a', 'b', 'c'] })).not.toBe(key);
+  });
+});
