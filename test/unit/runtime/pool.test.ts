@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Logger } from '../../../src/logger.js';
+import { poolKey, type SandboxSettings } from '../../../src/runtime/container-options.js';
+import { SandboxPool } from '../../../src/runtime/pool.js';
+import type { Sandbox } from '../../../src/runtime/sandbox.js';
+
+const settings: SandboxSettings = {
+  image: 'sha256:1',
+  imagePath: '/usr/bin',
+  network: 'bridge',
+  memoryBytes: 1 << 28,
+  cpus: 1,
+  pidsLimit: 64,
+  gvisor: false,
+  tmpBytes: 1 << 20,
+  workBytes: 1 << 20,
+  environmentVolume: 'v',
+  environmentsWritable: false,
+};
+
+interface FakeSandbox {
+  name: string;
+  poolKey: string;
+  alive: boolean;
+  destroyed: boolean;
+  destroy(): Promise<void>;
+}
+
+/** A pool over fake sandboxes, each created after `delayMs`, so the pool's bookkeeping can be seen. */
+function fakePool(size: number, options: { delayMs?: number; idleMs?: number; fail?: boolean } = {}) {
+  const created: FakeSandbox[] = [];
+  const pool = new SandboxPool({
+    size,
+    idleMs: options.idleMs ?? 60_000,
+    logger: new Logger(),
+    create: async (_settings, key) => {
+      const sandbox: FakeSandbox = {
+        name: `fake-${created.length + 1}`,
+        poolKey: key,
+        alive: true,
+        destroyed: false,
+        destroy: async () => {
+          sandbox.destroyed = true;
+          sandbox.alive = false;
+        },
+      };
+      created.push(sandbox);
+      if (options.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      if (options.fail) throw new Error('engine said no');
+      return sandbox as unknown as Sandbox;
+    },
+  });
+  return { pool, created };
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('SandboxPool', () => {
+  it('keeps `size` sandboxes ready, hands one to each run and refills after the run', async () => {
+    const { pool, created } = fakePool(2);
+    pool.warm(settings);
+    await settle();
+    expect(pool.readyCount).toBe(2);
+    const sandbox = await pool.acquire(settings);
+    expect(created).toHaveLength(2);
+    expect(pool.readyCount).toBe(1);
+    await pool.release(sandbox);
+    expect((sandbox as unknown as FakeSandbox).destroyed).toBe(true);
+    await settle();
+    expect(pool.readyCount).toBe(2);
+    expect(created).toHaveLength(3);
+    await pool.close();
+  });
+
+  it('gives a run a sandbox still starting rather than starting another', async () => {
+    const { pool, created } = fakePool(1, { delayMs: 30 });
+    pool.warm(settings);
+    const sandbox = await pool.acquire(settings);
+    expect((sandbox as unknown as FakeSandbox).name).toBe('fake-1');
+    await pool.close();
+    expect(created.length).toBeLessThanOrEqual(2);
+  });
+
+  it('starts fresh sandboxes for concurrent runs beyond the pool', async () => {
+    const { pool, created } = fakePool(1);
+    pool.warm(settings);
+    await settle();
+    const taken = await Promise.all([pool.acquire(settings), pool.acquire(settings), pool.acquire(settings)]);
+    expect(new Set(taken.map((sandbox) => (sandbox as unknown as FakeSandbox).name)).size).toBe(3);
+    expect(created.length).toBeGreaterThanOrEqual(3);
+    await Promise.all(taken.map((sandbox) => pool.release(sandbox)));
+    await pool.close();
+    for (const sandbox of created) expect(sandbox.destroyed || taken.includes(sandbox as unknown as Sandbox)).toBe(true);
+  });
+
+  it('does not pool settings nobody warmed', async () => {
+    const { pool, created } = fakePool(2);
+    const sandbox = await pool.acquire({ ...settings, memoryBytes: 1 << 26 });
+    await pool.release(sandbox);
+    await settle();
+    expect(created).toHaveLength(1);
+    expect(pool.readyCount).toBe(0);
+  });
+
+  it('skips a ready sandbox that died', async () => {
+    const { pool, created } = fakePool(1);
+    pool.warm(settings);
+    await settle();
+    created[0]!.alive = false;
+    const sandbox = await pool.acquire(settings);
+    expect((sandbox as unknown as FakeSandbox).name).not.toBe('fake-1');
+    expect(created[0]!.destroyed).toBe(true);
+    await pool.close();
+  });
+
+  it('empties an idle key and stops refilling it until it is used again', async () => {
+    vi.useFakeTimers();
+    const { pool, created } = fakePool(2, { idleMs: 1000 });
+    pool.warm(settings);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(pool.readyCount).toBe(2);
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(pool.readyCount).toBe(0);
+    expect(created.every((sandbox) => sandbox.destroyed)).toBe(true);
+    const sandbox = await pool.acquire(settings);
+    await pool.release(sandbox);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(pool.readyCount).toBe(2);
+    await pool.close();
+  });
+
+  it('destroys everything it holds on close, including sandboxes that finish starting later', async () => {
+    const { pool, created } = fakePool(2, { delayMs: 30 });
+    pool.warm(settings);
+    await pool.close();
+    expect(created).toHaveLength(2);
+    expect(created.every((sandbox) => sandbox.destroyed)).toBe(true);
+    expect(pool.readyCount).toBe(0);
+  });
+
+  it('logs a failed warm-up and lets the run report its own error', async () => {
+    const { pool } = fakePool(1, { fail: true });
+    pool.warm(settings);
+    await expect(pool.acquire(settings)).rejects.toThrow('engine said no');
+    await pool.close();
+  });
+
+  it('groups by pool key', () => {
+    expect(poolKey(settings)).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
