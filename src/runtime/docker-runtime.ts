@@ -147,6 +147,10 @@ export class DockerRuntime extends BaseRuntime {
 
     // A pooled container that died while waiting (daemon restart, someone's prune) is replaced once.
     let sandbox = await this.#acquire(settings);
+    // Past the output cap the script is stopped, not left running with its output discarded: a script
+    // that prints megabytes is almost always stuck in a loop, and draining a flood through the daemon
+    // until the timeout would cost the host CPU for nothing. The first bytes are kept, and the result
+    // says why it ended (exit 1, OutputLimitError, outputTruncated).
     const collector = new OutputCollector({
       limitBytes: limits.outputLimitBytes,
       onStdout: options.onStdout,
@@ -190,6 +194,8 @@ export class DockerRuntime extends BaseRuntime {
       clearTimeout(timer);
       options.abortSignal?.removeEventListener('abort', onAbort);
       if (stopReason === 'abort') throw new AbortedError('The run was cancelled; its container was removed.', { cause: options.abortSignal?.reason });
+      // close() (a SIGINT, say) removed the container under the run: that is a cancel, not a sandbox failure.
+      if (stopReason === undefined && this.closed) throw new AbortedError('The runtime was closed while the script ran; its container was removed.');
 
       let exitCode = outcome.exitCode;
       if (exitCode === null && stopReason === undefined) {
