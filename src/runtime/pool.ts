@@ -7,12 +7,16 @@
  * gets a container of its own, started for it and removed after it. A run takes one and
  * never gives it back: after the run it is destroyed and the pool is refilled in the background, so
  * no two runs ever share a container. A run that finds the pool empty takes a sandbox still being
- * started if there is one, else starts its own. A key left unused for `idleMs` is emptied and not
+ * started if there is one, else starts its own; only `warm()` and `release()` start sandboxes for the
+ * pool itself. A key left unused for `idleMs` is emptied and not
  * refilled until its next run.
  */
 import type { Logger } from '../logger.js';
 import { poolKey, type SandboxSettings } from './container-options.js';
 import type { Sandbox } from './sandbox.js';
+
+/** How long after a run its key's pool is topped up again. */
+const refillDelayMs = 100;
 
 interface Pending {
   promise: Promise<Sandbox | undefined>;
@@ -25,6 +29,7 @@ interface PoolEntry {
   pending: Set<Pending>;
   lastUsed: number;
   idleTimer: NodeJS.Timeout | undefined;
+  refillTimer: NodeJS.Timeout | undefined;
   /** Emptied for idleness: no refills until the next acquire. */
   idle: boolean;
 }
@@ -71,21 +76,27 @@ export class SandboxPool {
       if (pending.claimed) continue;
       pending.claimed = true;
       const sandbox = await pending.promise;
-      if (sandbox?.alive) {
-        this.#refill(key, entry);
-        return sandbox;
-      }
+      if (sandbox?.alive) return sandbox;
       break;
     }
-    this.#refill(key, entry);
     return this.#options.create(settings, key);
   }
 
-  /** Destroys a sandbox that was used, and tops its key's pool up again. */
+  /**
+   * Destroys a sandbox that was used, and tops its key's pool up again shortly after: the delay keeps
+   * container start-ups from competing with the caller handling its result, and lets a one-shot caller
+   * that closes right away (`pycage run`) do so without waiting for a container it will never use.
+   */
   async release(sandbox: Sandbox): Promise<void> {
     const entry = this.#entries.get(sandbox.poolKey);
     const destroyed = sandbox.destroy();
-    if (entry !== undefined) this.#refill(sandbox.poolKey, entry);
+    if (entry !== undefined && !this.#closed && entry.refillTimer === undefined) {
+      entry.refillTimer = setTimeout(() => {
+        entry.refillTimer = undefined;
+        this.#refill(sandbox.poolKey, entry);
+      }, refillDelayMs);
+      entry.refillTimer.unref();
+    }
     await destroyed;
   }
 
@@ -104,6 +115,8 @@ export class SandboxPool {
     const work: Array<Promise<unknown>> = [];
     for (const entry of this.#entries.values()) {
       clearTimeout(entry.idleTimer);
+      clearTimeout(entry.refillTimer);
+      entry.refillTimer = undefined;
       for (const sandbox of entry.ready.splice(0)) work.push(sandbox.destroy());
       for (const pending of entry.pending) work.push(pending.promise.then((sandbox) => (pending.claimed ? undefined : sandbox?.destroy())));
     }
@@ -113,7 +126,7 @@ export class SandboxPool {
   #entry(key: string, settings: SandboxSettings): PoolEntry {
     let entry = this.#entries.get(key);
     if (entry === undefined) {
-      entry = { settings, ready: [], pending: new Set(), lastUsed: Date.now(), idleTimer: undefined, idle: false };
+      entry = { settings, ready: [], pending: new Set(), lastUsed: Date.now(), idleTimer: undefined, refillTimer: undefined, idle: false };
       this.#entries.set(key, entry);
     }
     return entry;

@@ -53,7 +53,7 @@ function fakePool(size: number, options: { delayMs?: number; idleMs?: number; fa
   return { pool, created };
 }
 
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+const settle = (milliseconds = 20): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 afterEach(() => {
   vi.useRealTimers();
@@ -70,10 +70,22 @@ describe('SandboxPool', () => {
     expect(pool.readyCount).toBe(1);
     await pool.release(sandbox);
     expect((sandbox as unknown as FakeSandbox).destroyed).toBe(true);
-    await settle();
+    // Topped up shortly after the run, not during it.
+    expect(created).toHaveLength(2);
+    await settle(150);
     expect(pool.readyCount).toBe(2);
     expect(created).toHaveLength(3);
     await pool.close();
+  });
+
+  it('starts nothing for the pool when closed right after a run (a one-shot caller)', async () => {
+    const { pool, created } = fakePool(1);
+    pool.warm(settings);
+    const sandbox = await pool.acquire(settings);
+    await pool.release(sandbox);
+    await pool.close();
+    await settle(150);
+    expect(created).toHaveLength(1);
   });
 
   it('gives a run a sandbox still starting rather than starting another', async () => {
@@ -128,7 +140,7 @@ describe('SandboxPool', () => {
     expect(created.every((sandbox) => sandbox.destroyed)).toBe(true);
     const sandbox = await pool.acquire(settings);
     await pool.release(sandbox);
-    await vi.advanceTimersByTimeAsync(10);
+    await vi.advanceTimersByTimeAsync(150);
     expect(pool.readyCount).toBe(2);
     await pool.close();
   });
