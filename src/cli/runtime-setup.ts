@@ -22,7 +22,8 @@ export function packageSourceFrom(flags: CliFlags, io: CliIo): PackageSource {
 
 export function runtimeOptionsFrom(flags: CliFlags, io: CliIo, reporter: Reporter): RuntimeOptions {
   const options: RuntimeOptions = { isolate: !flags.local, ...packageSourceFrom(flags, io) };
-  if (flags.image !== undefined) options.image = flags.image;
+  const image = flags.image ?? (io.env.PYCAGE_IMAGE === '' ? undefined : io.env.PYCAGE_IMAGE);
+  if (image !== undefined) options.image = image;
   if (flags.network !== undefined) options.network = flags.network;
   if (flags.memoryBytes !== undefined) options.memoryBytes = flags.memoryBytes;
   if (flags.cpus !== undefined) options.cpus = flags.cpus;

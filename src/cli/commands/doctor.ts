@@ -1,0 +1,129 @@
+/**
+ * `pycage doctor`: checks what pycage depends on, one verdict per line: Docker, gVisor, the sandbox
+ * image, the API key and the model endpoint. Exit 0 when everything needed works; otherwise the exit
+ * status of the first problem (3 for Docker or the image, 4 for the key or the model).
+ */
+import { ExitCode, PycageError } from '../../errors.js';
+import { createProvider, resolveModelConfig } from '../../generator/index.js';
+import { checkDocker, checkImage, createRuntime } from '../../runtime/index.js';
+import type { ParsedCommand } from '../args.js';
+import type { CliIo } from '../io.js';
+import { printJson, writeOutput } from '../output.js';
+import type { Reporter } from '../reporter.js';
+import { describeSettings, runtimeOptionsFrom } from '../runtime-setup.js';
+
+type Verdict = 'ok' | 'note' | 'fail';
+
+interface Check {
+  name: string;
+  verdict: Verdict;
+  detail: string;
+  hint?: string;
+  exitCode?: number;
+}
+
+const modelCheckTimeoutMs = 15_000;
+
+export default async function doctor(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
+  const { flags } = parsed;
+  const checks: Check[] = [];
+  const report = (check: Check): void => {
+    checks.push(check);
+    if (!flags.json) printCheck(check, io, reporter);
+  };
+
+  if (flags.local) {
+    report({ name: 'Docker', verdict: 'note', detail: 'not checked: --local runs scripts on this machine, with no sandbox' });
+  } else {
+    let dockerWorks = false;
+    try {
+      const docker = await checkDocker();
+      dockerWorks = true;
+      report({ name: 'Docker', verdict: 'ok', detail: `Docker ${docker.version} at ${docker.endpoint} (API ${docker.apiVersion})` });
+      report(
+        docker.runtimes.includes('runsc')
+          ? { name: 'gVisor', verdict: 'ok', detail: 'the runsc runtime is registered; --gvisor will use it' }
+          : { name: 'gVisor', verdict: 'note', detail: 'runsc is not registered with Docker (optional, needed for --gvisor)' },
+      );
+    } catch (error) {
+      report(failure('Docker', error, ExitCode.docker));
+    }
+    if (dockerWorks) report(await imageCheck(parsed, io, reporter));
+  }
+
+  let config: ReturnType<typeof resolveModelConfig> | undefined;
+  try {
+    config = resolveModelConfig({
+      ...(flags.provider === undefined ? {} : { provider: flags.provider }),
+      ...(flags.model === undefined ? {} : { model: flags.model }),
+      env: io.env,
+    });
+    report({ name: 'API key', verdict: 'ok', detail: `${config.provider}: a key is configured` });
+  } catch (error) {
+    report(failure('API key', error, ExitCode.model));
+  }
+  if (config !== undefined) {
+    const provider = createProvider(config, reporter.logSink === undefined ? {} : { logger: reporter.logSink });
+    try {
+      const models = await provider.listModels({ abortSignal: AbortSignal.timeout(modelCheckTimeoutMs) });
+      report(
+        models.length === 0 || models.includes(config.model)
+          ? { name: 'Model', verdict: 'ok', detail: `${provider.baseUrl} answers and serves ${config.model}` }
+          : {
+              name: 'Model',
+              verdict: 'fail',
+              detail: `${provider.baseUrl} answers, but does not list ${config.model}`,
+              hint: `It lists: ${models.slice(0, 8).join(', ')}${models.length > 8 ? ', ...' : ''}. Choose one with --model or PYCAGE_MODEL.`,
+              exitCode: ExitCode.model,
+            },
+      );
+    } catch (error) {
+      report(failure('Model', error, ExitCode.model));
+    }
+  }
+
+  const firstFailure = checks.find((check) => check.verdict === 'fail');
+  if (flags.json) printJson(io, { ok: firstFailure === undefined, checks });
+  return firstFailure === undefined ? ExitCode.ok : (firstFailure.exitCode ?? ExitCode.failure);
+}
+
+async function imageCheck(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<Check> {
+  const options = runtimeOptionsFrom(parsed.flags, io, reporter);
+  try {
+    const image = await checkImage(options.image === undefined ? {} : { image: options.image });
+    if (!image.present) {
+      return image.fromDockerfile
+        ? {
+            name: 'Image',
+            verdict: 'note',
+            detail: `${image.reference} will be built from docker/Dockerfile on first use (needs Docker Hub and ghcr.io)`,
+            hint: 'Without a registry: sudo bash docker/build-offline-image.sh, then PYCAGE_IMAGE=pycage-offline:bookworm.',
+          }
+        : { name: 'Image', verdict: 'fail', detail: `${image.reference} is not on the Docker daemon`, hint: 'Pull or build it, or name another with --image.', exitCode: ExitCode.docker };
+    }
+    // The image is there: start a sandbox in it, which also proves the hardened settings work.
+    const runtime = createRuntime({ ...options, poolSize: 0 });
+    try {
+      const info = await runtime.start();
+      return { name: 'Image', verdict: 'ok', detail: describeSettings(info) };
+    } finally {
+      await runtime.close();
+    }
+  } catch (error) {
+    return failure('Image', error, ExitCode.docker);
+  }
+}
+
+function failure(name: string, error: unknown, exitCode: number): Check {
+  if (PycageError.isInstance(error)) {
+    return { name, verdict: 'fail', detail: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }), exitCode: error.exitCode };
+  }
+  return { name, verdict: 'fail', detail: error instanceof Error ? error.message : String(error), exitCode };
+}
+
+function printCheck(check: Check, io: CliIo, reporter: Reporter): void {
+  const { colors } = reporter;
+  const mark = check.verdict === 'ok' ? colors.green('✓') : check.verdict === 'note' ? colors.yellow('–') : colors.red('✗');
+  writeOutput(io.stdout, `${mark} ${check.name.padEnd(8)} ${check.detail}\n`);
+  if (check.hint !== undefined) writeOutput(io.stdout, `  ${' '.repeat(8)} ${colors.dim(check.hint)}\n`);
+}

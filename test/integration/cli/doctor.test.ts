@@ -1,0 +1,54 @@
+// `pycage doctor` against the real daemon and a chat-completions server on 127.0.0.1.
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCliProcess } from '../../helpers/cli.js';
+import { startChatServer, type ChatServer } from '../../helpers/chat-server.js';
+
+let server: ChatServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const modelEnv = (chat: ChatServer, model: string): Record<string, string> => ({
+  PYCAGE_PROVIDER: 'openai',
+  OPENAI_BASE_URL: chat.openaiBaseUrl,
+  OPENAI_API_KEY: 'test-key',
+  PYCAGE_MODEL: model,
+});
+
+describe('pycage doctor', () => {
+  it('gives a verdict for Docker, the image, the key and the model, and exits 0 when all work', async () => {
+    server = await startChatServer([{ content: 'unused' }], { models: ['test-model', 'other-model'] });
+    const result = await runCliProcess(['doctor'], { env: modelEnv(server, 'test-model') });
+    expect(result.stdout).toMatch(/✓ Docker +Docker \d+/);
+    expect(result.stdout).toMatch(/✓ Image +image pycage-offline:bookworm \(Python 3\.\d+/);
+    expect(result.stdout).toMatch(/✓ API key/);
+    expect(result.stdout).toMatch(/✓ Model +http:\/\/127\.0\.0\.1:\d+\/v1 answers and serves test-model/);
+    expect(result.exitCode).toBe(0);
+    expect(server.requests.some((request) => request.method === 'GET' && request.path.endsWith('/models'))).toBe(true);
+  });
+
+  it('fails the model check (exit 4) when the endpoint does not serve the model', async () => {
+    server = await startChatServer([{ content: 'unused' }], { models: ['test-model'] });
+    const result = await runCliProcess(['doctor', '--json'], { env: modelEnv(server, 'retired-model') });
+    expect(result.exitCode).toBe(4);
+    const json = JSON.parse(result.stdout);
+    expect(json.ok).toBe(false);
+    expect(json.checks).toContainEqual(expect.objectContaining({ name: 'Model', verdict: 'fail' }));
+    expect(json.checks).toContainEqual(expect.objectContaining({ name: 'Docker', verdict: 'ok' }));
+  });
+
+  it('names the missing key variable (exit 4)', async () => {
+    const result = await runCliProcess(['doctor']);
+    expect(result.exitCode).toBe(4);
+    expect(result.stdout).toMatch(/✗ API key +GROQ_API_KEY is not set/);
+  });
+
+  it('says Docker is not running (exit 3), and still checks the key', async () => {
+    server = await startChatServer([{ content: 'unused' }]);
+    const result = await runCliProcess(['doctor'], { env: { ...modelEnv(server, 'test-model'), DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    expect(result.exitCode).toBe(3);
+    expect(result.stdout).toMatch(/✗ Docker/);
+    expect(result.stdout).toMatch(/✓ API key/);
+  });
+});
