@@ -18,6 +18,17 @@ export interface CliIo {
 }
 
 export function nodeIo(): CliIo {
+  // pycage owns SIGINT/SIGTERM for its whole life: a listener stays installed (so nothing else turns a
+  // Ctrl-C into an abrupt exit while containers are being removed) and passes each signal to the
+  // command's current handler. With no handler, or at the second signal, the user will not wait.
+  const handlers = new Set<(signal: 'SIGINT' | 'SIGTERM') => void>();
+  let installed = false;
+  let received = 0;
+  const dispatch = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    received += 1;
+    if (handlers.size === 0 || received > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+    for (const handler of handlers) handler(signal);
+  };
   return {
     stdin: process.stdin,
     stdout: process.stdout,
@@ -25,20 +36,15 @@ export function nodeIo(): CliIo {
     env: process.env,
     cwd: process.cwd(),
     onSignal(handler) {
-      // The first signal asks the command to stop cleanly; a second one means the user will not wait.
-      let received = 0;
-      const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
-        received += 1;
-        if (received > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
-        handler(signal);
-      };
-      const onInt = (): void => onSignal('SIGINT');
-      const onTerm = (): void => onSignal('SIGTERM');
-      process.on('SIGINT', onInt);
-      process.on('SIGTERM', onTerm);
+      if (!installed) {
+        installed = true;
+        process.on('SIGINT', () => dispatch('SIGINT'));
+        process.on('SIGTERM', () => dispatch('SIGTERM'));
+      }
+      handlers.add(handler);
       return () => {
-        process.off('SIGINT', onInt);
-        process.off('SIGTERM', onTerm);
+        handlers.delete(handler);
+        if (handlers.size === 0) received = 0;
       };
     },
   };
