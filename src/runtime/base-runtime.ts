@@ -6,6 +6,7 @@
  */
 import { AbortedError, PycageError, UsageError } from '../errors.js';
 import { toLogger, type Logger } from '../logger.js';
+import { installFailureSummary } from './environment.js';
 import { normalizeRequirements } from './install-commands.js';
 import { filePayload, toBytes } from './payload.js';
 import { loadProject, newProjectName, saveProject } from './projects.js';
@@ -146,7 +147,7 @@ export abstract class BaseRuntime implements Runtime {
     if (requirements.length > 0) {
       const built = await this.buildEnvironment(requirements, { emit, abortSignal: options.abortSignal });
       if (!built.ok) {
-        throw new InstallError(`Could not install the requirements of project ${name}: ${built.output.trim().split('\n').at(-1) ?? ''}`, {
+        throw new InstallError(`Could not install the requirements of project ${name}: ${installFailureSummary(built.output)}`, {
           requirements,
           output: built.output,
         });

@@ -6,7 +6,7 @@
  */
 import type Dockerode from 'dockerode';
 import type { DockerOptions } from 'dockerode';
-import { AbortedError } from '../errors.js';
+import { AbortedError, PycageError } from '../errors.js';
 import { DockerUnavailableError } from './errors.js';
 
 export type DockerApi = Dockerode;
@@ -62,6 +62,8 @@ export function daemonMessage(error: unknown): string {
 }
 
 export function isUnreachable(error: unknown): boolean {
+  // Already one of pycage's own errors (a DockerUnavailableError made further down): leave it as it is.
+  if (PycageError.isInstance(error)) return false;
   const code = errorCode(error);
   return code !== undefined && unreachableCodes.has(code) && statusCode(error) === undefined;
 }

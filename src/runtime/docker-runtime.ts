@@ -15,6 +15,7 @@ import { DockerEnvironments, chooseInstaller } from './environment.js';
 import { SandboxError } from './errors.js';
 import { probeImage, resolveImage, type ImageProbe, type ResolvedImage } from './image.js';
 import { containerLabels, labelFilter, newSessionId } from './labels.js';
+import { OomWatcher } from './oom-watch.js';
 import { OutputCollector } from './output.js';
 import { encodeRunPayload, toBytes, type RunHeader } from './payload.js';
 import { SandboxPool } from './pool.js';
@@ -33,6 +34,7 @@ export class DockerRuntime extends BaseRuntime {
   readonly #client: DockerClient;
   readonly #pool: SandboxPool;
   readonly #environments: DockerEnvironments;
+  readonly #oom: OomWatcher;
   /** Sandboxes handed to runs or installs and not yet removed. */
   readonly #active = new Set<Sandbox>();
   /** Removals running after their run returned; close() waits for them. */
@@ -50,6 +52,7 @@ export class DockerRuntime extends BaseRuntime {
       create: (settings, key) => this.#createSandbox(settings, key),
       logger: this.logger.child('Pool'),
     });
+    this.#oom = new OomWatcher({ client: this.#client, session: this.session, logger: this.logger.child('Sandbox') });
     this.#environments = new DockerEnvironments({
       client: this.#client,
       volume: options.environmentVolume,
@@ -79,6 +82,7 @@ export class DockerRuntime extends BaseRuntime {
     });
     this.#image = image;
     await this.#environments.ensureVolume();
+    await this.#oom.start();
     // The pool fills while the image is probed.
     if (this.options.poolSize > 0) this.#pool.warm(this.#runSettings(this.#defaultLimits()));
     const probe = await probeImage({
@@ -169,6 +173,8 @@ export class DockerRuntime extends BaseRuntime {
     try {
       if (options.abortSignal?.aborted) throw new AbortedError(undefined, { cause: options.abortSignal.reason });
       options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+      // Reopens the OOM events stream if the daemon restarted since the last run.
+      await this.#oom.start();
       request.emit({ type: 'run-start' });
       let started = performance.now();
       timer = setTimeout(() => stop('timeout'), limits.timeoutMs);
@@ -198,35 +204,55 @@ export class DockerRuntime extends BaseRuntime {
       if (stopReason === undefined && this.closed) throw new AbortedError('The runtime was closed while the script ran; its container was removed.');
 
       let exitCode = outcome.exitCode;
-      if (exitCode === null && stopReason === undefined) {
-        const state = await sandbox.state();
-        if (state?.oomKilled !== true) {
-          throw new SandboxError(
-            `The sandbox container ${sandbox.name} stopped during the run${sandbox.lifelineOutput.trim() ? `: ${sandbox.lifelineOutput.trim().slice(0, 300)}` : ''}.`,
-            { containerId: sandbox.id },
-          );
-        }
-        exitCode = ExitCode.memory;
-      }
-
       let oomKilled = false;
       let artifacts: Artifact[] = [];
       if (stopReason === undefined) {
         const wantsArtifacts = options.outputDir !== undefined;
-        const killed = exitCode === ExitCode.memory;
-        if (sandbox.alive && (wantsArtifacts || killed)) {
-          const collected = await this.#collect(sandbox, wantsArtifacts);
-          if (killed) oomKilled = collected.oomKills === null ? true : collected.oomKills > 0;
+        // Killed by SIGKILL that nobody here sent, or no status at all: the memory limit is the usual
+        // suspect. Under gVisor an OOM takes the whole sandbox down and the exec's status is whatever
+        // runsc says then (often 128), so every failed gVisor run is checked.
+        const suspect =
+          exitCode === null || exitCode === ExitCode.memory || outcome.containerExited || (this.options.gvisor && exitCode !== 0);
+        let oomKills: number | null = null;
+        if (sandbox.alive && (wantsArtifacts || suspect)) {
+          // The container may die while this starts (under gVisor an OOM takes it down a moment after
+          // the exec ends): then there is nothing to collect, and the verdict comes from the events.
+          const collected = await this.#collect(sandbox, wantsArtifacts).catch((error: unknown) => {
+            if (error instanceof SandboxError) return { oomKills: null, archive: undefined };
+            throw error;
+          });
+          oomKills = collected.oomKills;
           if (wantsArtifacts && collected.archive !== undefined) {
             const { files, skipped } = selectArtifacts(parseTar(collected.archive));
             if (skipped.length > 0) this.logger.warn(`not copied from the output directory: ${skipped.slice(0, 10).join(', ')}`);
             artifacts = await writeArtifacts(options.outputDir!, files);
           }
-        } else if (killed) {
-          // The container went down with the script: Docker's own verdict, else the exit status.
-          oomKilled = (await sandbox.state())?.oomKilled ?? true;
+        }
+        if (suspect) {
+          if (oomKills !== null) {
+            // The container's own cgroup counter, read in the container itself: the exact answer.
+            oomKilled = oomKills > 0;
+          } else {
+            // No cgroup to read (gVisor, or the container is gone): Docker's events say, once the
+            // container has died; removing it now (the run is over) makes that happen at once.
+            const state = await sandbox.state();
+            void sandbox.destroy();
+            const verdict = await this.#oom.verdict(sandbox.id, 5000);
+            // With no events either, an unexplained SIGKILL is taken for the memory limit.
+            oomKilled = verdict ?? (state?.oomKilled === true || exitCode === ExitCode.memory);
+          }
+        }
+        if (exitCode === null) {
+          if (!oomKilled) {
+            throw new SandboxError(
+              `The sandbox container ${sandbox.name} stopped during the run${sandbox.lifelineOutput.trim() ? `: ${sandbox.lifelineOutput.trim().slice(0, 300)}` : ''}.`,
+              { containerId: sandbox.id },
+            );
+          }
+          exitCode = ExitCode.memory;
         }
       }
+      this.#oom.forget(sandbox.id);
 
       const { stdout, stderr } = collector.finish();
       if (request.environment !== undefined && exitCode === 127 && stderr.includes('pycage-bootstrap: cannot start /opt/pycage/envs/')) {
@@ -258,6 +284,7 @@ export class DockerRuntime extends BaseRuntime {
   }
 
   protected async shutdown(): Promise<void> {
+    this.#oom.close();
     await this.#pool.close();
     await Promise.allSettled([...this.#active].map((sandbox) => sandbox.destroy()));
     await Promise.allSettled([...this.#background]);

@@ -31,6 +31,8 @@ import type { EnvironmentInfo, Installer, RuntimeEvent } from './types.js';
 /** install.py's "the environments directory is not writable" status. */
 const notWritableStatus = 75;
 const wheelhouseInContainer = '/tmp/pycage-wheelhouse';
+/** Longest an environment build may take before its container is removed. */
+export const installTimeoutMs = 15 * 60_000;
 const wheelhouseSuffixes = ['.whl', '.tar.gz', '.tgz', '.zip', '.tar.bz2', '.tar.xz'];
 
 export type EnvironmentOutcome =
@@ -217,6 +219,12 @@ export class DockerEnvironments {
     const untrack = request.track(sandbox);
     const onAbort = (): void => void sandbox.destroy();
     request.abortSignal?.addEventListener('abort', onAbort, { once: true });
+    // pip and uv time out on a silent index, but not on a build that never ends.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void sandbox.destroy();
+    }, installTimeoutMs);
     let stdout = '';
     let stderr = '';
     try {
@@ -241,6 +249,9 @@ export class DockerEnvironments {
         },
       });
       if (request.abortSignal?.aborted) throw new AbortedError(undefined, { cause: request.abortSignal.reason });
+      if (timedOut) {
+        return { exitCode: 1, output: `${stderr}pycage: the install took longer than ${installTimeoutMs / 60_000} minutes and was stopped.\n`, status: undefined };
+      }
       let status: string | undefined;
       try {
         status = (JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { status?: string }).status;
@@ -250,6 +261,7 @@ export class DockerEnvironments {
       const exitCode = outcome.exitCode ?? 1;
       return { exitCode: exitCode === 0 && status === undefined ? 1 : exitCode, output: stderr, status };
     } finally {
+      clearTimeout(timer);
       request.abortSignal?.removeEventListener('abort', onAbort);
       untrack();
       await sandbox.destroy();

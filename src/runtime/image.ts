@@ -11,9 +11,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PycageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { defaultPath, type SandboxSettings } from './container-options.js';
-import { daemonMessage, isUnreachable, type DockerClient } from './docker-client.js';
+import { daemonMessage, type DockerClient } from './docker-client.js';
 import { ImageError, SandboxError } from './errors.js';
 import { containerLabels, sharedLabels } from './labels.js';
 import { loadPythonSource } from './python-sources.js';
@@ -113,7 +114,7 @@ async function useNamedImage(options: ResolveOptions, reference: string): Promis
       });
       if (pullError !== undefined) throw new Error(pullError);
     } catch (error) {
-      if (isUnreachable(error) || (error as { name?: string }).name === 'DockerUnavailableError') throw error;
+      if (PycageError.isInstance(error)) throw error;
       const message = daemonMessage(error);
       throw new ImageError(`Image ${reference} is not on the Docker daemon and could not be pulled: ${message}`, {
         image: reference,
@@ -160,7 +161,7 @@ async function buildDefaultImage(options: ResolveOptions): Promise<ResolvedImage
       }
     });
   } catch (error) {
-    if (isUnreachable(error) || (error as { name?: string }).name === 'DockerUnavailableError') throw error;
+    if (PycageError.isInstance(error)) throw error;
     failures.push(daemonMessage(error));
   }
   const built = failures.length === 0 ? await client.inspectImage(tag) : undefined;

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { AbortedError } from '../errors.js';
 import { readOutputDirectory, writeArtifacts } from './artifacts.js';
 import { BaseRuntime, scriptName, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
-import { chooseInstaller } from './environment.js';
+import { chooseInstaller, installTimeoutMs } from './environment.js';
 import { ImageError } from './errors.js';
 import { parseProbe, type ImageProbe } from './image.js';
 import { environmentKey, installCommands, venvPython } from './install-commands.js';
@@ -37,16 +37,35 @@ interface ProcessOutcome {
   stderr: string;
 }
 
-/** Runs a trusted helper (probe, install) with the host's python, stdin bytes in, text out. */
+/**
+ * Runs a trusted helper (probe, install) with the host's python, stdin bytes in, text out. It gets a
+ * process group of its own, so an abort kills pip along with the install script that started it.
+ */
 function runHelper(command: string, args: string[], options: { input?: Uint8Array; env: NodeJS.ProcessEnv; abortSignal?: AbortSignal | undefined }): Promise<ProcessOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'], ...(options.abortSignal ? { signal: options.abortSignal } : {}) });
+    if (options.abortSignal?.aborted) return reject(new AbortedError(undefined, { cause: options.abortSignal.reason }));
+    const child = spawn(command, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const onAbort = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    options.abortSignal?.addEventListener('abort', onAbort, { once: true });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    child.on('error', reject);
-    child.on('close', (exitCode, signal) => resolve({ exitCode, signal, stdout, stderr }));
+    child.on('error', (error) => {
+      options.abortSignal?.removeEventListener('abort', onAbort);
+      reject(error);
+    });
+    child.on('close', (exitCode, signal) => {
+      options.abortSignal?.removeEventListener('abort', onAbort);
+      if (options.abortSignal?.aborted) reject(new AbortedError(undefined, { cause: options.abortSignal.reason }));
+      else resolve({ exitCode, signal, stdout, stderr });
+    });
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? Buffer.alloc(0));
   });
@@ -123,12 +142,16 @@ export class LocalRuntime extends BaseRuntime {
       findLinks: this.options.findLinks,
     });
     const payload = encodePayload({ key, envsDir, installer, requirements, commands, wheelhouse: null });
+    const timeout = AbortSignal.timeout(installTimeoutMs);
     const outcome = await runHelper(probe.executable, ['-I', '-c', await loadPythonSource('install')], {
       input: payload,
       env: { PATH: process.env.PATH ?? minimalPath, HOME: os.homedir(), LANG: 'C.UTF-8', PIP_NO_INPUT: '1' },
-      abortSignal: context.abortSignal,
+      abortSignal: context.abortSignal === undefined ? timeout : AbortSignal.any([context.abortSignal, timeout]),
     }).catch((error: unknown) => {
       if (context.abortSignal?.aborted) throw new AbortedError(undefined, { cause: error });
+      if (timeout.aborted) {
+        return { exitCode: 1, signal: null, stdout: '', stderr: `pycage: the install took longer than ${installTimeoutMs / 60_000} minutes and was stopped.\n` };
+      }
       throw error;
     });
     const durationMs = Date.now() - started;

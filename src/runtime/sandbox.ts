@@ -11,6 +11,7 @@
  * `destroy()` removes the whole container, which kills every process in it for certain.
  */
 import type { Duplex } from 'node:stream';
+import { PycageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { sandboxCreateOptions, sandboxUser, toEnvList, workDirectory, type SandboxSettings } from './container-options.js';
 import { daemonMessage, isUnreachable, statusCode, toDockerUnavailable, type DockerClient, type DockerContainer } from './docker-client.js';
@@ -18,7 +19,7 @@ import { SandboxError } from './errors.js';
 import { FrameDemuxer, type StreamName } from './output.js';
 
 /** How long an exec stream may stay open after its container died before it is cut. */
-const drainAfterExitMs = 2000;
+const drainAfterExitMs = 500;
 const lifelineOutputLimit = 16 * 1024;
 
 export interface ExecOptions {
@@ -97,6 +98,7 @@ export class Sandbox {
     try {
       container = await client.call((api) => api.createContainer(createOptions));
     } catch (error) {
+      if (PycageError.isInstance(error)) throw error;
       if (isUnreachable(error)) throw toDockerUnavailable(error, client.endpoint);
       throw new SandboxError(`Could not create a sandbox container from ${settings.image}: ${daemonMessage(error)}`, { cause: error });
     }
@@ -111,7 +113,8 @@ export class Sandbox {
       return new Sandbox({ client, container, lifeline, name, poolKey, logger });
     } catch (error) {
       await container.remove({ force: true }).catch(() => undefined);
-      if (error instanceof SandboxError || isUnreachable(error)) throw isUnreachable(error) ? toDockerUnavailable(error, client.endpoint) : error;
+      if (PycageError.isInstance(error)) throw error;
+      if (isUnreachable(error)) throw toDockerUnavailable(error, client.endpoint);
       throw new SandboxError(`Could not start sandbox container ${name}: ${daemonMessage(error)}`, { cause: error, containerId: container.id });
     }
   }
@@ -150,6 +153,7 @@ export class Sandbox {
       );
       stream = (await this.#client.call(() => exec.start({ hijack: true, stdin: withStdin }))) as unknown as Duplex;
     } catch (error) {
+      if (PycageError.isInstance(error)) throw error;
       if (isUnreachable(error)) throw toDockerUnavailable(error, this.#client.endpoint);
       const code = statusCode(error);
       if (code === 404 || code === 409) this.#alive = false;
@@ -192,6 +196,7 @@ export class Sandbox {
       const info = await this.#client.call(() => exec.inspect());
       exitCode = info.Running ? null : info.ExitCode;
     } catch (error) {
+      if (PycageError.isInstance(error)) throw error;
       if (isUnreachable(error)) throw toDockerUnavailable(error, this.#client.endpoint);
       // The container (and its exec record) may already be gone: the status is then unknown.
     }

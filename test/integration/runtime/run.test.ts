@@ -214,6 +214,10 @@ describe('runScript', () => {
     expect(kernel).not.toBe(hostKernel);
     expect(identity).toBe("10001 ['lo']");
     expect((await gvisor.describe()).gvisor).toBe(true);
+    // Under gVisor the memory limit takes the whole sandbox down; Docker's oom event still says why.
+    const bomb = await gvisor.runScript('x = bytearray(400 * 1024 * 1024)\n', { memoryBytes: 96 * 1024 * 1024 });
+    expect(bomb.oomKilled).toBe(true);
+    expect(bomb.exitCode).toBe(137);
     await gvisor.close();
     expect(sessionContainers(gvisor)).toEqual([]);
   });

@@ -1,0 +1,142 @@
+/**
+ * Which of this session's containers hit their memory limit, from Docker's own events.
+ *
+ * A run container is removed as soon as it stops (AutoRemove, for the lifeline), so its
+ * `State.OOMKilled` is usually gone by the time anyone could inspect it; and under gVisor an OOM takes
+ * the whole sandbox down, leaving no cgroup to read. The events stream (one per runtime, filtered to
+ * the session's label, its socket unref'd) reports `oom` as it happens, whatever the runtime, and the
+ * container's `die` after it: events on one stream are ordered, so once `die` has arrived, an `oom`
+ * that did not come before it never happened. That makes the answer exact rather than a guess on a
+ * timer.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from '../logger.js';
+import type { DockerClient } from './docker-client.js';
+import { labelKeys } from './labels.js';
+
+export class OomWatcher {
+  readonly #client: DockerClient;
+  readonly #session: string;
+  readonly #logger: Logger;
+  readonly #seen = new Set<string>();
+  /** Recently died containers (bounded: every run's container dies). */
+  readonly #died = new Set<string>();
+  readonly #waiters = new Map<string, Set<() => void>>();
+  #stream: IncomingMessage | undefined;
+  #opening: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: { client: DockerClient; session: string; logger: Logger }) {
+    this.#client = options.client;
+    this.#session = options.session;
+    this.#logger = options.logger;
+  }
+
+  /** True while the events stream is open, i.e. while an absent event means no OOM. */
+  get healthy(): boolean {
+    return this.#stream !== undefined;
+  }
+
+  /** Opens the stream if it is not open (it closes when the daemon restarts). Never throws. */
+  start(): Promise<void> {
+    if (this.#closed || this.#stream !== undefined) return Promise.resolve();
+    this.#opening ??= this.#open().finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  async #open(): Promise<void> {
+    try {
+      const stream = (await this.#client.call((api) =>
+        api.getEvents({ filters: { type: ['container'], event: ['oom', 'die'], label: [`${labelKeys.session}=${this.#session}`] } }),
+      )) as unknown as IncomingMessage;
+      if (this.#closed) {
+        stream.destroy();
+        return;
+      }
+      stream.socket?.unref();
+      let pending = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (text: string) => {
+        pending += text;
+        let newline: number;
+        while ((newline = pending.indexOf('\n')) !== -1) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (line !== '') this.#record(line);
+        }
+      });
+      const onGone = (): void => {
+        if (this.#stream === stream) this.#stream = undefined;
+      };
+      stream.on('end', onGone);
+      stream.on('close', onGone);
+      stream.on('error', onGone);
+      this.#stream = stream;
+    } catch (error) {
+      this.#logger.debug(`no OOM events: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  #record(line: string): void {
+    let event: { Action?: string; status?: string; Actor?: { ID?: string }; id?: string };
+    try {
+      event = JSON.parse(line) as typeof event;
+    } catch {
+      return;
+    }
+    const id = event.Actor?.ID ?? event.id;
+    const action = event.Action ?? event.status;
+    if (id === undefined) return;
+    if (action === 'oom') this.#seen.add(id);
+    else if (action === 'die') {
+      this.#died.add(id);
+      if (this.#died.size > 256) this.#died.delete(this.#died.values().next().value!);
+    } else return;
+    for (const wake of this.#waiters.get(id) ?? []) wake();
+  }
+
+  /**
+   * Whether the container had an OOM. Waits for its `die` event (the caller should be removing it) up
+   * to `waitMs`; undefined when no answer could be had (no events stream, or no `die` in time).
+   */
+  async verdict(containerId: string, waitMs: number): Promise<boolean | undefined> {
+    const answer = (): boolean | undefined => (this.#seen.has(containerId) ? true : this.#died.has(containerId) ? false : undefined);
+    if (answer() !== undefined || !this.healthy) return answer();
+    return new Promise((resolve) => {
+      let waiters = this.#waiters.get(containerId);
+      if (waiters === undefined) {
+        waiters = new Set();
+        this.#waiters.set(containerId, waiters);
+      }
+      const done = (): void => {
+        const value = answer();
+        if (value === undefined && this.healthy && !timedOut) return;
+        clearTimeout(timer);
+        waiters.delete(wake);
+        if (waiters.size === 0) this.#waiters.delete(containerId);
+        resolve(value);
+      };
+      const wake = (): void => done();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        done();
+      }, waitMs);
+      waiters.add(wake);
+    });
+  }
+
+  /** Forgets a container once its run is over. */
+  forget(containerId: string): void {
+    this.#seen.delete(containerId);
+    this.#died.delete(containerId);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#stream?.destroy();
+    this.#stream = undefined;
+  }
+}
