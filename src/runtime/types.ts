@@ -28,15 +28,18 @@ export interface RuntimeOptions {
    * @default 'bridge'
    */
   network?: NetworkMode;
-  /** Memory limit of a run, with no swap on top. @default 536870912 (512 MiB) */
+  /** Memory limit of a run, with no swap on top; past it the script is killed (exit 137, `oomKilled`). @default 536870912 (512 MiB) */
   memoryBytes?: number;
   /** CPU quota of a run, in CPUs. @default 1 */
   cpus?: number;
   /** Most processes and threads a run may have at once (contains fork bombs). @default 256 */
   pidsLimit?: number;
-  /** Wall-clock limit of a script; past it the whole container is killed. @default 60000 */
+  /** Wall-clock limit of a script; past it the whole container is killed (exit 124, `timedOut`). @default 60000 */
   timeoutMs?: number;
-  /** Cap on stdout plus stderr kept from a run; past it the script is stopped. @default 4194304 (4 MiB) */
+  /**
+   * Cap on stdout plus stderr kept from a run. Past it the first bytes are kept and the script is
+   * stopped (exit 1, `error.name` 'OutputLimitError', `outputTruncated`). @default 4194304 (4 MiB)
+   */
   outputLimitBytes?: number;
   /** Run containers under the gVisor runtime (`runsc`). Installs still use the default runtime. @default false */
   gvisor?: boolean;
@@ -46,7 +49,10 @@ export interface RuntimeOptions {
   findLinks?: string;
   /** Install from `findLinks` only, with no index (and no network for the install). @default false */
   noIndex?: boolean;
-  /** Started, unused containers kept ready per container settings; 0 turns the pool off. @default 2 */
+  /**
+   * Started, unused containers kept ready for runs with the runtime's own settings (a run with other
+   * limits gets a container of its own); 0 turns the pool off. @default 2
+   */
   poolSize?: number;
   /** An unused pool is emptied (and not refilled until the next run) after this long. @default 300000 */
   poolIdleMs?: number;
@@ -58,18 +64,24 @@ export interface RuntimeOptions {
   cacheDir?: string;
   /** Host Python for `isolate: false`. @default 'python3' on the PATH */
   python?: string;
+  /** Receives log lines (components Runtime, Sandbox, Pool, Environment). @default no logging */
   logger?: Logger | LogSink;
+  /** Progress of every run: image build, requirements, installs, run start and end. */
   onEvent?: (event: RuntimeEvent) => void;
 }
 
 export interface RunOptions {
   /** `'auto'` infers them from the script's imports; a list is used as given. @default 'none' */
   requirements?: RequirementsOption;
-  /** The script's environment variables, on top of a minimal PATH/HOME/LANG. Nothing of the host's goes in. */
+  /**
+   * The script's environment variables, on top of a minimal PATH/HOME/LANG/PYTHONUNBUFFERED/
+   * PYTHONDONTWRITEBYTECODE/MPLBACKEND/PYCAGE_OUTPUT_DIR. Nothing of the host's environment goes in.
+   * @default {}
+   */
   env?: Record<string, string>;
   /** Arguments after the script name (`sys.argv[1:]`). @default [] */
   args?: readonly string[];
-  /** Extra files next to the script, by relative path (`data/input.csv`). */
+  /** Extra files next to the script (in its working directory), by relative path (`data/input.csv`). @default {} */
   files?: Record<string, string | Uint8Array>;
   /** The script's stdin. @default empty (/dev/null) */
   stdin?: string | Uint8Array;
@@ -83,13 +95,19 @@ export interface RunOptions {
   network?: NetworkMode;
   /** @default the runtime's outputLimitBytes */
   outputLimitBytes?: number;
-  /** Host directory; files the script writes under `./output` (`$PYCAGE_OUTPUT_DIR`) are copied here. */
+  /**
+   * Host directory; regular files the script writes under `./output` (`$PYCAGE_OUTPUT_DIR`) are copied
+   * here after the run (up to 64 MiB and 1000 files; symlinks never). Not after a timeout or an abort,
+   * whose container is already gone. @default none: nothing is copied
+   */
   outputDir?: string;
-  /** Live stdout, decoded as UTF-8 as it arrives. */
+  /** Live stdout, decoded as UTF-8 as it arrives (up to the output cap). */
   onStdout?: (text: string) => void;
-  /** Live stderr, decoded as UTF-8 as it arrives. */
+  /** Live stderr, decoded as UTF-8 as it arrives (up to the output cap). */
   onStderr?: (text: string) => void;
+  /** This run's events, in addition to the runtime's `onEvent`. */
   onEvent?: (event: RuntimeEvent) => void;
+  /** Cancels the run: its container is removed and the call rejects with AbortedError. */
   abortSignal?: AbortSignal;
 }
 
