@@ -1,12 +1,13 @@
 /**
- * SIGINT/SIGTERM while runtimes are open: close them all (their containers are removed), then let the
- * signal do what it would have done. One shared handler per signal, installed with the first open
- * runtime and removed with the last. After cleanup the signal is raised again only when no other
- * listener remains, so Node's default (exit by that signal) still happens for a plain script, while
- * an application with its own handler (the CLI) keeps control. A second signal during cleanup stops
- * waiting for it.
+ * SIGINT/SIGTERM while runtimes are open and nobody else listens for the signal: Node would exit at
+ * once and leave the runtimes' containers to the lifeline; instead they are all closed (containers
+ * removed), then the signal is raised again so Node's default (exit by that signal) still happens.
+ * One shared handler per signal, installed with the first open runtime and removed with the last.
+ *
+ * When the application has a listener of its own, the signal is its business: it may cancel a run and
+ * carry on (an interactive session's Ctrl-C), so the runtimes are left open. If it then exits, the
+ * lifeline removes the containers all the same. A second signal during cleanup stops waiting for it.
  */
-
 export interface Closable {
   close(): Promise<void>;
 }
@@ -17,6 +18,9 @@ let installed = false;
 let closing = false;
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Someone else handles this signal: Node will not exit, and closing runtimes under them would break
+  // whatever they do next.
+  if (process.listenerCount(signal) > 1) return;
   if (closing) {
     uninstall();
     if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);

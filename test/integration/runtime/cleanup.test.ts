@@ -30,7 +30,7 @@ interface Holder {
 }
 
 /** Starts the fixture and resolves once it printed its session (and, in hold mode, that the script runs). */
-function startHolder(mode: 'hold' | 'start'): Promise<Holder> {
+function startHolder(mode: 'hold' | 'start' | 'listener'): Promise<Holder> {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -83,6 +83,15 @@ describe('cleanup', () => {
     expect(exit.signal).toBe('SIGINT');
     // close() was awaited before the signal was raised again: nothing is left, not even briefly.
     expect(containersWith(label)).toEqual([]);
+  });
+
+  it('leaves runtimes open when the application handles SIGINT itself', async () => {
+    const holder = await startHolder('listener');
+    holder.child.kill('SIGINT');
+    const exit = await holder.exited;
+    expect(exit.code).toBe(0);
+    expect(holder.output()).toContain('first: AbortedError\nsecond: after the signal\n');
+    expect(containersWith(`pycage.session=${holder.session}`)).toEqual([]);
   });
 
   it('sweeps containers left by dead processes of this host at start, and only those', async () => {
