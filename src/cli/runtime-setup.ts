@@ -20,8 +20,12 @@ export function packageSourceFrom(flags: CliFlags, io: CliIo): PackageSource {
   return source;
 }
 
-export function runtimeOptionsFrom(flags: CliFlags, io: CliIo, reporter: Reporter): RuntimeOptions {
-  const options: RuntimeOptions = { isolate: !flags.local, ...packageSourceFrom(flags, io) };
+/**
+ * @param extra runtime settings a command chooses itself: one-shot commands keep a pool of one (a
+ * retry still finds a warm container), the session keeps the runtime's default.
+ */
+export function runtimeOptionsFrom(flags: CliFlags, io: CliIo, reporter: Reporter, extra: Pick<RuntimeOptions, 'poolSize'> = {}): RuntimeOptions {
+  const options: RuntimeOptions = { isolate: !flags.local, ...packageSourceFrom(flags, io), ...extra };
   const image = flags.image ?? (io.env.PYCAGE_IMAGE === '' ? undefined : io.env.PYCAGE_IMAGE);
   if (image !== undefined) options.image = image;
   if (flags.network !== undefined) options.network = flags.network;

@@ -27,7 +27,7 @@ export default async function request(parsed: ParsedCommand, io: CliIo, reporter
   }
 
   const interrupts = abortOnSignals(io, () => reporter.warn('Stopping...'));
-  const runtime = createRuntime(runtimeOptionsFrom(flags, io, reporter));
+  const runtime = createRuntime(runtimeOptionsFrom(flags, io, reporter, { poolSize: 1 }));
   let cancelledAtPrompt = false;
   try {
     // A stopped Docker daemon is reported before the model is asked anything; the sandbox then warms

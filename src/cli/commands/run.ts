@@ -32,7 +32,7 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
   const source = await readSource(io, parsed.positionals[0], 'a Python script');
 
   const interrupts = abortOnSignals(io, () => reporter.warn('Stopping the run...'));
-  const runtime = createRuntime(runtimeOptionsFrom(flags, io, reporter));
+  const runtime = createRuntime(runtimeOptionsFrom(flags, io, reporter, { poolSize: 1 }));
   try {
     reporter.status('Starting the sandbox', { brief: true });
     const info = await runtime.start({ abortSignal: interrupts.signal });

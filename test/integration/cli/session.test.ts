@@ -41,10 +41,12 @@ function quote(value: string): string {
 }
 
 describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
-  it('runs a request, then a follow-up that refers to it, and leaves no container behind', async () => {
+  it('runs a request, a follow-up that refers to it, survives a Ctrl-C mid-run, and leaves no container behind', async () => {
     server = await startChatServer([
       answer('primes = [2, 3, 5, 7]\nprint("primes:", primes)'),
       answer('primes = [2, 3, 5, 7]\nprint("total:", sum(primes))'),
+      answer('import time\nprint("wait" + "ing now", flush=True)\ntime.sleep(600)'),
+      answer('print("goodbye from the " + "same sandbox")'),
     ]);
     const before = new Set(pycageContainers());
     const env = {
@@ -81,11 +83,26 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
     await waitForScreen('total: 17');
     await waitForScreen(/What next\?[\s\S]*What next\?/);
 
+    // Ctrl-C while a script runs cancels that step only; the session and its sandbox go on.
+    type('wait for a while');
+    await waitForScreen(/Run it\?[\s\S]*Run it\?[\s\S]*Run it\?/);
+    type('');
+    await waitForScreen('waiting now'); // the output; the listing shows the code, not this text
+    execFileSync('tmux', ['send-keys', '-t', sessionName!, 'C-c']);
+    await waitForScreen('Cancelled.');
+    await waitForScreen(/What next\?[\s\S]*What next\?[\s\S]*What next\?/);
+
+    type('say goodbye');
+    await waitForScreen(/Run it\?[\s\S]*Run it\?[\s\S]*Run it\?[\s\S]*Run it\?/);
+    type('');
+    await waitForScreen('goodbye from the same sandbox');
+    await waitForScreen(/What next\?[\s\S]*What next\?[\s\S]*What next\?[\s\S]*What next\?/);
+
     type('exit');
     await waitForScreen('PYCAGE-EXITED:0');
 
     // The follow-up carried the first request, its code and its output.
-    expect(server.requests).toHaveLength(2);
+    expect(server.requests).toHaveLength(4);
     const followUp = server.requests[1]?.body.messages as Array<{ role: string; content: string }>;
     expect(followUp[1]?.content).toBe('list the primes below 10');
     expect(followUp[2]?.content).toContain('print("primes:", primes)');
