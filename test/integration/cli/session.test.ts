@@ -48,7 +48,6 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
       answer('import time\nprint("wait" + "ing now", flush=True)\ntime.sleep(600)'),
       answer('print("goodbye from the " + "same sandbox")'),
     ]);
-    const before = new Set(pycageContainers());
     const env = {
       ...baseEnv(),
       TERM: 'xterm-256color',
@@ -69,6 +68,10 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
     execFileSync('tmux', ['new-session', '-d', '-s', sessionName, '-x', '160', '-y', '60', command]);
 
     await waitForScreen('What should Python do?');
+    // pycage is the pane shell's child (env execs node): its pid labels the containers it makes.
+    const panePid = execFileSync('tmux', ['display-message', '-p', '-t', sessionName, '#{pane_pid}'], { encoding: 'utf8' }).trim();
+    const pycagePid = Number(execFileSync('pgrep', ['-P', panePid], { encoding: 'utf8' }).trim().split('\n')[0]);
+    expect(pycagePid).toBeGreaterThan(0);
     expect(screen()).toContain('test-model'); // the settings are shown once at the start
     type('list the primes below 10');
     await waitForScreen('Run it?');
@@ -109,6 +112,6 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
     expect(followUp.at(-1)?.content).toContain('primes: [2, 3, 5, 7]');
     expect(followUp.at(-1)?.content).toContain('now add them up');
 
-    expect(await eventually(() => pycageContainers().filter((id) => !before.has(id)).length === 0)).toBe(true);
+    expect(await eventually(() => pycageContainers({ ownerPid: pycagePid }).length === 0)).toBe(true);
   });
 });

@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 async function temporaryDirectory(): Promise<string> {
-  const directory = await temporaryDirectory();
+  const directory = await mkdtemp(path.join(tmpdir(), 'pycage-input-'));
   directories.push(directory);
   return directory;
 }
