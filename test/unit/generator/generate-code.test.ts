@@ -20,6 +20,9 @@ function scriptedProvider(answer: string): ModelProvider & { calls: GenerateOpti
       options.onText?.(answer);
       return answer;
     },
+    async listModels() {
+      return ['scripted'];
+    },
   };
 }
 
