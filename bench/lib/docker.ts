@@ -1,0 +1,165 @@
+/**
+ * Docker for the baselines and the bookkeeping of benchmarks, through dockerode (the same client the
+ * runtime uses, so a baseline pays the same HTTP-over-socket costs and nothing more): a long-running
+ * container of the benchmark image to `docker exec` into, an exec that waits for its status as the
+ * docker CLI does, and waits for the daemon to be quiet between samples.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import Docker from 'dockerode';
+import type { Runtime } from '../../src/index.js';
+import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
+
+export const benchImage = process.env.PYCAGE_BENCH_IMAGE ?? process.env.PYCAGE_TEST_IMAGE ?? 'pycage-offline:bookworm';
+
+/** Label put on the benchmark's own non-pycage containers (the exec baseline), for cleanup. */
+export const benchLabel = 'pycage-bench.owner-pid';
+
+let client: Docker | undefined;
+export function docker(): Docker {
+  client ??= new Docker();
+  return client;
+}
+
+/** The environment pycage gives a script (container-options.ts baseEnvironment), for a like-for-like exec. */
+export function scriptEnvironment(imagePath: string): string[] {
+  return [
+    `PATH=${imagePath}`,
+    'HOME=/work',
+    'LANG=C.UTF-8',
+    'PYTHONUNBUFFERED=1',
+    'PYTHONDONTWRITEBYTECODE=1',
+    'MPLBACKEND=Agg',
+    'PYCAGE_OUTPUT_DIR=/work/output',
+  ];
+}
+
+export async function imagePath(image: string): Promise<string> {
+  const info = await docker().getImage(image).inspect();
+  const entry = info.Config.Env?.find((variable) => variable.startsWith('PATH='));
+  return entry?.slice('PATH='.length) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+}
+
+/**
+ * A started container of the image with the sandbox's own limits (user 10001, read-only root, tmpfs
+ * /work and /tmp, init, 512 MiB, 1 CPU, 256 pids, no log driver), kept running for execs.
+ */
+export async function startBaselineContainer(image: string): Promise<Docker.Container> {
+  const container = await docker().createContainer({
+    Image: image,
+    Entrypoint: ['sleep', 'infinity'],
+    Cmd: [],
+    User: '10001:10001',
+    WorkingDir: '/work',
+    Labels: { [benchLabel]: String(process.pid) },
+    HostConfig: {
+      AutoRemove: true,
+      Init: true,
+      ReadonlyRootfs: true,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=268435456,mode=1777', '/work': 'rw,nosuid,nodev,size=268435456,uid=10001,gid=10001,mode=0700' },
+      Memory: 512 * 1024 * 1024,
+      MemorySwap: 512 * 1024 * 1024,
+      NanoCpus: 1e9,
+      PidsLimit: 256,
+      NetworkMode: 'bridge',
+      LogConfig: { Type: 'none', Config: {} },
+    },
+  });
+  await container.start();
+  return container;
+}
+
+/** Removes every container this benchmark process made for its baselines. */
+export async function removeBenchContainers(): Promise<void> {
+  const containers = await docker().listContainers({ all: true, filters: { label: [`${benchLabel}=${process.pid}`] } });
+  await Promise.allSettled(containers.map((container) => docker().getContainer(container.Id).remove({ force: true })));
+}
+
+/**
+ * What `docker exec -i CONTAINER cmd < stdin` does over the API: create the exec, start it attached,
+ * send stdin, read the multiplexed output to its end, then inspect it for the exit status.
+ */
+export async function execIn(
+  container: Docker.Container,
+  options: { cmd: string[]; env: string[]; stdin?: string },
+): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  const withStdin = options.stdin !== undefined;
+  const exec = await container.exec({
+    Cmd: options.cmd,
+    Env: options.env,
+    User: '10001:10001',
+    WorkingDir: '/work',
+    AttachStdin: withStdin,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+  });
+  const stream = (await exec.start({ hijack: true, stdin: withStdin })) as unknown as Duplex;
+  let stdout = '';
+  let stderr = '';
+  let pending = Buffer.alloc(0);
+  await new Promise<void>((resolve) => {
+    stream.on('data', (chunk: Buffer) => {
+      // Docker's stream framing: 8-byte header (stream, 0, 0, 0, size big-endian), then the payload.
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 8) {
+        const size = pending.readUInt32BE(4);
+        if (pending.length < 8 + size) break;
+        const text = pending.subarray(8, 8 + size).toString('utf8');
+        if (pending[0] === 2) stderr += text;
+        else stdout += text;
+        pending = pending.subarray(8 + size);
+      }
+    });
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', resolve);
+    if (withStdin) stream.end(options.stdin);
+  });
+  const info = await exec.inspect();
+  return { exitCode: info.Running ? null : info.ExitCode, stdout, stderr };
+}
+
+/** Containers of one pycage owner pid (optionally one role), as the daemon lists them. */
+export async function pycageContainersOf(ownerPid: number, role?: string): Promise<Docker.ContainerInfo[]> {
+  const label = ['pycage=true', `pycage.owner-pid=${ownerPid}`];
+  if (role !== undefined) label.push(`pycage.role=${role}`);
+  return docker().listContainers({ all: true, filters: { label } });
+}
+
+/** The session label value of a Docker runtime: what its containers carry as `pycage.session`. */
+export function sessionOf(runtime: Runtime): string {
+  if (!(runtime instanceof DockerRuntime)) throw new Error('not a Docker runtime');
+  return runtime.session;
+}
+
+/** Containers of one runtime (by its session label), running or not. */
+export async function sessionContainers(runtime: Runtime, role?: string): Promise<Docker.ContainerInfo[]> {
+  const label = ['pycage=true', `pycage.session=${sessionOf(runtime)}`];
+  if (role !== undefined) label.push(`pycage.role=${role}`);
+  return docker().listContainers({ all: true, filters: { label } });
+}
+
+/**
+ * Waits until the runtime's run containers are exactly `expected`, all running: its pool has refilled
+ * and every used container is gone, so the next sample starts on a quiet daemon. Then a short pause
+ * for the daemon's own follow-up work (network teardown) to finish.
+ */
+export async function waitForPool(runtime: Runtime, expected: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const containers = await sessionContainers(runtime, 'run');
+    if (containers.length === expected && containers.every((container) => container.State === 'running')) break;
+    if (performance.now() > deadline) {
+      throw new Error(`the pool did not settle at ${expected} running container(s) within ${timeoutMs} ms (${containers.length}: ${containers.map((container) => container.State).join(', ')})`);
+    }
+    await pause(25);
+  }
+  await pause(150);
+}
+
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

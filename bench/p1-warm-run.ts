@@ -1,0 +1,134 @@
+/**
+ * P1: a warm run of hello world through the library vs `docker exec` of the same script into an
+ * already running container of the same image. Target: <= 1.0.
+ *
+ * Both sides start one `python3` with the script sent on stdin, as uid 10001 in /work with pycage's
+ * script environment, in a container with the sandbox's limits. The baseline goes through dockerode
+ * (create exec, start attached, stream, inspect: what `docker exec -i` does over the API, without the
+ * docker CLI's own ~100 ms process start-up); the same comparison against the docker CLI is printed
+ * too. Before every sample the daemon is let settle: the runtime's pool is back to full and the used
+ * container removed, so A and B both start from a quiet daemon. A back-to-back variant (no settling)
+ * shows what a caller issuing runs in a tight loop sees.
+ */
+import { performance } from 'node:perf_hooks';
+import { compare, type BenchOutcome, type Comparison } from './lib/compare.js';
+import { expectOutput, hello, helloOutput, roundsFor, type BenchContext } from './lib/context.js';
+import { execIn, imagePath, scriptEnvironment, startBaselineContainer, waitForPool } from './lib/docker.js';
+import { runChecked } from './lib/processes.js';
+import { summarizeCalls, takeCalls, traceDockerCalls } from './lib/trace.js';
+import type { Runtime } from '../src/index.js';
+
+export async function benchP1(context: BenchContext): Promise<BenchOutcome> {
+  const poolSize = 2;
+  const runtime = context.runtime({ poolSize });
+  await runtime.start();
+  const container = await startBaselineContainer(context.image);
+  const env = scriptEnvironment(await imagePath(context.image));
+  const rounds = roundsFor(context, 30);
+  try {
+    return await measure(context, runtime, poolSize, container, env, rounds);
+  } finally {
+    await runtime.close();
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+async function measure(
+  context: BenchContext,
+  runtime: Runtime,
+  poolSize: number,
+  container: Awaited<ReturnType<typeof startBaselineContainer>>,
+  env: string[],
+  rounds: number,
+): Promise<BenchOutcome> {
+
+  const library = {
+    label: 'library runScript(hello) on a warm runtime (pool of 2)',
+    run: async () => expectOutput(await runtime.runScript(hello), helloOutput),
+  };
+  const dockerodeExec = {
+    label: 'exec of python3 - < hello.py into a running container (dockerode)',
+    run: async () => expectOutput(await execIn(container, { cmd: ['python3', '-'], env, stdin: hello }), helloOutput),
+  };
+  const cliArgs = ['exec', '-i', '-u', '10001:10001', '-w', '/work', ...env.flatMap((variable) => ['-e', variable]), container.id, 'python3', '-'];
+  const cliExec = {
+    label: '`docker exec -i CONTAINER python3 -` < hello.py (docker CLI)',
+    run: () => runChecked('docker', cliArgs, { input: hello, expected: helloOutput }),
+  };
+  const settle = () => waitForPool(runtime, poolSize);
+
+  const results: Comparison[] = [];
+  const details: string[] = [];
+  results.push(
+    await compare(
+      {
+        id: 'P1',
+        title: 'warm library run of hello world vs docker exec into a running container',
+        a: library,
+        b: dockerodeExec,
+        rounds,
+        warmup: 3,
+        target: 1.0,
+        settle,
+        command: 'npm run bench -- P1',
+        notes: ['daemon settled before every sample (pool refilled, used container removed)'],
+      },
+      context.log,
+    ),
+  );
+  results.push(
+    await compare(
+      {
+        id: 'P1-cli',
+        title: 'the same, against the docker CLI (process start included)',
+        a: library,
+        b: cliExec,
+        rounds: Math.max(5, Math.round(rounds / 2)),
+        warmup: 2,
+        target: 1.0,
+        settle,
+        command: 'npm run bench -- P1',
+        notes: ['diagnostic: the baseline also pays for starting the docker CLI'],
+      },
+      context.log,
+    ),
+  );
+  results.push(
+    await compare(
+      {
+        id: 'P1-loop',
+        title: 'back to back: runs in a tight loop, no settling (refills compete with runs)',
+        a: library,
+        b: dockerodeExec,
+        rounds,
+        warmup: 2,
+        target: 1.0,
+        command: 'npm run bench -- P1',
+        notes: ['diagnostic: what a caller running scripts one after another sees'],
+      },
+      context.log,
+    ),
+  );
+
+  if (context.trace) {
+    traceDockerCalls();
+    // Settled: each run on a quiet daemon; loop: runs back to back, as P1-loop measures them.
+    for (const mode of ['settled', 'loop'] as const) {
+      const samples: Array<{ from: number; to: number; next: number }> = [];
+      await settle();
+      takeCalls();
+      for (let index = 0; index < 12; index += 1) {
+        const from = performance.now();
+        await library.run();
+        const to = performance.now();
+        if (mode === 'settled') await settle();
+        samples.push({ from, to, next: performance.now() });
+      }
+      // The next run starts right after the last one in a loop: its window ends where the next begins.
+      for (let index = 0; index + 1 < samples.length; index += 1) samples[index]!.next = samples[index + 1]!.from;
+      const calls = takeCalls().filter((call) => call.kind !== 'container list');
+      details.push(`P1 trace, ${mode} (n=${samples.length} library runs${mode === 'settled' ? ', each followed by settling' : ', back to back'}):\n${summarizeCalls(samples, calls)}`);
+    }
+  }
+  return { comparisons: results, details };
+}

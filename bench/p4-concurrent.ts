@@ -1,0 +1,51 @@
+/**
+ * P4: eight runs started at once vs one run, on one runtime with the default pool (2 warm
+ * containers). Target: <= 3.0 on 2 cores.
+ *
+ * Eight runs need eight containers: two come from the pool, the other six are started for the burst,
+ * so this measures container start-up under contention more than Python. A second figure with a pool
+ * of eight shows what the burst costs when every container is already warm.
+ */
+import { compare, type BenchOutcome, type Comparison } from './lib/compare.js';
+import { expectOutput, roundsFor, type BenchContext } from './lib/context.js';
+import { waitForPool } from './lib/docker.js';
+import type { Runtime } from '../src/index.js';
+
+const script = (index: number): string => `print("run", ${index})\n`;
+
+async function burst(runtime: Runtime, count: number): Promise<void> {
+  const results = await Promise.all(Array.from({ length: count }, (_, index) => runtime.runScript(script(index))));
+  results.forEach((result, index) => expectOutput(result, `run ${index}\n`));
+}
+
+async function measure(context: BenchContext, poolSize: number, id: string, title: string, notes: string[]): Promise<Comparison> {
+  const runtime = context.runtime({ poolSize });
+  await runtime.start();
+  try {
+    return await compare(
+      {
+        id,
+        title,
+        a: { label: `8 runScript calls at once (pool of ${poolSize})`, run: () => burst(runtime, 8) },
+        b: { label: `1 runScript call (pool of ${poolSize})`, run: () => burst(runtime, 1) },
+        rounds: roundsFor(context, 8),
+        warmup: 1,
+        target: 3.0,
+        settle: () => waitForPool(runtime, poolSize, 60_000),
+        command: 'npm run bench -- P4',
+        notes,
+      },
+      context.log,
+    );
+  } finally {
+    await runtime.close();
+  }
+}
+
+export async function benchP4(context: BenchContext): Promise<BenchOutcome> {
+  const comparisons = [
+    await measure(context, 2, 'P4', 'eight concurrent runs vs one run (default pool of 2)', ['daemon settled before every sample (pool refilled)']),
+    await measure(context, 8, 'P4-pool8', 'the same with a pool of 8 (every run finds a warm container)', ['diagnostic: pool as big as the burst']),
+  ];
+  return { comparisons, details: [] };
+}
