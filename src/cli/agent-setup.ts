@@ -2,14 +2,15 @@
  * What the one-shot command and the interactive session share about the agent: setting up the model
  * from flags and environment, showing the agent's progress, and summing up its outcome.
  */
-import type { AgentEvent, AgentResult } from '../agent/index.js';
+import type { AgentEvent, AgentResult, SessionOptions } from '../agent/index.js';
 import { createProvider, resolveModelConfig, type ModelConfig, type ModelProvider } from '../generator/index.js';
 import type { CliFlags } from './args.js';
 import { readSource } from './input.js';
 import type { CliIo } from './io.js';
 import { writeOutput } from './output.js';
 import type { Reporter } from './reporter.js';
-import { reportRuntimeEvent, summarizeRun } from './runtime-setup.js';
+import type { Runtime } from '../runtime/index.js';
+import { packageSourceFrom, reportRuntimeEvent, runOptionsFrom, summarizeRun } from './runtime-setup.js';
 
 export interface ModelSetup {
   config: ModelConfig;
@@ -33,13 +34,25 @@ export async function setUpModel(flags: CliFlags, io: CliIo, reporter: Reporter)
   return { config, provider, label: `${config.provider} ${config.model}`, instruction };
 }
 
+/** The agent settings that come from flags, shared by the one-shot command and the session. */
+export function agentOptionsFrom(flags: CliFlags, io: CliIo, reporter: Reporter, model: ModelSetup, runtime: Runtime): SessionOptions {
+  const options: SessionOptions = {
+    provider: model.provider,
+    runtime,
+    requirements: flags.requirements ?? 'auto',
+    packageSource: packageSourceFrom(flags, io),
+    runOptions: runOptionsFrom(flags, io),
+  };
+  if (flags.maxAttempts !== undefined) options.maxAttempts = flags.maxAttempts;
+  if (model.instruction !== undefined) options.instruction = model.instruction;
+  if (reporter.logSink !== undefined) options.logger = reporter.logSink;
+  return options;
+}
+
 export interface EventContext {
   reporter: Reporter;
   io: CliIo;
   modelLabel: string;
-  maxAttempts: number;
-  /** Whether to show code as soon as it arrives (when no review step shows it). */
-  showCode: boolean;
 }
 
 export function reportAgentEvent(event: AgentEvent, context: EventContext): void {
@@ -49,8 +62,8 @@ export function reportAgentEvent(event: AgentEvent, context: EventContext): void
       reporter.status(`Asking ${context.modelLabel}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`);
       return;
     case 'code-ready':
+      // The code itself is shown by the review step, with its requirements.
       reporter.done();
-      if (context.showCode) reporter.code(event.code, 'Generated code');
       return;
     case 'no-code':
       reporter.warn('The answer had no Python code block.');

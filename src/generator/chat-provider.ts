@@ -32,6 +32,52 @@ export interface ChatClient {
   errors: { APIError: ErrorClass; APIConnectionError: ErrorClass; APIConnectionTimeoutError: ErrorClass; APIUserAbortError: ErrorClass };
 }
 
+/**
+ * What pycage calls on either SDK's client. groq-sdk and openai are generated from the same
+ * template, so one adapter serves both; each provider file only loads its SDK and builds the client.
+ */
+export interface SdkClient {
+  chat: {
+    completions: {
+      create(
+        body: { model: string; messages: Array<{ role: ChatMessage['role']; content: string }>; stream: boolean },
+        options: { signal: AbortSignal },
+      ): PromiseLike<unknown>;
+    };
+  };
+  models: { list(options: { signal: AbortSignal }): PromiseLike<unknown> };
+}
+
+/**
+ * Client options for either SDK. Every value is passed explicitly: left out, an SDK would read its
+ * key and base URL from process.env itself, behind the back of a caller who gave `env` to
+ * resolveModelConfig.
+ */
+export function sdkClientOptions(options: { apiKey: string; baseUrl: string; timeoutMs: number; maxRetries: number; logger: Logger }) {
+  return {
+    apiKey: options.apiKey,
+    baseURL: options.baseUrl,
+    timeout: options.timeoutMs,
+    maxRetries: options.maxRetries,
+    fetch: fetchWithoutLongRetryWaits,
+    logger: sdkLogger(options.logger),
+    logLevel: 'info' as const,
+  };
+}
+
+/** The ChatClient of an SDK client: requests carry only the model and the messages. */
+export function chatClientFor(client: SdkClient, model: string, errors: ChatClient['errors']): ChatClient {
+  // No temperature or max_tokens: reasoning models (gpt-oss, gpt-5.x, o-series) reject any but their
+  // defaults, and a script is short enough for every model's default output limit.
+  const body = (messages: readonly ChatMessage[], stream: boolean) => ({ model, messages: messages.map((message) => ({ ...message })), stream });
+  return {
+    errors,
+    complete: async (messages, signal) => client.chat.completions.create(body(messages, false), { signal }),
+    stream: async (messages, signal) => (await client.chat.completions.create(body(messages, true), { signal })) as AsyncIterable<unknown>,
+    listModels: async (signal) => client.models.list({ signal }),
+  };
+}
+
 export interface ChatProviderOptions {
   name: ProviderName;
   model: string;

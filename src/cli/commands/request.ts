@@ -11,8 +11,8 @@ import { isInteractive, type CliIo } from '../io.js';
 import { abortOnSignals } from '../interrupts.js';
 import { printJson } from '../output.js';
 import type { Reporter } from '../reporter.js';
-import { describeArtifacts, describeSettings, packageSourceFrom, runOptionsFrom, runtimeOptionsFrom } from '../runtime-setup.js';
-import { agentJson, reportAgentEvent, setUpModel, summarizeAgent } from '../agent-setup.js';
+import { describeArtifacts, describeSettings, runtimeOptionsFrom } from '../runtime-setup.js';
+import { agentJson, agentOptionsFrom, reportAgentEvent, setUpModel, summarizeAgent } from '../agent-setup.js';
 
 export default async function request(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
   const { flags } = parsed;
@@ -59,21 +59,14 @@ export default async function request(parsed: ParsedCommand, io: CliIo, reporter
     let outcome: AgentResult;
     try {
       outcome = await runAgent({
+        ...agentOptionsFrom(flags, io, reporter, model, runtime),
         request: requestText,
-        provider: model.provider,
-        runtime,
-        ...(flags.maxAttempts === undefined ? {} : { maxAttempts: flags.maxAttempts }),
-        ...(model.instruction === undefined ? {} : { instruction: model.instruction }),
-        requirements: flags.requirements ?? 'auto',
-        packageSource: packageSourceFrom(flags, io),
-        runOptions: runOptionsFrom(flags, io),
         review,
         onEvent: (event: AgentEvent) => {
           if (event.type === 'output' && flags.json) return;
-          reportAgentEvent(event, { reporter, io, modelLabel: model.label, maxAttempts: flags.maxAttempts ?? 3, showCode: false });
+          reportAgentEvent(event, { reporter, io, modelLabel: model.label });
         },
         abortSignal: interrupts.signal,
-        ...(reporter.logSink === undefined ? {} : { logger: reporter.logSink }),
       });
     } catch (error) {
       if (interrupts.received !== undefined && !(error instanceof AbortedError)) throw new AbortedError(undefined, { cause: error });

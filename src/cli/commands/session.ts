@@ -11,11 +11,11 @@ import path from 'node:path';
 import { createSession, type Proposal, type ReviewDecision } from '../../agent/index.js';
 import { AbortedError, PycageError } from '../../errors.js';
 import { checkDocker, createRuntime } from '../../runtime/index.js';
-import { reportAgentEvent, setUpModel, summarizeAgent } from '../agent-setup.js';
+import { agentOptionsFrom, reportAgentEvent, setUpModel, summarizeAgent } from '../agent-setup.js';
 import type { ParsedCommand } from '../args.js';
 import type { CliIo } from '../io.js';
 import type { Reporter } from '../reporter.js';
-import { describeArtifacts, describeSettings, packageSourceFrom, runOptionsFrom, runtimeOptionsFrom } from '../runtime-setup.js';
+import { describeArtifacts, describeSettings, runtimeOptionsFrom } from '../runtime-setup.js';
 
 const leaveWords = new Set(['exit', 'quit', ':q', '/exit', '/quit']);
 
@@ -39,16 +39,7 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
     );
     if (!info.isolated) reporter.warn('--local: generated code will run on this machine, with no sandbox.');
 
-    const conversation = createSession({
-      provider: model.provider,
-      runtime,
-      ...(flags.maxAttempts === undefined ? {} : { maxAttempts: flags.maxAttempts }),
-      ...(model.instruction === undefined ? {} : { instruction: model.instruction }),
-      requirements: flags.requirements ?? 'auto',
-      packageSource: packageSourceFrom(flags, io),
-      runOptions: runOptionsFrom(flags, io),
-      ...(reporter.logSink === undefined ? {} : { logger: reporter.logSink }),
-    });
+    const conversation = createSession(agentOptionsFrom(flags, io, reporter, model, runtime));
 
     for (;;) {
       const request = await clack.text({
@@ -72,7 +63,7 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
         const outcome = await conversation.ask(request, {
           review,
           abortSignal: step.signal,
-          onEvent: (event) => reportAgentEvent(event, { reporter, io, modelLabel: model.label, maxAttempts: flags.maxAttempts ?? 3, showCode: false }),
+          onEvent: (event) => reportAgentEvent(event, { reporter, io, modelLabel: model.label }),
         });
         reporter.pause();
         if (skipped) {
