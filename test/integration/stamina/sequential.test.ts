@@ -1,0 +1,48 @@
+// Many runs in a row in one runtime: every result is the right one (no output from another run, no
+// stale container), used containers do not pile up while it goes on, and close() leaves nothing.
+// CI runs 60; `npm run bench -- stamina` runs 200 and reports the Node process's memory as well.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScratch, containersWith, eventually, sessionOf, type Scratch } from '../runtime/helpers.js';
+
+const runs = 60;
+const poolSize = 2;
+let scratch: Scratch;
+
+beforeAll(async () => {
+  scratch = await createScratch('stamina-sequential');
+});
+
+afterAll(async () => {
+  await scratch?.dispose();
+});
+
+/** Each run prints something only its own index gives, computed in Python. */
+export function indexedScript(index: number): string {
+  return `import sys\nindex = ${index}\nprint(index, sum(range(index + 1)) * 7 + 3, sys.argv[1])\n`;
+}
+
+export function indexedOutput(index: number): string {
+  return `${index} ${((index * (index + 1)) / 2) * 7 + 3} arg-${index}\n`;
+}
+
+describe('stamina: runs in a row', () => {
+  it(`runs ${runs} scripts one after another, each right, and leaves no container behind`, async () => {
+    const runtime = scratch.runtime({ poolSize });
+    const session = `pycage.session=${sessionOf(runtime)}`;
+    await runtime.start();
+    const wrong: string[] = [];
+    for (let index = 0; index < runs; index += 1) {
+      const result = await runtime.runScript(indexedScript(index), { args: [`arg-${index}`] });
+      if (result.exitCode !== 0 || result.stdout !== indexedOutput(index) || result.stderr !== '') {
+        wrong.push(`run ${index}: exit ${result.exitCode}, stdout ${JSON.stringify(result.stdout)}, stderr ${JSON.stringify(result.stderr.slice(-300))}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+
+    // Used containers are removed as the runs go: once the pool has refilled, only the pool is left.
+    expect(await eventually(() => containersWith(session).length === poolSize, 20_000)).toBe(true);
+
+    await runtime.close();
+    expect(containersWith(session)).toEqual([]);
+  });
+});

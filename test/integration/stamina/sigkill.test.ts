@@ -1,0 +1,130 @@
+// pycage killed with SIGKILL, where cleanup.test.ts does not already look: the real `pycage` command
+// killed mid-run (the next `pycage run` works and nothing of the dead process is left), and a process
+// killed while an install container is building an environment (nothing is left, and the half-built
+// environment is not taken for a finished one: the next run builds it again and runs right).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { baseEnv, cliPath, runCliProcess } from '../../helpers/cli.js';
+import { buildWheel } from '../../helpers/wheels.js';
+import { containersWith, createScratch, docker, eventually, sessionOf, testImage, type Scratch } from '../runtime/helpers.js';
+
+const installFixture = fileURLToPath(new URL('./fixtures/install-and-run.ts', import.meta.url));
+let scratch: Scratch;
+let workDir: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  scratch = await createScratch('stamina-sigkill');
+  workDir = await mkdtemp(path.join(tmpdir(), 'pycage-stamina-sigkill-'));
+});
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await scratch?.dispose();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawns a process and resolves once its stdout satisfies `ready`; rejects if it exits first. */
+function startUntil(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd: string }, ready: (output: string) => boolean): Promise<Started> {
+  const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (data: Buffer) => {
+      output += data.toString();
+      if (ready(output)) resolve({ child, output: () => output, exited });
+    });
+    child.stderr!.on('data', (data: Buffer) => (output += data.toString()));
+    void exited.then(({ code, signal }) => reject(new Error(`process exited (${code ?? signal}) before it was ready:\n${output}`)));
+  });
+}
+
+function containersOfPid(pid: number): string[] {
+  return containersWith(`pycage.owner-pid=${pid}`);
+}
+
+describe('stamina: SIGKILL', () => {
+  it('pycage killed mid-run: the next pycage run works and nothing of the killed one is left', async () => {
+    await writeFile(path.join(workDir, 'long.py'), 'import time\nprint("running", flush=True)\ntime.sleep(120)\n');
+    await writeFile(path.join(workDir, 'hello.py'), 'print("hello again")\n');
+    const env = { ...baseEnv(), XDG_CACHE_HOME: scratch.cacheDir };
+    const killed = await startUntil(process.execPath, [cliPath, 'run', 'long.py', '--requirements', 'none', '--timeout', '120'], { env, cwd: workDir }, (output) =>
+      output.includes('running\n'),
+    );
+    const pid = killed.child.pid!;
+    expect(containersOfPid(pid).length).toBeGreaterThanOrEqual(1);
+    killed.child.kill('SIGKILL');
+    expect((await killed.exited).signal).toBe('SIGKILL');
+
+    const next = await runCliProcess(['run', 'hello.py', '--requirements', 'none'], { cwd: workDir, env: { XDG_CACHE_HOME: scratch.cacheDir } });
+    expect(next.stderr).not.toContain('Unexpected error');
+    expect(next.exitCode).toBe(0);
+    expect(next.stdout).toBe('hello again\n');
+    expect(await eventually(() => containersOfPid(pid).length === 0, 15_000)).toBe(true);
+  });
+
+  it('a process killed while installing leaves no container, and the half-built environment is built again', async () => {
+    const wheels = path.join(workDir, 'wheels');
+    const name = `pycage-stamina-${randomBytes(3).toString('hex')}`;
+    const module = name.replaceAll('-', '_');
+    await buildWheel(wheels, { name, version: '1.0.0', files: { [`${module}/__init__.py`]: 'VALUE = "installed"\n' } });
+    const requirement = `${name}==1.0.0`;
+    const script = `import ${module}\nprint(${module}.VALUE)\n`;
+
+    const fixtureEnv: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/root',
+      PYCAGE_TEST_IMAGE: testImage,
+      PYCAGE_FIXTURE_VOLUME: scratch.volume,
+      PYCAGE_FIXTURE_CACHE: scratch.cacheDir,
+      PYCAGE_FIXTURE_WHEELS: wheels,
+      PYCAGE_FIXTURE_REQUIREMENT: requirement,
+      PYCAGE_FIXTURE_SCRIPT: script,
+      ...(process.env.DOCKER_HOST === undefined ? {} : { DOCKER_HOST: process.env.DOCKER_HOST }),
+    };
+    // Spawned from the repository, where `--import tsx` resolves.
+    const holder = await startUntil(process.execPath, ['--import', 'tsx', installFixture], { env: fixtureEnv, cwd: process.cwd() }, (output) =>
+      output.includes('event install-start\n'),
+    );
+    const pid = holder.child.pid!;
+    // Kill once the install container is at work (a venv with pip takes seconds to build).
+    expect(await eventually(() => installContainers(pid).length > 0, 15_000, 50)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    holder.child.kill('SIGKILL');
+    expect((await holder.exited).signal).toBe('SIGKILL');
+    // The kill must have come mid-install, or this test proves nothing.
+    expect(holder.output()).not.toContain('event install-done');
+    expect(await eventually(() => containersOfPid(pid).length === 0, 15_000)).toBe(true);
+
+    const runtime = scratch.runtime({ findLinks: wheels, noIndex: true, poolSize: 1 });
+    const first = await runtime.runScript(script, { requirements: [requirement] });
+    expect(first.stderr).toBe('');
+    expect(first.exitCode).toBe(0);
+    expect(first.stdout).toBe('installed\n');
+    expect(first.environment?.reused).toBe(false);
+    const second = await runtime.runScript(script, { requirements: [requirement] });
+    expect(second.stdout).toBe('installed\n');
+    expect(second.environment?.reused).toBe(true);
+    const session = `pycage.session=${sessionOf(runtime)}`;
+    await runtime.close();
+    expect(containersWith(session)).toEqual([]);
+  });
+});
+
+function installContainers(pid: number): string[] {
+  return docker('ps', '-a', '--filter', `label=pycage.owner-pid=${pid}`, '--filter', 'label=pycage.role=install', '--format', '{{.ID}}')
+    .split('\n')
+    .filter((line) => line !== '');
+}
