@@ -43,7 +43,7 @@ export interface AgentOptions {
    * as given. @default 'auto'
    */
   requirements?: 'auto' | 'none' | readonly string[];
-  /** Where packages are looked up when pinning; match the runtime's own settings. @default PyPI */
+  /** Where packages are looked up when pinning. @default the runtime's own (its `describe().packageSource`) */
   packageSource?: PackageSource;
   /** Import name -> distribution overrides for inference. */
   requirementOverrides?: Record<string, string | null>;
@@ -85,7 +85,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   let lastResult: RunResult | undefined;
   let modelAnswers = 0;
   let status: AgentResult['status'] = 'no-code';
-  let pythonVersion: string | undefined;
+  // What requirements are resolved for: the runtime's Python and package source, asked once.
+  let target: Target | undefined;
 
   // The first user message of this request (with the previous output, for a follow-up) is what history keeps.
   const userMessageForHistory = userMessage;
@@ -156,8 +157,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     for (;;) {
       throwIfAborted(abortSignal);
       const number = attempts.length + 1;
-      pythonVersion ??= (await options.runtime.describe()).pythonVersion;
-      const resolved = await resolveRequirements(code, requirementsMode, extraRequirements, pythonVersion, options, abortSignal);
+      target ??= await targetOf(options);
+      const resolved = await resolveRequirements(code, requirementsMode, extraRequirements, target, options, abortSignal);
       emit({ type: 'requirements', attempt: number, requirements: resolved.requirements, warnings: resolved.warnings });
 
       if (trigger !== 'missing-module' && options.review !== undefined) {
@@ -228,7 +229,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       }
       status = 'failed';
 
-      const fix = moduleFixes < maxModuleFixes ? await requirementForFailure(result, resolved.requirements, pythonVersion, options, abortSignal) : undefined;
+      const fix = moduleFixes < maxModuleFixes ? await requirementForFailure(result, resolved.requirements, target, options, abortSignal) : undefined;
       if (fix !== undefined) {
         moduleFixes += 1;
         emit({ type: 'missing-module', attempt: number, module: fix.module, requirement: fix.requirement });
@@ -255,19 +256,29 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   return finish();
 }
 
+interface Target {
+  pythonVersion: string;
+  packageSource: PackageSource;
+}
+
+async function targetOf(options: AgentOptions): Promise<Target> {
+  const info = await options.runtime.describe();
+  return { pythonVersion: info.pythonVersion, packageSource: options.packageSource ?? info.packageSource };
+}
+
 async function resolveRequirements(
   code: string,
   mode: 'auto' | 'none' | readonly string[],
   extra: readonly string[],
-  pythonVersion: string,
+  target: Target,
   options: AgentOptions,
   abortSignal: AbortSignal | undefined,
 ): Promise<{ requirements: string[]; warnings: string[] }> {
   if (mode === 'none') return { requirements: [...extra], warnings: [] };
   if (mode !== 'auto') return { requirements: [...mode, ...extra], warnings: [] };
   const inferred = await inferRequirements(code, {
-    pythonVersion,
-    ...options.packageSource,
+    pythonVersion: target.pythonVersion,
+    ...target.packageSource,
     ...(options.requirementOverrides === undefined ? {} : { overrides: options.requirementOverrides }),
     ...(abortSignal === undefined ? {} : { abortSignal }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
@@ -305,12 +316,12 @@ async function runOnce(
 async function requirementForFailure(
   result: RunResult,
   current: readonly string[],
-  pythonVersion: string,
+  target: Target,
   options: AgentOptions,
   abortSignal: AbortSignal | undefined,
 ): Promise<{ module: string; requirement: string } | undefined> {
   const module = missingModule(result);
-  if (module === undefined || isStandardLibrary(module, pythonVersion)) return undefined;
+  if (module === undefined || isStandardLibrary(module, target.pythonVersion)) return undefined;
   if (options.requirements === 'none') return undefined;
   // undefined: an override says it is not a requirement, or no index has such a package.
   const distribution = distributionForModule(module, options.requirementOverrides);
@@ -319,8 +330,8 @@ async function requirementForFailure(
   // Already installed and still missing: a wrong package or a wrong import; the model has to fix that.
   if (current.some((requirement) => normalizeName(requirementProjectName(requirement) ?? requirement) === normalized)) return undefined;
   const pinned = await pinRequirements([distribution], {
-    ...options.packageSource,
-    pythonVersion,
+    ...target.packageSource,
+    pythonVersion: target.pythonVersion,
     ...(abortSignal === undefined ? {} : { abortSignal }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });

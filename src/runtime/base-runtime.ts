@@ -14,6 +14,7 @@ import { installFailureResult } from './result.js';
 import { checkEnvironment, resolveRunLimits, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
 import { registerOpenRuntime, unregisterOpenRuntime } from './signals.js';
 import { InstallError } from './errors.js';
+import type { PackageSource } from '../requirements/index.js';
 import type {
   CreateProjectOptions,
   EnvironmentInfo,
@@ -199,6 +200,22 @@ export abstract class BaseRuntime implements Runtime {
     }
   }
 
+  /** What `describe()` reports: the probe's findings plus the limits and sources every run uses. */
+  protected runtimeInfo(found: Pick<RuntimeInfo, 'isolated' | 'image' | 'pythonVersion' | 'installer' | 'gvisor'>): RuntimeInfo {
+    const packageSource: PackageSource = {};
+    if (this.options.indexUrl !== undefined) packageSource.indexUrl = this.options.indexUrl;
+    if (this.options.findLinks !== undefined) packageSource.findLinks = this.options.findLinks;
+    if (this.options.noIndex) packageSource.noIndex = true;
+    return {
+      ...found,
+      network: this.options.network,
+      memoryBytes: this.options.memoryBytes,
+      cpus: this.options.cpus,
+      timeoutMs: this.options.timeoutMs,
+      packageSource,
+    };
+  }
+
   async #resolveRequirements(
     code: string,
     option: RequirementsOption,
@@ -214,9 +231,7 @@ export abstract class BaseRuntime implements Runtime {
     const { inferRequirements } = await import('../requirements/index.js');
     const inferred = await inferRequirements(code, {
       pythonVersion: info.pythonVersion,
-      ...(this.options.indexUrl === undefined ? {} : { indexUrl: this.options.indexUrl }),
-      ...(this.options.findLinks === undefined ? {} : { findLinks: this.options.findLinks }),
-      ...(this.options.noIndex ? { noIndex: true } : {}),
+      ...info.packageSource,
       ...(abortSignal === undefined ? {} : { abortSignal }),
       ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
       cacheDir: this.options.cacheDir,

@@ -94,17 +94,13 @@ export class DockerRuntime extends BaseRuntime {
       logger: this.logger.child('Sandbox'),
     });
     this.#probe = probe;
-    return {
+    return this.runtimeInfo({
       isolated: true,
       image: image.reference,
       pythonVersion: probe.pythonVersion,
       installer: chooseInstaller(probe) ?? 'pip',
-      network: this.options.network,
-      memoryBytes: this.options.memoryBytes,
-      cpus: this.options.cpus,
-      timeoutMs: this.options.timeoutMs,
       gvisor: this.options.gvisor,
-    };
+    });
   }
 
   protected async buildEnvironment(

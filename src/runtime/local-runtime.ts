@@ -105,17 +105,13 @@ export class LocalRuntime extends BaseRuntime {
       throw new ImageError(`${this.options.python} did not answer the probe: ${outcome.stderr.trim().slice(0, 300)}`, { image: 'local' });
     }
     this.#probe = probe;
-    return {
+    return this.runtimeInfo({
       isolated: false,
       image: 'local',
       pythonVersion: probe.pythonVersion,
       installer: chooseInstaller(probe) ?? 'pip',
-      network: this.options.network,
-      memoryBytes: this.options.memoryBytes,
-      cpus: this.options.cpus,
-      timeoutMs: this.options.timeoutMs,
       gvisor: false,
-    };
+    });
   }
 
   protected async buildEnvironment(

@@ -5,6 +5,7 @@
  */
 import type { DockerOptions } from 'dockerode';
 import type { Logger, LogSink } from '../logger.js';
+import type { PackageSource } from '../requirements/index.js';
 
 export type NetworkMode = 'bridge' | 'none';
 export type Installer = 'uv' | 'pip';
@@ -171,6 +172,8 @@ export interface RuntimeInfo {
   cpus: number;
   timeoutMs: number;
   gvisor: boolean;
+  /** Where installs take packages from; pin requirements against the same source. */
+  packageSource: PackageSource;
 }
 
 export interface CreateProjectOptions {

@@ -82,8 +82,7 @@ describe('runAgent', () => {
     const outcome = await runAgent({
       request: 'print the answer',
       provider: providerFor(server),
-      runtime,
-      packageSource: { findLinks: wheelhouse, noIndex: true },
+      runtime, // pins against the runtime's own package source: the wheelhouse
       onEvent: (event) => events.push(event),
     });
 
