@@ -3,6 +3,7 @@
 // CI runs 60; `npm run bench -- stamina` runs 200 and reports the Node process's memory as well.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratch, containersWith, eventually, sessionOf, type Scratch } from '../runtime/helpers.js';
+import { indexedArgs, indexedOutput, indexedScript } from './indexed-script.js';
 
 const runs = 60;
 const poolSize = 2;
@@ -16,15 +17,6 @@ afterAll(async () => {
   await scratch?.dispose();
 });
 
-/** Each run prints something only its own index gives, computed in Python. */
-export function indexedScript(index: number): string {
-  return `import sys\nindex = ${index}\nprint(index, sum(range(index + 1)) * 7 + 3, sys.argv[1])\n`;
-}
-
-export function indexedOutput(index: number): string {
-  return `${index} ${((index * (index + 1)) / 2) * 7 + 3} arg-${index}\n`;
-}
-
 describe('stamina: runs in a row', () => {
   it(`runs ${runs} scripts one after another, each right, and leaves no container behind`, async () => {
     const runtime = scratch.runtime({ poolSize });
@@ -32,7 +24,7 @@ describe('stamina: runs in a row', () => {
     await runtime.start();
     const wrong: string[] = [];
     for (let index = 0; index < runs; index += 1) {
-      const result = await runtime.runScript(indexedScript(index), { args: [`arg-${index}`] });
+      const result = await runtime.runScript(indexedScript(index), { args: indexedArgs(index) });
       if (result.exitCode !== 0 || result.stdout !== indexedOutput(index) || result.stderr !== '') {
         wrong.push(`run ${index}: exit ${result.exitCode}, stdout ${JSON.stringify(result.stdout)}, stderr ${JSON.stringify(result.stderr.slice(-300))}`);
       }
