@@ -41,12 +41,16 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
 
     const conversation = createSession(agentOptionsFrom(flags, io, reporter, model, runtime));
 
+    let unfinished: string | undefined;
     for (;;) {
       const request = await clack.text({
         message: conversation.results.length === 0 ? 'What should Python do?' : 'What next?',
         placeholder: conversation.results.length === 0 ? 'e.g. fetch the GitHub user synacktraa and print the JSON' : 'a follow-up, or exit',
+        // A request that failed on the model's side is offered again, so nothing typed is lost.
+        ...(unfinished === undefined ? {} : { initialValue: unfinished }),
         ...common,
       });
+      unfinished = undefined;
       if (clack.isCancel(request) || leaveWords.has(request.trim().toLowerCase())) break;
       if (request.trim() === '') continue;
 
@@ -78,8 +82,10 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
       } catch (error) {
         reporter.pause();
         if (error instanceof AbortedError || step.signal.aborted) reporter.warn('Cancelled.');
-        else if (PycageError.isInstance(error)) reporter.error(error.message, error.hint);
-        else throw error;
+        else if (PycageError.isInstance(error)) {
+          reporter.error(error.message, error.hint);
+          unfinished = request;
+        } else throw error;
       } finally {
         removeSignal();
       }

@@ -40,6 +40,28 @@ function quote(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
 }
 
+/** Starts `pycage` with no arguments in a new tmux session, with only the environment it needs. */
+function startSession(chat: ChatServer): void {
+  const env = {
+    ...baseEnv(),
+    TERM: 'xterm-256color',
+    PYCAGE_PROVIDER: 'openai',
+    OPENAI_BASE_URL: chat.openaiBaseUrl,
+    OPENAI_API_KEY: 'test-key',
+    PYCAGE_MODEL: 'test-model',
+  };
+  const command = [
+    'env -i',
+    ...Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`),
+    quote(process.execPath),
+    quote(cliPath),
+    '--requirements none',
+    '; echo "PYCAGE-EXITED:$?"; sleep 600',
+  ].join(' ');
+  sessionName = `pycage-test-${process.pid}-${Date.now()}`;
+  execFileSync('tmux', ['new-session', '-d', '-s', sessionName, '-x', '160', '-y', '60', command]);
+}
+
 describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
   it('runs a request, a follow-up that refers to it, survives a Ctrl-C mid-run, and leaves no container behind', async () => {
     server = await startChatServer([
@@ -48,24 +70,7 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
       answer('import time\nprint("wait" + "ing now", flush=True)\ntime.sleep(600)'),
       answer('print("goodbye from the " + "same sandbox")'),
     ]);
-    const env = {
-      ...baseEnv(),
-      TERM: 'xterm-256color',
-      PYCAGE_PROVIDER: 'openai',
-      OPENAI_BASE_URL: server.openaiBaseUrl,
-      OPENAI_API_KEY: 'test-key',
-      PYCAGE_MODEL: 'test-model',
-    };
-    const command = [
-      'env -i',
-      ...Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`),
-      quote(process.execPath),
-      quote(cliPath),
-      '--requirements none',
-      '; echo "PYCAGE-EXITED:$?"; sleep 600',
-    ].join(' ');
-    sessionName = `pycage-test-${process.pid}-${Date.now()}`;
-    execFileSync('tmux', ['new-session', '-d', '-s', sessionName, '-x', '160', '-y', '60', command]);
+    startSession(server);
 
     await waitForScreen('What should Python do?');
     // pycage is the pane shell's child (env execs node): its pid labels the containers it makes.
@@ -113,5 +118,17 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
     expect(followUp.at(-1)?.content).toContain('now add them up');
 
     expect(await eventually(() => pycageContainers({ ownerPid: pycagePid }).length === 0)).toBe(true);
+  });
+
+  it('offers a request the model failed on again, and leaves on Ctrl-C at the prompt', async () => {
+    server = await startChatServer([{ status: 401, body: { error: { message: 'Invalid API Key' } } }]);
+    startSession(server);
+    await waitForScreen('What should Python do?');
+    type('count to three');
+    await waitForScreen('Invalid API Key');
+    // The prompt comes back with the words already in it.
+    await waitForScreen(/Invalid API Key[\s\S]*What should Python do\?\s*\n\S*\s+count to three/);
+    execFileSync('tmux', ['send-keys', '-t', sessionName!, 'C-c']);
+    await waitForScreen('PYCAGE-EXITED:0');
   });
 });
