@@ -65,6 +65,14 @@ describe('pycage "<request>"', () => {
     expect(result.stderr).not.toMatch(/docker/i);
   });
 
+  it('reports a stopped Docker (exit 3) before asking the model anything', async () => {
+    server = await startChatServer([answer('print("never")')]);
+    const result = await runCliProcess(['print something', '--yes'], { env: { ...modelEnv(server), DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toMatch(/Docker/);
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('reports a refused key as a model problem (exit 4)', async () => {
     server = await startChatServer([{ status: 401, body: { error: { message: 'Invalid API Key' } } }]);
     const result = await runCliProcess(['print something', '--yes'], { env: modelEnv(server) });
