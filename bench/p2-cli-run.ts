@@ -5,15 +5,18 @@
  * pycage runs with its defaults (requirements inferred, pool warming, network bridge), on a cache
  * directory of the benchmark's own that the warm-up fills (the image probe is cached there, as it would
  * be on a user's machine after the first run). `docker run` gets the script on stdin, since nothing is
- * mounted into pycage's containers either.
+ * mounted into pycage's containers either. Diagnostics: the same one-shot inside this process (the
+ * runtime's part alone) with pools of 2 and 1, and the module loading on `pycage run`'s path.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compare, type BenchOutcome } from './lib/compare.js';
-import { hello, helloOutput, roundsFor, type BenchContext } from './lib/context.js';
+import { compare, type BenchOutcome, type Comparison } from './lib/compare.js';
+import { expectOutput, hello, helloOutput, roundsFor, type BenchContext } from './lib/context.js';
 import { pause } from './lib/docker.js';
-import { runChecked } from './lib/processes.js';
+import { runChecked, runProcess } from './lib/processes.js';
+import { formatMs, median } from './lib/stats.js';
 
 export const cliPath = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
@@ -34,26 +37,88 @@ export async function benchP2(context: BenchContext): Promise<BenchOutcome> {
   const env = cliEnvironment(context);
   const details: string[] = [];
 
-  const comparison = await compare(
-    {
-      id: 'P2',
-      title: '`pycage run hello.py` (whole process) vs `docker run --rm IMAGE python3`',
-      a: {
-        label: '`pycage run hello.py` (node dist/cli/main.js)',
-        run: () => runChecked(process.execPath, [cliPath, 'run', script], { env, expected: helloOutput }),
+  const dockerRun = {
+    label: '`docker run --rm -i IMAGE python3 -` < hello.py',
+    run: () => runChecked('docker', ['run', '--rm', '-i', context.image, 'python3', '-'], { input: hello, expected: helloOutput }),
+  };
+  const comparisons: Comparison[] = [];
+  comparisons.push(
+    await compare(
+      {
+        id: 'P2',
+        title: '`pycage run hello.py` (whole process) vs `docker run --rm IMAGE python3`',
+        a: {
+          label: '`pycage run hello.py` (node dist/cli/main.js)',
+          run: () => runChecked(process.execPath, [cliPath, 'run', script], { env, expected: helloOutput }),
+        },
+        b: dockerRun,
+        rounds: roundsFor(context, 12),
+        warmup: 2,
+        target: 1.5,
+        // Both clean up before they exit; a short pause lets the daemon finish network teardown.
+        settle: () => pause(300),
+        command: 'npm run bench -- P2',
       },
-      b: {
-        label: '`docker run --rm -i IMAGE python3 -` < hello.py',
-        run: () => runChecked('docker', ['run', '--rm', '-i', context.image, 'python3', '-'], { input: hello, expected: helloOutput }),
-      },
-      rounds: roundsFor(context, 12),
-      warmup: 2,
-      target: 1.5,
-      // Both clean up before they exit; a short pause lets the daemon finish network teardown.
-      settle: () => pause(300),
-      command: 'npm run bench -- P2',
-    },
-    context.log,
+      context.log,
+    ),
+  );
+
+  // The same one-shot inside this process (no Node start, no module loading): what the runtime's
+  // start, run and close cost, with the default pool of 2 (what `pycage run` uses) and with a pool of 1.
+  for (const poolSize of [2, 1]) {
+    comparisons.push(
+      await compare(
+        {
+          id: `P2-lib-pool${poolSize}`,
+          title: `in-process one-shot: createRuntime({ poolSize: ${poolSize} }), runScript, close vs docker run`,
+          a: {
+            label: `createRuntime + start + runScript(hello) + close, pool of ${poolSize}`,
+            run: async () => {
+              const runtime = context.runtime({ poolSize });
+              try {
+                expectOutput(await runtime.runScript(hello), helloOutput);
+              } finally {
+                await runtime.close();
+              }
+            },
+          },
+          b: dockerRun,
+          rounds: roundsFor(context, 12),
+          warmup: 2,
+          target: 1.5,
+          settle: () => pause(300),
+          command: 'npm run bench -- P2',
+          notes: ['diagnostic: the runtime alone, without Node start-up and module loading'],
+        },
+        context.log,
+      ),
+    );
+  }
+
+  // Module loading on `pycage run`'s path, each in a fresh Node process.
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const importMs = async (specifier: string): Promise<number> => {
+    const times: number[] = [];
+    for (let index = 0; index < 7; index += 1) {
+      const probe = `const t = performance.now(); await import(${JSON.stringify(specifier)}); process.stdout.write(String(performance.now() - t));`;
+      const result = await runProcess(process.execPath, ['--input-type=module', '-e', probe], { env, cwd: root });
+      times.push(Number(result.stdout));
+    }
+    return median(times);
+  };
+  const nodeAlone: number[] = [];
+  for (let index = 0; index < 7; index += 1) {
+    const started = performance.now();
+    await runChecked(process.execPath, ['-e', '0'], { env });
+    nodeAlone.push(performance.now() - started);
+  }
+  details.push(
+    [
+      'P2 module loading (median of 7 fresh processes each):',
+      `    node -e 0 (whole process)                  ${formatMs(median(nodeAlone))}`,
+      `    import dist/cli/commands/run.js            ${formatMs(await importMs(path.join(root, 'dist/cli/commands/run.js')))}  (the command, the runtime and requirements stages, no SDK)`,
+      `    import dockerode                           ${formatMs(await importMs('dockerode'))}  (loaded on the first Docker call)`,
+    ].join('\n'),
   );
 
   // Where pycage's time goes: one more run with a preload that clocks every Docker request and log line.
@@ -67,5 +132,5 @@ export async function benchP2(context: BenchContext): Promise<BenchOutcome> {
     const text = await readFile(timeline, 'utf8');
     details.push(`P2 trace: one \`pycage run hello.py --verbose\`, offsets from the process start:\n${text.split('\n').map((line) => `    ${line}`).join('\n')}`);
   }
-  return { comparisons: [comparison], details };
+  return { comparisons, details };
 }

@@ -4,11 +4,12 @@
  *
  * Eight runs need eight containers: two come from the pool, the other six are started for the burst,
  * so this measures container start-up under contention more than Python. A second figure with a pool
- * of eight shows what the burst costs when every container is already warm.
+ * of eight shows what the burst costs when every container is already warm, and a third, Docker's own
+ * floor: eight plain execs at once into eight running containers.
  */
 import { compare, type BenchOutcome, type Comparison } from './lib/compare.js';
 import { expectOutput, roundsFor, type BenchContext } from './lib/context.js';
-import { waitForPool } from './lib/docker.js';
+import { execIn, imagePath, pause, scriptEnvironment, startBaselineContainer, waitForPool } from './lib/docker.js';
 import type { Runtime } from '../src/index.js';
 
 const script = (index: number): string => `print("run", ${index})\n`;
@@ -42,10 +43,38 @@ async function measure(context: BenchContext, poolSize: number, id: string, titl
   }
 }
 
+/** Docker's own floor: eight `docker exec`s at once into eight running containers vs one. */
+async function measureExecs(context: BenchContext): Promise<Comparison> {
+  const containers = await Promise.all(Array.from({ length: 8 }, () => startBaselineContainer(context.image)));
+  const env = scriptEnvironment(await imagePath(context.image));
+  const exec = async (index: number): Promise<void> =>
+    expectOutput(await execIn(containers[index]!, { cmd: ['python3', '-'], env, stdin: script(index) }), `run ${index}\n`);
+  try {
+    return await compare(
+      {
+        id: 'P4-exec',
+        title: 'plain Docker: eight execs at once into eight running containers vs one exec',
+        a: { label: '8 execs of python3 - at once (dockerode)', run: async () => void (await Promise.all(containers.map((_, index) => exec(index)))) },
+        b: { label: '1 exec of python3 - (dockerode)', run: () => exec(0) },
+        rounds: roundsFor(context, 8),
+        warmup: 1,
+        target: 3.0,
+        settle: () => pause(300),
+        command: 'npm run bench -- P4',
+        notes: ['diagnostic: what Docker alone allows on this machine, no pycage'],
+      },
+      context.log,
+    );
+  } finally {
+    await Promise.allSettled(containers.map((container) => container.remove({ force: true })));
+  }
+}
+
 export async function benchP4(context: BenchContext): Promise<BenchOutcome> {
   const comparisons = [
     await measure(context, 2, 'P4', 'eight concurrent runs vs one run (default pool of 2)', ['daemon settled before every sample (pool refilled)']),
     await measure(context, 8, 'P4-pool8', 'the same with a pool of 8 (every run finds a warm container)', ['diagnostic: pool as big as the burst']),
+    await measureExecs(context),
   ];
   return { comparisons, details: [] };
 }
