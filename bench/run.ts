@@ -96,7 +96,7 @@ async function main(): Promise<number> {
   for (const comparison of all) {
     const verdict = comparison.met ? 'met' : 'MISSED';
     console.log(
-      `  ${comparison.id.padEnd(8)} ${formatRatio(comparison.medianRatio).padStart(6)}  target <= ${formatRatio(comparison.target)}  ${verdict.padEnd(6)}  n=${String(comparison.rounds).padEnd(3)} A ${formatMs(comparison.medianA).padStart(8)}  B ${formatMs(comparison.medianB).padStart(8)}`,
+      `  ${comparison.id.padEnd(13)} ${formatRatio(comparison.medianRatio).padStart(6)}  target <= ${formatRatio(comparison.target)}  ${verdict.padEnd(6)}  n=${String(comparison.rounds).padEnd(3)} A ${formatMs(comparison.medianA).padStart(8)}  B ${formatMs(comparison.medianB).padStart(8)}`,
     );
   }
   console.log(`\nmachine at the end: load average ${describeMachine(benchImage).loadAverage.join(' ')}`);
