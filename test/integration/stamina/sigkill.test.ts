@@ -75,13 +75,19 @@ describe('stamina: SIGKILL', () => {
     expect(await eventually(() => containersOfPid(pid).length === 0, 15_000)).toBe(true);
   });
 
-  it('a process killed while installing leaves no container, and the half-built environment is built again', async () => {
+  it('a process killed while installing leaves no container, and its half-built environment is built again', async () => {
     const wheels = path.join(workDir, 'wheels');
-    const name = `pycage-stamina-${randomBytes(3).toString('hex')}`;
+    const tag = randomBytes(3).toString('hex');
+    const name = `pycage-stamina-${tag}`;
     const module = name.replaceAll('-', '_');
     await buildWheel(wheels, { name, version: '1.0.0', files: { [`${module}/__init__.py`]: 'VALUE = "installed"\n' } });
+    await buildWheel(wheels, { name: `pycage-stamina-warm-${tag}`, version: '1.0.0', files: { [`pycage_stamina_warm_${tag}/__init__.py`]: '' } });
     const requirement = `${name}==1.0.0`;
     const script = `import ${module}\nprint(${module}.VALUE)\n`;
+    const runtime = scratch.runtime({ findLinks: wheels, noIndex: true, poolSize: 1 });
+    // A first environment makes the volume the sandbox user's, so the killed install goes straight to building.
+    const warm = await runtime.runScript('print("warm")\n', { requirements: [`pycage-stamina-warm-${tag}==1.0.0`] });
+    expect(warm.stdout).toBe('warm\n');
 
     const fixtureEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -99,16 +105,16 @@ describe('stamina: SIGKILL', () => {
       output.includes('event install-start\n'),
     );
     const pid = holder.child.pid!;
-    // Kill once the install container is at work (a venv with pip takes seconds to build).
+    // Killed while the install container builds the venv (that takes seconds with pip).
     expect(await eventually(() => installContainers(pid).length > 0, 15_000, 50)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 1200));
     holder.child.kill('SIGKILL');
     expect((await holder.exited).signal).toBe('SIGKILL');
-    // The kill must have come mid-install, or this test proves nothing.
     expect(holder.output()).not.toContain('event install-done');
     expect(await eventually(() => containersOfPid(pid).length === 0, 15_000)).toBe(true);
+    // What the kill left in the volume: the warm environment, complete, and one without its marker.
+    expect(environmentStates(scratch.volume)).toEqual(['complete', 'partial']);
 
-    const runtime = scratch.runtime({ findLinks: wheels, noIndex: true, poolSize: 1 });
     const first = await runtime.runScript(script, { requirements: [requirement] });
     expect(first.stderr).toBe('');
     expect(first.exitCode).toBe(0);
@@ -117,11 +123,21 @@ describe('stamina: SIGKILL', () => {
     const second = await runtime.runScript(script, { requirements: [requirement] });
     expect(second.stdout).toBe('installed\n');
     expect(second.environment?.reused).toBe(true);
+    expect(environmentStates(scratch.volume)).toEqual(['complete', 'complete']);
     const session = `pycage.session=${sessionOf(runtime)}`;
     await runtime.close();
     expect(containersWith(session)).toEqual([]);
   });
 });
+
+/** For each environment directory in the volume, whether it has its `.complete` marker, sorted. */
+function environmentStates(volume: string): string[] {
+  const listing = docker(
+    'run', '--rm', '--network', 'none', '-v', `${volume}:/envs:ro`, '--entrypoint', 'python3', testImage, '-c',
+    'import os\nfor name in os.listdir("/envs"):\n    path = os.path.join("/envs", name)\n    if name != ".locks" and os.path.isdir(path):\n        print("complete" if os.path.exists(os.path.join(path, ".complete")) else "partial")\n',
+  );
+  return listing.split('\n').filter((line) => line !== '').sort();
+}
 
 function installContainers(pid: number): string[] {
   return docker('ps', '-a', '--filter', `label=pycage.owner-pid=${pid}`, '--filter', 'label=pycage.role=install', '--format', '{{.ID}}')
