@@ -74,7 +74,7 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
 
     await waitForScreen('What should Python do?');
     // pycage is the pane shell's child (env execs node): its pid labels the containers it makes.
-    const panePid = execFileSync('tmux', ['display-message', '-p', '-t', sessionName, '#{pane_pid}'], { encoding: 'utf8' }).trim();
+    const panePid = execFileSync('tmux', ['display-message', '-p', '-t', sessionName!, '#{pane_pid}'], { encoding: 'utf8' }).trim();
     const pycagePid = Number(execFileSync('pgrep', ['-P', panePid], { encoding: 'utf8' }).trim().split('\n')[0]);
     expect(pycagePid).toBeGreaterThan(0);
     expect(screen()).toContain('test-model'); // the settings are shown once at the start
