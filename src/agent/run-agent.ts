@@ -19,7 +19,7 @@ import {
 } from '../requirements/index.js';
 import type { RunOptions, RunResult, Runtime, RuntimeEvent } from '../runtime/index.js';
 import { codeAnswer, describeFailure, followUpMessage, noCodeMessage, retryMessage } from './messages.js';
-import { missingModule } from './missing-module.js';
+import { indexUnreachable, missingModule } from './missing-module.js';
 import type { AgentEvent, AgentResult, Attempt, AttemptTrigger, Proposal, ReviewDecision } from './types.js';
 
 /** Run settings the agent passes through to every run; streaming and cancellation are the agent's. */
@@ -248,6 +248,10 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       continue;
     }
     if (modelAnswers >= maxAttempts || lastResult === undefined) break;
+    if (indexUnreachable(lastResult)) {
+      logger.warn('the package index cannot be reached; another answer would fail the same way');
+      break;
+    }
     const failure = describeFailure(lastResult, limitsOf(options.runOptions));
     emit({ type: 'retrying', attempt: attempts.length, reason: shortReason(lastResult) });
     history.push({ role: 'user', content: userMessage }, { role: 'assistant', content: codeAnswer(code) });
@@ -349,6 +353,7 @@ function limitsOf(runOptions: AgentRunOptions | undefined): { timeoutMs?: number
 function shortReason(result: RunResult): string {
   if (result.timedOut) return 'the script timed out';
   if (result.oomKilled) return 'the script ran out of memory';
+  if (result.error?.name === 'InstallError') return `its packages could not be installed: ${firstLine(result.error.message)}`;
   if (result.error !== undefined) return `the script failed: ${result.error.name}: ${firstLine(result.error.message)}`;
   return `the script exited with status ${result.exitCode}`;
 }

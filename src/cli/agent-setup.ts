@@ -2,7 +2,7 @@
  * What the one-shot command and the interactive session share about the agent: setting up the model
  * from flags and environment, showing the agent's progress, and summing up its outcome.
  */
-import type { AgentEvent, AgentResult, SessionOptions } from '../agent/index.js';
+import { indexUnreachable, type AgentEvent, type AgentResult, type SessionOptions } from '../agent/index.js';
 import { createProvider, resolveModelConfig, type ModelConfig, type ModelProvider } from '../generator/index.js';
 import type { CliFlags } from './args.js';
 import { readSource } from './input.js';
@@ -101,6 +101,9 @@ export function summarizeAgent(outcome: AgentResult, timeoutMs?: number): string
       return outcome.attempts.length > 1 ? `${summary} (after ${outcome.attempts.length} attempts)` : summary;
     }
     case 'failed':
+      if (outcome.result !== undefined && indexUnreachable(outcome.result)) {
+        return `${summarizeRun(outcome.result, timeoutMs)}. The package index could not be reached; use --index-url, --find-links DIR with --no-index, or --requirements none.`;
+      }
       return `Still failing after ${answers} model answer${answers === 1 ? '' : 's'}. ${outcome.result === undefined ? '' : summarizeRun(outcome.result, timeoutMs)}`.trim();
     case 'no-code':
       return `The model gave no Python code in ${answers} answer${answers === 1 ? '' : 's'}; nothing was run.`;

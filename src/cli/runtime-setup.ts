@@ -103,7 +103,7 @@ export function summarizeRun(result: RunResult, timeoutMs?: number): string {
   let summary: string;
   if (result.timedOut) summary = `Stopped: the script ran past its time limit${timeoutMs === undefined ? '' : ` of ${formatDuration(timeoutMs)}`} (exit 124)`;
   else if (result.oomKilled) summary = 'Stopped: the script ran out of memory (exit 137)';
-  else if (result.error?.name === 'InstallError') summary = `The packages could not be installed (exit ${result.exitCode})`;
+  else if (result.error?.name === 'InstallError') summary = `The packages could not be installed: ${truncate(result.error.message, 160)} (exit ${result.exitCode})`;
   else if (result.exitCode === 0) summary = `Exit 0 in ${duration}`;
   else summary = `Exit ${result.exitCode} in ${duration}${result.error === undefined ? '' : `: ${result.error.name}: ${truncate(result.error.message, 120)}`}`;
   if (result.outputTruncated) summary += ' · output cut at the size limit';

@@ -96,6 +96,20 @@ describe('runAgent', () => {
     expect(events).toContainEqual(expect.objectContaining({ type: 'missing-module', module: 'pycage_agent_demo' }));
   });
 
+  it('does not ask the model again when the package index cannot be reached', async () => {
+    server = await startChatServer([answer('import requests\nprint(requests.__version__)')]);
+    const offline = createRuntime({ image: process.env.PYCAGE_TEST_IMAGE!, indexUrl: 'http://127.0.0.1:9/simple', timeoutMs: 20_000 });
+    try {
+      const outcome = await runAgent({ request: 'print the requests version', provider: providerFor(server), runtime: offline });
+      expect(outcome.status).toBe('failed');
+      expect(outcome.result?.error?.name).toBe('InstallError');
+      expect(outcome.result?.stderr).toMatch(/Connection refused|Failed to establish a new connection/);
+      expect(server.requests).toHaveLength(1);
+    } finally {
+      await offline.close();
+    }
+  });
+
   it('gives up with exit 4 when no answer holds code', async () => {
     server = await startChatServer([{ content: 'I would rather not write code for that.' }]);
     const outcome = await runAgent({ request: 'do it', provider: providerFor(server), runtime, maxAttempts: 2 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeFailure, fillTemplate, followUpMessage, retryMessage, tail } from '../../../src/agent/messages.js';
-import { missingModule } from '../../../src/agent/missing-module.js';
+import { indexUnreachable, missingModule } from '../../../src/agent/missing-module.js';
 import type { RunResult } from '../../../src/runtime/index.js';
 
 function result(overrides: Partial<RunResult>): RunResult {
@@ -49,5 +49,13 @@ describe('agent messages', () => {
     expect(missingModule(result({ error }))).toBe('yaml');
     expect(missingModule(result({ error: { ...error, message: "No module named 'google.cloud'" } }))).toBe('google.cloud');
     expect(missingModule(result({ error: { name: 'ValueError', message: 'no', traceback: '' } }))).toBeUndefined();
+  });
+
+  it('tells an unreachable index apart from a package that does not exist', () => {
+    const install = (output: string) => result({ stderr: output, error: { name: 'InstallError', message: 'No matching distribution found for requests', traceback: output } });
+    expect(indexUnreachable(install("WARNING: Retrying ... Failed to establish a new connection: [Errno -2] Name or service not known')': /simple/requests/"))).toBe(true);
+    expect(indexUnreachable(install('error: Request failed after 3 retries\n  Caused by: error sending request for url (https://pypi.org/simple/requests/)'))).toBe(true);
+    expect(indexUnreachable(install('ERROR: Could not find a version that satisfies the requirement nosuchpkg (from versions: none)'))).toBe(false);
+    expect(indexUnreachable(result({ stderr: 'Connection refused', error: { name: 'ConnectionError', message: 'Connection refused', traceback: '' } }))).toBe(false);
   });
 });
