@@ -38,6 +38,18 @@ export function runtimeOptionsFrom(flags: CliFlags, io: CliIo, reporter: Reporte
   return options;
 }
 
+/** The warning --local deserves: nothing is isolated, and the limits it cannot enforce are named. */
+export function localWarning(flags: CliFlags, what: string): string {
+  const ignored = [
+    flags.memoryBytes === undefined ? undefined : '--memory',
+    flags.cpus === undefined ? undefined : '--cpus',
+    flags.network === undefined ? undefined : '--network',
+    flags.image === undefined ? undefined : '--image',
+  ].filter((flag) => flag !== undefined);
+  const notEnforced = ignored.length === 0 ? '' : ` ${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} not enforced there.`;
+  return `--local: ${what} runs on this machine, with no sandbox; only the timeout and the output cap apply.${notEnforced}`;
+}
+
 /** Per-run options that come from flags: where artifacts land. */
 export function runOptionsFrom(flags: CliFlags, io: CliIo): Pick<RunOptions, 'outputDir'> {
   return flags.output === undefined ? {} : { outputDir: path.resolve(io.cwd, flags.output) };

@@ -11,7 +11,12 @@ import { isInteractive, type CliIo } from '../io.js';
 import { abortOnSignals } from '../interrupts.js';
 import { printJson } from '../output.js';
 import type { Reporter } from '../reporter.js';
-import { describeArtifacts, describeSettings, runtimeOptionsFrom } from '../runtime-setup.js';
+import {
+  describeArtifacts,
+  describeSettings,
+  localWarning,
+  runtimeOptionsFrom,
+} from '../runtime-setup.js';
 import { agentJson, agentOptionsFrom, reportAgentEvent, setUpModel, summarizeAgent } from '../agent-setup.js';
 
 export default async function request(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
@@ -35,7 +40,7 @@ export default async function request(parsed: ParsedCommand, io: CliIo, reporter
     if (!flags.local) await checkDocker();
     const started = runtime.start({ abortSignal: interrupts.signal });
     started.catch(() => undefined);
-    if (flags.local) reporter.warn('--local: generated code will run on this machine, with no sandbox.');
+    if (flags.local) reporter.warn(localWarning(flags, 'generated code'));
 
     const review = async (proposal: Proposal): Promise<ReviewDecision> => {
       showProposal(proposal, await started, reporter);

@@ -15,6 +15,7 @@ import {
   describeArtifacts,
   describeSettings,
   exitCodeOf,
+  localWarning,
   packageSourceFrom,
   reportRuntimeEvent,
   runOptionsFrom,
@@ -37,7 +38,7 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
     reporter.status('Starting the sandbox', { brief: true });
     const info = await runtime.start({ abortSignal: interrupts.signal });
     reporter.done();
-    if (!info.isolated) reporter.warn('--local: the script runs on this machine, with no sandbox.');
+    if (!info.isolated) reporter.warn(localWarning(flags, 'the script'));
     if (flags.verbose) reporter.info(describeSettings(info));
 
     const local = await findLocalModules(source.text, source.path);

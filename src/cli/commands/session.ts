@@ -15,7 +15,12 @@ import { agentOptionsFrom, reportAgentEvent, setUpModel, summarizeAgent } from '
 import type { ParsedCommand } from '../args.js';
 import type { CliIo } from '../io.js';
 import type { Reporter } from '../reporter.js';
-import { describeArtifacts, describeSettings, runtimeOptionsFrom } from '../runtime-setup.js';
+import {
+  describeArtifacts,
+  describeSettings,
+  localWarning,
+  runtimeOptionsFrom,
+} from '../runtime-setup.js';
 
 const leaveWords = new Set(['exit', 'quit', ':q', '/exit', '/quit']);
 
@@ -37,7 +42,7 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
       'Settings',
       common,
     );
-    if (!info.isolated) reporter.warn('--local: generated code will run on this machine, with no sandbox.');
+    if (!info.isolated) reporter.warn(localWarning(flags, 'generated code'));
 
     const conversation = createSession(agentOptionsFrom(flags, io, reporter, model, runtime));
 

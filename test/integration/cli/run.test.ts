@@ -90,6 +90,14 @@ describe('pycage run', () => {
     expect(result.exitCode).toBe(0);
   });
 
+  it('runs with --local on this machine, saying loudly that nothing is isolated', async () => {
+    const result = await run(['run', 'hello.py', '--local', '--memory', '64m', '--', 'local']);
+    expect(result.stdout).toBe('hello local\n');
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toMatch(/--local: the script runs on this machine, with no sandbox/);
+    expect(result.stderr).toMatch(/--memory is not enforced/);
+  });
+
   it.each([
     [['run', 'missing.py'], /missing\.py: no such file/],
     [['run', 'latin1.py'], /latin1\.py is not UTF-8/],
