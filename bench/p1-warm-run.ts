@@ -26,7 +26,7 @@ export async function benchP1(context: BenchContext): Promise<BenchOutcome> {
   const env = scriptEnvironment(await imagePath(context.image));
   const rounds = roundsFor(context, 30);
   try {
-    return await measure(context, runtime, poolSize, container, env, rounds);
+    return await measure(context, runtime, container, env, rounds);
   } finally {
     await runtime.close();
     await container.remove({ force: true }).catch(() => undefined);
@@ -36,7 +36,6 @@ export async function benchP1(context: BenchContext): Promise<BenchOutcome> {
 async function measure(
   context: BenchContext,
   runtime: Runtime,
-  poolSize: number,
   container: Awaited<ReturnType<typeof startBaselineContainer>>,
   env: string[],
   rounds: number,
@@ -55,7 +54,7 @@ async function measure(
     label: '`docker exec -i CONTAINER python3 -` < hello.py (docker CLI)',
     run: () => runChecked('docker', cliArgs, { input: hello, expected: helloOutput }),
   };
-  const settle = () => waitForPool(runtime, poolSize);
+  const settle = () => waitForPool(runtime);
 
   const results: Comparison[] = [];
   const details: string[] = [];

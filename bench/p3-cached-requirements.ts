@@ -49,7 +49,7 @@ export async function benchP3(context: BenchContext): Promise<BenchOutcome> {
         rounds: roundsFor(context, 30),
         warmup: 3,
         target: 1.2,
-        settle: () => waitForPool(runtime, poolSize),
+        settle: () => waitForPool(runtime),
         command: 'npm run bench -- P3',
         notes: [`the first install of the environment (not measured) took ${Math.round(installMs)} ms`],
       },

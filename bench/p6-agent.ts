@@ -69,7 +69,7 @@ export async function benchP6(context: BenchContext): Promise<BenchOutcome> {
           rounds: roundsFor(context, 30),
           warmup: 3,
           target: 1.15,
-          settle: () => waitForPool(runtime, poolSize),
+          settle: () => waitForPool(runtime),
           command: 'npm run bench -- P6',
           notes,
         },

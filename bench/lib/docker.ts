@@ -143,17 +143,23 @@ export async function sessionContainers(runtime: Runtime, role?: string): Promis
 }
 
 /**
- * Waits until the runtime's run containers are exactly `expected`, all running: its pool has refilled
- * and every used container is gone, so the next sample starts on a quiet daemon. Then a short pause
- * for the daemon's own follow-up work (network teardown) to finish.
+ * Waits until the runtime's pool is at rest: nothing starting, nothing being removed, no refill
+ * scheduled, no run in flight, and the daemon lists exactly the pool's ready containers, all running.
+ * The next sample then starts on a quiet daemon. A short pause follows for the daemon's own follow-up
+ * work (network teardown). The pool's size is whatever it settled at (it grows after bursts).
  */
-export async function waitForPool(runtime: Runtime, expected: number, timeoutMs = 30_000): Promise<void> {
+export async function waitForPool(runtime: Runtime, timeoutMs = 30_000): Promise<void> {
+  if (!(runtime instanceof DockerRuntime)) throw new Error('not a Docker runtime');
   const deadline = performance.now() + timeoutMs;
   for (;;) {
+    const stats = runtime.poolStats();
     const containers = await sessionContainers(runtime, 'run');
-    if (containers.length === expected && containers.every((container) => container.State === 'running')) break;
+    const atRest = stats.starting === 0 && stats.removing === 0 && !stats.refillScheduled && stats.active === 0;
+    if (atRest && containers.length === stats.ready && containers.every((container) => container.State === 'running')) break;
     if (performance.now() > deadline) {
-      throw new Error(`the pool did not settle at ${expected} running container(s) within ${timeoutMs} ms (${containers.length}: ${containers.map((container) => container.State).join(', ')})`);
+      throw new Error(
+        `the pool did not settle within ${timeoutMs} ms (${JSON.stringify(stats)}; containers: ${containers.map((container) => container.State).join(', ')})`,
+      );
     }
     await pause(25);
   }

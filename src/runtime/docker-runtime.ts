@@ -12,13 +12,13 @@ import { sweepOrphans } from './cleanup.js';
 import { baseEnvironment, outputDirectory, type SandboxSettings } from './container-options.js';
 import { daemonMessage, DockerClient } from './docker-client.js';
 import { DockerEnvironments, chooseInstaller } from './environment.js';
-import { SandboxError } from './errors.js';
+import { DockerUnavailableError, SandboxError } from './errors.js';
 import { probeImage, resolveImage, type ImageProbe, type ResolvedImage } from './image.js';
 import { containerLabels, labelFilter, newSessionId } from './labels.js';
 import { OomWatcher } from './oom-watch.js';
 import { OutputCollector } from './output.js';
 import { encodeRunPayload, toBytes, type RunHeader } from './payload.js';
-import { SandboxPool } from './pool.js';
+import { SandboxPool, type PoolStats } from './pool.js';
 import { loadPythonSource } from './python-sources.js';
 import { buildRunResult, type StopReason } from './result.js';
 import { Sandbox } from './sandbox.js';
@@ -48,6 +48,7 @@ export class DockerRuntime extends BaseRuntime {
     this.#client = new DockerClient(options.docker);
     this.#pool = new SandboxPool({
       size: options.poolSize,
+      maxSize: options.poolMaxSize,
       idleMs: options.poolIdleMs,
       create: (settings, key) => this.#createSandbox(settings, key),
       logger: this.logger.child('Pool'),
@@ -166,12 +167,14 @@ export class DockerRuntime extends BaseRuntime {
     };
     const onAbort = (): void => stop('abort');
     let timer: NodeJS.Timeout | undefined;
+    let runStarted = false;
     try {
       if (options.abortSignal?.aborted) throw new AbortedError(undefined, { cause: options.abortSignal.reason });
       options.abortSignal?.addEventListener('abort', onAbort, { once: true });
       // Reopens the OOM events stream if the daemon restarted since the last run.
       await this.#oom.start();
       request.emit({ type: 'run-start' });
+      runStarted = true;
       let started = performance.now();
       timer = setTimeout(() => stop('timeout'), limits.timeoutMs);
       const execOptions = {
@@ -271,12 +274,22 @@ export class DockerRuntime extends BaseRuntime {
       request.emit({ type: 'run-end', exitCode: result.exitCode, durationMs });
       this.logger.debug(`run in ${sandbox.name}: exit ${result.exitCode} in ${durationMs} ms`);
       return result;
+    } catch (error) {
+      // The daemon answered when the run started: it went away under the run (stopped, restarted, the
+      // connection to it cut), which "is Docker installed and running?" would not describe.
+      if (runStarted && error instanceof DockerUnavailableError) throw daemonStoppedDuringRun(error);
+      throw error;
     } finally {
       clearTimeout(timer);
       options.abortSignal?.removeEventListener('abort', onAbort);
       collector.finish();
       this.#release(sandbox);
     }
+  }
+
+  /** What the warm pool is doing (benchmarks and tests wait for it to settle). */
+  poolStats(): PoolStats {
+    return this.#pool.stats();
   }
 
   protected async shutdown(): Promise<void> {
@@ -416,4 +429,11 @@ export class DockerRuntime extends BaseRuntime {
       environmentsWritable: false,
     };
   }
+}
+
+function daemonStoppedDuringRun(error: DockerUnavailableError): DockerUnavailableError {
+  return new DockerUnavailableError(
+    `The Docker daemon at ${error.endpoint} stopped during the run: the connection to it was cut and it no longer answers, so the script did not finish.`,
+    { endpoint: error.endpoint, cause: error },
+  );
 }

@@ -1,22 +1,30 @@
 /**
- * The warm pool: started, unused sandboxes kept ready so a run costs about one `docker exec`.
+ * The warm pool: started, unused sandboxes kept ready so a run does not wait for a container start.
  *
  * Sandboxes are grouped by pool key (everything fixed at container creation: image, network, limits,
  * runtime, tmpfs sizes); any sandbox of a key serves any run with those settings. Only warmed keys are
  * pooled (the runtime warms its default settings); a run with other settings (a per-run memory limit)
- * gets a container of its own, started for it and removed after it. A run takes one and
- * never gives it back: after the run it is destroyed and the pool is refilled in the background, so
- * no two runs ever share a container. A run that finds the pool empty takes a sandbox still being
- * started if there is one, else starts its own; only `warm()` and `release()` start sandboxes for the
- * pool itself. A key left unused for `idleMs` is emptied and not
- * refilled until its next run.
+ * gets a container of its own, started for it and removed after it. A run takes one and never gives it
+ * back: after the run it is destroyed and the pool is refilled in the background, so no two runs ever
+ * share a container. A run that finds the pool empty takes a sandbox still being started if there is
+ * one, else starts its own; only `warm()` and the refill after a release start sandboxes for the pool.
+ *
+ * How many a key keeps follows the concurrency it sees: at least `size`, and after a burst of N runs
+ * at once up to min(N, `maxSize`), so the next burst finds its containers started; back to `size` once
+ * no such burst has been seen for `idleMs`. Container starts and removals are daemon work that competes
+ * with the scripts for the CPU, so while a burst of runs of a key is in flight, the pool starts
+ * nothing for it and holds back the removal of the burst's used containers (for at most
+ * `maxRemovalDelayMs`); both happen once the burst is over. A key left unused for `idleMs` is emptied and not refilled until its
+ * next run.
  */
 import type { Logger } from '../logger.js';
 import { poolKey, type SandboxSettings } from './container-options.js';
 import type { Sandbox } from './sandbox.js';
 
-/** How long after a run its key's pool is topped up again. */
+/** How long after the last run of a key its pool is topped up again. */
 const refillDelayMs = 100;
+/** Longest a used container waits for its removal while other runs of its key execute. */
+export const maxRemovalDelayMs = 1000;
 
 interface Pending {
   promise: Promise<Sandbox | undefined>;
@@ -27,6 +35,17 @@ interface PoolEntry {
   settings: SandboxSettings;
   ready: Sandbox[];
   pending: Set<Pending>;
+  /** Runs between acquire() and release(): the concurrency this key sees. */
+  active: number;
+  /** Runs that hold a started sandbox (their script may be executing). */
+  executing: number;
+  /** How many ready sandboxes to keep: `size` to `maxSize`. */
+  target: number;
+  /** When the key last saw more runs at once than `size`. */
+  burstAt: number;
+  /** Used sandboxes whose removal waits for the runs still executing. */
+  used: Array<{ sandbox: Sandbox; resolve: () => void }>;
+  usedTimer: NodeJS.Timeout | undefined;
   lastUsed: number;
   idleTimer: NodeJS.Timeout | undefined;
   refillTimer: NodeJS.Timeout | undefined;
@@ -35,29 +54,62 @@ interface PoolEntry {
 }
 
 export interface SandboxPoolOptions {
+  /** Ready sandboxes kept per warmed key. */
   size: number;
+  /** Most ready sandboxes a key may grow to after bursts. @default size */
+  maxSize?: number;
   idleMs: number;
   create: (settings: SandboxSettings, key: string) => Promise<Sandbox>;
   logger: Logger;
 }
 
+/** What the pool is doing, for `waitForPool`-style checks in tests and benchmarks. */
+export interface PoolStats {
+  ready: number;
+  /** Sandboxes being started for the pool (not yet claimed by a run). */
+  starting: number;
+  /** Used sandboxes waiting for, or in, their removal. */
+  removing: number;
+  /** A refill is scheduled. */
+  refillScheduled: boolean;
+  /** Sum of the keys' targets. */
+  target: number;
+  /** Runs between acquire() and release(). */
+  active: number;
+}
+
 export class SandboxPool {
   readonly #options: SandboxPoolOptions;
+  readonly #maxSize: number;
   readonly #entries = new Map<string, PoolEntry>();
+  #removing = 0;
   #closed = false;
 
   constructor(options: SandboxPoolOptions) {
     this.#options = options;
+    this.#maxSize = Math.max(options.size, options.maxSize ?? options.size);
   }
 
-  /** Ready sandboxes per key (for tests and `describe`). */
+  /** Ready sandboxes over all keys. */
   get readyCount(): number {
     let count = 0;
     for (const entry of this.#entries.values()) count += entry.ready.length;
     return count;
   }
 
-  /** A started sandbox for these settings, for one run. */
+  stats(): PoolStats {
+    const stats: PoolStats = { ready: 0, starting: 0, removing: this.#removing, refillScheduled: false, target: 0, active: 0 };
+    for (const entry of this.#entries.values()) {
+      stats.ready += entry.ready.length;
+      for (const pending of entry.pending) if (!pending.claimed) stats.starting += 1;
+      stats.refillScheduled ||= entry.refillTimer !== undefined;
+      stats.target += entry.target;
+      stats.active += entry.active;
+    }
+    return stats;
+  }
+
+  /** A started sandbox for these settings, for one run. Every acquire must be followed by one release. */
   async acquire(settings: SandboxSettings): Promise<Sandbox> {
     const key = poolKey(settings);
     const entry = this.#entries.get(key);
@@ -65,8 +117,28 @@ export class SandboxPool {
     if (entry === undefined) return this.#options.create(settings, key);
     entry.lastUsed = Date.now();
     entry.idle = false;
+    entry.active += 1;
+    if (entry.active > this.#options.size) {
+      entry.burstAt = Date.now();
+      const wanted = Math.min(entry.active, this.#maxSize);
+      if (wanted > entry.target) {
+        this.#options.logger.debug(`pool ${key}: ${entry.active} runs at once, keeping ${wanted} ready from now on`);
+        entry.target = wanted;
+      }
+    }
     this.#armIdleTimer(key, entry);
+    let sandbox: Sandbox;
+    try {
+      sandbox = await this.#take(entry, settings, key);
+    } catch (error) {
+      entry.active -= 1;
+      throw error;
+    }
+    entry.executing += 1;
+    return sandbox;
+  }
 
+  async #take(entry: PoolEntry, settings: SandboxSettings, key: string): Promise<Sandbox> {
     while (entry.ready.length > 0) {
       const sandbox = entry.ready.shift()!;
       if (sandbox.alive) return sandbox;
@@ -83,31 +155,42 @@ export class SandboxPool {
   }
 
   /**
-   * Destroys a sandbox that was used, and tops its key's pool up again shortly after: the delay keeps
-   * container start-ups from competing with the caller handling its result, and lets a one-shot caller
-   * that closes right away (`pycage run`) do so without waiting for a container it will never use.
+   * Destroys a sandbox that was used, once no other run of its key is executing (or after
+   * `maxRemovalDelayMs`), and tops the key's pool up shortly after the last run of a burst ends: the
+   * delay keeps container start-ups from competing with the caller handling its result, and lets a
+   * one-shot caller that closes right away (`pycage run`) do so without waiting for a container it
+   * will never use. A caller running scripts one after another gets its refill during its next run,
+   * which is what keeps such a loop from waiting for a container start every time. Resolves when the
+   * sandbox is gone.
    */
-  async release(sandbox: Sandbox): Promise<void> {
+  release(sandbox: Sandbox): Promise<void> {
     const entry = this.#entries.get(sandbox.poolKey);
-    const destroyed = sandbox.destroy();
-    if (entry !== undefined && !this.#closed && entry.refillTimer === undefined) {
-      entry.refillTimer = setTimeout(() => {
-        entry.refillTimer = undefined;
-        this.#refill(sandbox.poolKey, entry);
-      }, refillDelayMs);
-      entry.refillTimer.unref();
+    if (entry === undefined || this.#closed) return this.#destroy(sandbox);
+    entry.active = Math.max(0, entry.active - 1);
+    entry.executing = Math.max(0, entry.executing - 1);
+    const removed = new Promise<void>((resolve) => entry.used.push({ sandbox, resolve }));
+    this.#removing += 1;
+    if (entry.executing === 0) this.#removeUsed(entry);
+    else if (entry.usedTimer === undefined) {
+      entry.usedTimer = setTimeout(() => this.#removeUsed(entry), maxRemovalDelayMs);
+      entry.usedTimer.unref();
     }
-    await destroyed;
+    if (entry.active === 0) this.#scheduleRefill(sandbox.poolKey, entry);
+    return removed;
   }
 
-  /** Starts filling the pool for these settings without taking anything from it. */
+  /**
+   * Starts warming the pool for these settings without taking anything from it: one sandbox now (the
+   * one a first run will take), the rest of `size` after that run, so a runtime made for a single
+   * script starts a single container.
+   */
   warm(settings: SandboxSettings): void {
     const key = poolKey(settings);
     const entry = this.#entry(key, settings);
     entry.lastUsed = Date.now();
     entry.idle = false;
     this.#armIdleTimer(key, entry);
-    this.#refill(key, entry);
+    this.#refill(key, entry, Math.min(1, entry.target));
   }
 
   async close(): Promise<void> {
@@ -117,26 +200,70 @@ export class SandboxPool {
       clearTimeout(entry.idleTimer);
       clearTimeout(entry.refillTimer);
       entry.refillTimer = undefined;
+      this.#removeUsed(entry);
       for (const sandbox of entry.ready.splice(0)) work.push(sandbox.destroy());
       for (const pending of entry.pending) work.push(pending.promise.then((sandbox) => (pending.claimed ? undefined : sandbox?.destroy())));
     }
     await Promise.allSettled(work);
   }
 
+  #destroy(sandbox: Sandbox): Promise<void> {
+    this.#removing += 1;
+    return sandbox.destroy().finally(() => {
+      this.#removing -= 1;
+    });
+  }
+
+  #removeUsed(entry: PoolEntry): void {
+    clearTimeout(entry.usedTimer);
+    entry.usedTimer = undefined;
+    for (const { sandbox, resolve } of entry.used.splice(0)) {
+      void sandbox.destroy().finally(() => {
+        this.#removing -= 1;
+        resolve();
+      });
+    }
+  }
+
+  #scheduleRefill(key: string, entry: PoolEntry): void {
+    clearTimeout(entry.refillTimer);
+    entry.refillTimer = setTimeout(() => {
+      entry.refillTimer = undefined;
+      if (entry.target > this.#options.size && Date.now() - entry.burstAt >= this.#options.idleMs) this.#shrink(key, entry);
+      this.#refill(key, entry, entry.target);
+    }, refillDelayMs);
+    entry.refillTimer.unref();
+  }
+
   #entry(key: string, settings: SandboxSettings): PoolEntry {
     let entry = this.#entries.get(key);
     if (entry === undefined) {
-      entry = { settings, ready: [], pending: new Set(), lastUsed: Date.now(), idleTimer: undefined, refillTimer: undefined, idle: false };
+      entry = {
+        settings,
+        ready: [],
+        pending: new Set(),
+        active: 0,
+        executing: 0,
+        target: this.#options.size,
+        burstAt: 0,
+        used: [],
+        usedTimer: undefined,
+        lastUsed: Date.now(),
+        idleTimer: undefined,
+        refillTimer: undefined,
+        idle: false,
+      };
       this.#entries.set(key, entry);
     }
     return entry;
   }
 
-  #refill(key: string, entry: PoolEntry): void {
+  /** Starts sandboxes until `count` are ready or starting for the pool. */
+  #refill(key: string, entry: PoolEntry, count: number): void {
     if (this.#closed || entry.idle) return;
     let available = entry.ready.length;
     for (const pending of entry.pending) if (!pending.claimed) available += 1;
-    for (; available < this.#options.size; available += 1) {
+    for (; available < count; available += 1) {
       const pending: Pending = { claimed: false, promise: Promise.resolve(undefined) };
       pending.promise = this.#options.create(entry.settings, key).then(
         (sandbox) => {
@@ -158,14 +285,23 @@ export class SandboxPool {
     }
   }
 
+  /** No burst for `idleMs`: back to `size` ready sandboxes. */
+  #shrink(key: string, entry: PoolEntry): void {
+    entry.target = this.#options.size;
+    const extra = entry.ready.splice(entry.target);
+    if (extra.length > 0) this.#options.logger.debug(`pool ${key}: no burst for a while, ${extra.length} extra sandbox(es) removed`);
+    for (const sandbox of extra) void this.#destroy(sandbox);
+  }
+
   #armIdleTimer(key: string, entry: PoolEntry): void {
     clearTimeout(entry.idleTimer);
     entry.idleTimer = setTimeout(() => {
       if (Date.now() - entry.lastUsed < this.#options.idleMs) return;
       entry.idle = true;
+      entry.target = this.#options.size;
       const idle = entry.ready.splice(0);
       if (idle.length > 0) this.#options.logger.debug(`pool ${key}: ${idle.length} idle sandbox(es) expired`);
-      for (const sandbox of idle) void sandbox.destroy();
+      for (const sandbox of idle) void this.#destroy(sandbox);
     }, this.#options.idleMs);
     // The pool never keeps the process alive on its own.
     entry.idleTimer.unref();

@@ -17,6 +17,8 @@ export const runtimeDefaults = {
   timeoutMs: 60_000,
   outputLimitBytes: 4 * 1024 * 1024,
   poolSize: 2,
+  /** poolMaxSize is the larger of this and poolSize. */
+  poolMaxSize: 8,
   poolIdleMs: 5 * 60_000,
   environmentVolume: 'pycage-envs',
   /** tmpfs sizes; tmpfs pages count against the memory limit anyway. */
@@ -42,6 +44,7 @@ export interface ResolvedRuntimeOptions {
   findLinks: string | undefined;
   noIndex: boolean;
   poolSize: number;
+  poolMaxSize: number;
   poolIdleMs: number;
   docker: DockerOptions | undefined;
   environmentVolume: string;
@@ -75,6 +78,10 @@ function network(value: string | undefined, fallback: NetworkMode): NetworkMode 
 export function resolveRuntimeOptions(options: RuntimeOptions = {}, environment: NodeJS.ProcessEnv = process.env): ResolvedRuntimeOptions {
   const poolSize = options.poolSize ?? runtimeDefaults.poolSize;
   if (!Number.isInteger(poolSize) || poolSize < 0) throw new UsageError(`poolSize must be a whole number, 0 or more, not ${String(poolSize)}.`);
+  const poolMaxSize = options.poolMaxSize ?? Math.max(poolSize, runtimeDefaults.poolMaxSize);
+  if (!Number.isInteger(poolMaxSize) || poolMaxSize < poolSize) {
+    throw new UsageError(`poolMaxSize must be a whole number, at least poolSize (${poolSize}), not ${String(poolMaxSize)}.`);
+  }
   const image = options.image ?? (environment.PYCAGE_IMAGE !== undefined && environment.PYCAGE_IMAGE !== '' ? environment.PYCAGE_IMAGE : undefined);
   if (options.environmentVolume !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]+$/.test(options.environmentVolume)) {
     throw new UsageError(`environmentVolume ${JSON.stringify(options.environmentVolume)} is not a valid Docker volume name.`);
@@ -93,6 +100,7 @@ export function resolveRuntimeOptions(options: RuntimeOptions = {}, environment:
     findLinks: options.findLinks === undefined ? undefined : path.resolve(options.findLinks),
     noIndex: options.noIndex ?? false,
     poolSize,
+    poolMaxSize,
     poolIdleMs: positive('poolIdleMs', options.poolIdleMs, runtimeDefaults.poolIdleMs),
     docker: options.docker,
     environmentVolume: options.environmentVolume ?? runtimeDefaults.environmentVolume,

@@ -55,7 +55,17 @@ export interface RuntimeOptions {
    * limits gets a container of its own); 0 turns the pool off. @default 2
    */
   poolSize?: number;
-  /** An unused pool is emptied (and not refilled until the next run) after this long. @default 300000 */
+  /**
+   * Most unused containers the pool keeps when runs come in bursts: after N runs at once with the
+   * runtime's own settings it keeps min(N, poolMaxSize) ready, so the next burst does not wait for
+   * container starts, and goes back to `poolSize` after `poolIdleMs` without such a burst.
+   * @default the larger of poolSize and 8
+   */
+  poolMaxSize?: number;
+  /**
+   * An unused pool is emptied (and not refilled until the next run) after this long; a pool grown by a
+   * burst shrinks back to `poolSize` after this long without another. @default 300000
+   */
   poolIdleMs?: number;
   /** Docker endpoint. @default dockerode's own defaults (DOCKER_HOST, including tcp:// and ssh://) */
   docker?: DockerOptions;

@@ -67,7 +67,7 @@ describe('cleanup', () => {
   it('loses every container when the owning process is killed with SIGKILL (lifeline)', async () => {
     const holder = await startHolder('hold');
     const label = `pycage.session=${holder.session}`;
-    // The running script's container and the warm pool.
+    // The running script's container and the warm pool (two ready, one of them taken by the script).
     expect(await eventually(() => containersWith(label).length >= 2, 10_000)).toBe(true);
     holder.child.kill('SIGKILL');
     expect((await holder.exited).signal).toBe('SIGKILL');

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Logger } from '../../../src/logger.js';
 import { poolKey, type SandboxSettings } from '../../../src/runtime/container-options.js';
-import { SandboxPool } from '../../../src/runtime/pool.js';
+import { maxRemovalDelayMs, SandboxPool } from '../../../src/runtime/pool.js';
 import type { Sandbox } from '../../../src/runtime/sandbox.js';
 
 const settings: SandboxSettings = {
@@ -27,10 +27,11 @@ interface FakeSandbox {
 }
 
 /** A pool over fake sandboxes, each created after `delayMs`, so the pool's bookkeeping can be seen. */
-function fakePool(size: number, options: { delayMs?: number; idleMs?: number; fail?: boolean } = {}) {
+function fakePool(size: number, options: { delayMs?: number; idleMs?: number; fail?: boolean; maxSize?: number } = {}) {
   const created: FakeSandbox[] = [];
   const pool = new SandboxPool({
     size,
+    ...(options.maxSize === undefined ? {} : { maxSize: options.maxSize }),
     idleMs: options.idleMs ?? 60_000,
     logger: new Logger(),
     create: async (_settings, key) => {
@@ -53,6 +54,8 @@ function fakePool(size: number, options: { delayMs?: number; idleMs?: number; fa
   return { pool, created };
 }
 
+const fake = (sandbox: Sandbox): FakeSandbox => sandbox as unknown as FakeSandbox;
+
 const settle = (milliseconds = 20): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 afterEach(() => {
@@ -60,21 +63,24 @@ afterEach(() => {
 });
 
 describe('SandboxPool', () => {
-  it('keeps `size` sandboxes ready, hands one to each run and refills after the run', async () => {
+  it('warms one sandbox, hands it to the first run, and tops up to `size` after the run', async () => {
     const { pool, created } = fakePool(2);
     pool.warm(settings);
     await settle();
-    expect(pool.readyCount).toBe(2);
-    const sandbox = await pool.acquire(settings);
-    expect(created).toHaveLength(2);
+    // A runtime made for one script starts one container.
+    expect(created).toHaveLength(1);
     expect(pool.readyCount).toBe(1);
+    const sandbox = await pool.acquire(settings);
+    expect(fake(sandbox).name).toBe('fake-1');
+    expect(pool.readyCount).toBe(0);
     await pool.release(sandbox);
-    expect((sandbox as unknown as FakeSandbox).destroyed).toBe(true);
+    expect(fake(sandbox).destroyed).toBe(true);
     // Topped up shortly after the run, not during it.
-    expect(created).toHaveLength(2);
+    expect(created).toHaveLength(1);
     await settle(150);
     expect(pool.readyCount).toBe(2);
     expect(created).toHaveLength(3);
+    expect(pool.stats()).toEqual({ ready: 2, starting: 0, removing: 0, refillScheduled: false, target: 2, active: 0 });
     await pool.close();
   });
 
@@ -92,7 +98,7 @@ describe('SandboxPool', () => {
     const { pool, created } = fakePool(1, { delayMs: 30 });
     pool.warm(settings);
     const sandbox = await pool.acquire(settings);
-    expect((sandbox as unknown as FakeSandbox).name).toBe('fake-1');
+    expect(fake(sandbox).name).toBe('fake-1');
     await pool.close();
     expect(created.length).toBeLessThanOrEqual(2);
   });
@@ -102,7 +108,7 @@ describe('SandboxPool', () => {
     pool.warm(settings);
     await settle();
     const taken = await Promise.all([pool.acquire(settings), pool.acquire(settings), pool.acquire(settings)]);
-    expect(new Set(taken.map((sandbox) => (sandbox as unknown as FakeSandbox).name)).size).toBe(3);
+    expect(new Set(taken.map((sandbox) => fake(sandbox).name)).size).toBe(3);
     expect(created.length).toBeGreaterThanOrEqual(3);
     await Promise.all(taken.map((sandbox) => pool.release(sandbox)));
     await pool.close();
@@ -124,7 +130,7 @@ describe('SandboxPool', () => {
     await settle();
     created[0]!.alive = false;
     const sandbox = await pool.acquire(settings);
-    expect((sandbox as unknown as FakeSandbox).name).not.toBe('fake-1');
+    expect(fake(sandbox).name).not.toBe('fake-1');
     expect(created[0]!.destroyed).toBe(true);
     await pool.close();
   });
@@ -134,7 +140,7 @@ describe('SandboxPool', () => {
     const { pool, created } = fakePool(2, { idleMs: 1000 });
     pool.warm(settings);
     await vi.advanceTimersByTimeAsync(10);
-    expect(pool.readyCount).toBe(2);
+    expect(pool.readyCount).toBe(1);
     await vi.advanceTimersByTimeAsync(1500);
     expect(pool.readyCount).toBe(0);
     expect(created.every((sandbox) => sandbox.destroyed)).toBe(true);
@@ -149,9 +155,71 @@ describe('SandboxPool', () => {
     const { pool, created } = fakePool(2, { delayMs: 30 });
     pool.warm(settings);
     await pool.close();
-    expect(created).toHaveLength(2);
+    expect(created).toHaveLength(1);
     expect(created.every((sandbox) => sandbox.destroyed)).toBe(true);
     expect(pool.readyCount).toBe(0);
+  });
+
+  it('holds back removals and refills while other runs of the key execute, then does both', async () => {
+    const { pool, created } = fakePool(1, { maxSize: 8 });
+    pool.warm(settings);
+    await settle();
+    const burst = await Promise.all([pool.acquire(settings), pool.acquire(settings), pool.acquire(settings)]);
+    expect(pool.stats().active).toBe(3);
+    const first = pool.release(burst[0]!);
+    const second = pool.release(burst[1]!);
+    await settle(150);
+    // One run still executes: nothing removed, nothing started.
+    expect(burst.slice(0, 2).map((sandbox) => fake(sandbox).destroyed)).toEqual([false, false]);
+    expect(created).toHaveLength(3);
+    expect(pool.stats()).toMatchObject({ removing: 2, refillScheduled: false, active: 1 });
+    await pool.release(burst[2]!);
+    await Promise.all([first, second]);
+    expect(burst.every((sandbox) => fake(sandbox).destroyed)).toBe(true);
+    // The pool now keeps as many ready as the burst needed.
+    await settle(150);
+    expect(pool.readyCount).toBe(3);
+    expect(pool.stats()).toMatchObject({ ready: 3, starting: 0, removing: 0, target: 3, active: 0 });
+    await pool.close();
+  });
+
+  it('removes a used sandbox after at most maxRemovalDelayMs, even while another run executes', async () => {
+    vi.useFakeTimers();
+    const { pool } = fakePool(1);
+    pool.warm(settings);
+    await vi.advanceTimersByTimeAsync(10);
+    const [long, short] = await Promise.all([pool.acquire(settings), pool.acquire(settings)]);
+    void pool.release(short!);
+    await vi.advanceTimersByTimeAsync(maxRemovalDelayMs - 10);
+    expect(fake(short!).destroyed).toBe(false);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(fake(short!).destroyed).toBe(true);
+    expect(fake(long!).destroyed).toBe(false);
+    await pool.release(long!);
+    await pool.close();
+  });
+
+  it('grows to the bursts it sees, at most maxSize, and back to size after idleMs without one', async () => {
+    vi.useFakeTimers();
+    const { pool } = fakePool(1, { maxSize: 3, idleMs: 10_000 });
+    pool.warm(settings);
+    await vi.advanceTimersByTimeAsync(10);
+    const burst = await Promise.all(Array.from({ length: 5 }, () => pool.acquire(settings)));
+    await Promise.all(burst.map((sandbox) => pool.release(sandbox)));
+    await vi.advanceTimersByTimeAsync(150);
+    expect(pool.readyCount).toBe(3);
+    // Used now and then, one run at a time: the burst is recent, the pool stays grown.
+    await vi.advanceTimersByTimeAsync(6000);
+    await pool.release(await pool.acquire(settings));
+    await vi.advanceTimersByTimeAsync(150);
+    expect(pool.readyCount).toBe(3);
+    // No burst for idleMs: back to one.
+    await vi.advanceTimersByTimeAsync(6000);
+    await pool.release(await pool.acquire(settings));
+    await vi.advanceTimersByTimeAsync(150);
+    expect(pool.readyCount).toBe(1);
+    expect(pool.stats().target).toBe(1);
+    await pool.close();
   });
 
   it('logs a failed warm-up and lets the run report its own error', async () => {

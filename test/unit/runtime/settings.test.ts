@@ -19,6 +19,7 @@ describe('resolveRuntimeOptions', () => {
       gvisor: false,
       noIndex: false,
       poolSize: 2,
+      poolMaxSize: 8,
       poolIdleMs: 300_000,
       environmentVolume: 'pycage-envs',
       python: 'python3',
@@ -34,6 +35,12 @@ describe('resolveRuntimeOptions', () => {
     expect(defaultCacheDir({ XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/pycage');
   });
 
+  it('lets the pool grow to 8 after bursts, or to poolSize when that is larger', () => {
+    expect(resolveRuntimeOptions({ poolSize: 1 }, {}).poolMaxSize).toBe(8);
+    expect(resolveRuntimeOptions({ poolSize: 12 }, {}).poolMaxSize).toBe(12);
+    expect(resolveRuntimeOptions({ poolSize: 2, poolMaxSize: 2 }, {}).poolMaxSize).toBe(2);
+  });
+
   it('resolves findLinks to an absolute path', () => {
     expect(resolveRuntimeOptions({ findLinks: 'wheels' }, {}).findLinks).toBe(path.resolve('wheels'));
   });
@@ -46,6 +53,8 @@ describe('resolveRuntimeOptions', () => {
       { timeoutMs: Number.NaN },
       { pidsLimit: 1.5 },
       { poolSize: -1 },
+      { poolSize: 4, poolMaxSize: 3 },
+      { poolMaxSize: 2.5 },
       { network: 'host' as 'none' },
       { environmentVolume: '../x' },
     ];
