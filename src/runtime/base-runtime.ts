@@ -16,6 +16,7 @@ import { registerOpenRuntime, unregisterOpenRuntime } from './signals.js';
 import { InstallError } from './errors.js';
 import type { PackageSource } from '../requirements/index.js';
 import type {
+  CloseOptions,
   CreateProjectOptions,
   EnvironmentInfo,
   Project,
@@ -71,7 +72,8 @@ export abstract class BaseRuntime implements Runtime {
     context: { emit: (event: RuntimeEvent) => void; abortSignal: AbortSignal | undefined },
   ): Promise<EnvironmentResult>;
   protected abstract execute(request: ExecuteRequest): Promise<RunResult>;
-  protected abstract shutdown(): Promise<void>;
+  /** Lets go of everything the runtime holds; with `wait: false` it must not wait for Docker (see CloseOptions). */
+  protected abstract shutdown(options: { wait: boolean }): Promise<void>;
 
   start(options: { abortSignal?: AbortSignal } = {}): Promise<RuntimeInfo> {
     this.#throwIfClosed();
@@ -166,10 +168,10 @@ export abstract class BaseRuntime implements Runtime {
     return this.runScript(project.code, { ...options, requirements: project.requirements, files: { ...project.files, ...(options.files ?? {}) } });
   }
 
-  close(): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
     this.#closing ??= (async () => {
       try {
-        await this.shutdown();
+        await this.shutdown({ wait: options.wait ?? true });
       } finally {
         unregisterOpenRuntime(this);
       }

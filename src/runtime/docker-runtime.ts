@@ -37,6 +37,8 @@ export class DockerRuntime extends BaseRuntime {
   readonly #oom: OomWatcher;
   /** Sandboxes handed to runs or installs and not yet removed. */
   readonly #active = new Set<Sandbox>();
+  /** Every sandbox this runtime started that is not yet removed or abandoned. */
+  readonly #sandboxes = new Set<Sandbox>();
   /** Removals running after their run returned; close() waits for them. */
   readonly #background = new Set<Promise<unknown>>();
   #image: ResolvedImage | undefined;
@@ -117,6 +119,7 @@ export class DockerRuntime extends BaseRuntime {
       onEvent: context.emit,
       abortSignal: context.abortSignal,
       track: (sandbox) => {
+        this.#track(sandbox);
         this.#active.add(sandbox);
         return () => this.#active.delete(sandbox);
       },
@@ -292,8 +295,16 @@ export class DockerRuntime extends BaseRuntime {
     return this.#pool.stats();
   }
 
-  protected async shutdown(): Promise<void> {
+  protected async shutdown(options: { wait: boolean }): Promise<void> {
     this.#oom.close();
+    if (!options.wait) {
+      // Nothing more is sent to Docker, and removals in flight are given up, so no request holds the
+      // process up: every container's lifeline is cut, its main process exits, and AutoRemove deletes
+      // it (CloseOptions.wait). Sandboxes still starting are abandoned by the pool once started.
+      void this.#pool.close({ wait: false });
+      for (const sandbox of this.#sandboxes) sandbox.abandon();
+      return;
+    }
     await this.#pool.close();
     await Promise.allSettled([...this.#active].map((sandbox) => sandbox.destroy()));
     await Promise.allSettled([...this.#background]);
@@ -325,9 +336,15 @@ export class DockerRuntime extends BaseRuntime {
     void removal.finally(() => this.#background.delete(removal));
   }
 
-  #createSandbox(settings: SandboxSettings, key: string): Promise<Sandbox> {
+  #track(sandbox: Sandbox): Sandbox {
+    this.#sandboxes.add(sandbox);
+    void sandbox.ended.then(() => this.#sandboxes.delete(sandbox));
+    return sandbox;
+  }
+
+  async #createSandbox(settings: SandboxSettings, key: string): Promise<Sandbox> {
     this.#counter += 1;
-    return Sandbox.create({
+    const sandbox = await Sandbox.create({
       client: this.#client,
       settings,
       labels: containerLabels({ role: 'run', session: this.session, pool: key }),
@@ -335,6 +352,7 @@ export class DockerRuntime extends BaseRuntime {
       poolKey: key,
       logger: this.logger.child('Sandbox'),
     });
+    return this.#track(sandbox);
   }
 
   /** Runs collect.py: the output directory as a tar (when wanted) and the OOM-kill count. */

@@ -25,6 +25,7 @@ export { parsePythonError } from './traceback.js';
 export { runtimeDefaults } from './settings.js';
 export type {
   Artifact,
+  CloseOptions,
   CreateProjectOptions,
   EnvironmentInfo,
   Installer,

@@ -281,6 +281,7 @@ export class LocalRuntime extends BaseRuntime {
     }
   }
 
+  /** Kills every running script's process group at once, so there is nothing to wait for either way. */
   protected async shutdown(): Promise<void> {
     for (const child of this.#running) {
       if (child.pid === undefined) continue;

@@ -84,6 +84,8 @@ export class SandboxPool {
   readonly #entries = new Map<string, PoolEntry>();
   #removing = 0;
   #closed = false;
+  /** Closed without waiting: sandboxes are abandoned (lifeline cut) rather than removed. */
+  #abandon = false;
 
   constructor(options: SandboxPoolOptions) {
     this.#options = options;
@@ -193,23 +195,39 @@ export class SandboxPool {
     this.#refill(key, entry, Math.min(1, entry.target));
   }
 
-  async close(): Promise<void> {
+  /**
+   * Removes every sandbox the pool holds, including those still starting (once they have started).
+   * With `wait: false` they are abandoned instead (see Sandbox.abandon), and so is every sandbox
+   * released after this; nothing is awaited.
+   */
+  async close(options: { wait?: boolean } = {}): Promise<void> {
     this.#closed = true;
+    this.#abandon = options.wait === false;
     const work: Array<Promise<unknown>> = [];
     for (const entry of this.#entries.values()) {
       clearTimeout(entry.idleTimer);
       clearTimeout(entry.refillTimer);
       entry.refillTimer = undefined;
       this.#removeUsed(entry);
-      for (const sandbox of entry.ready.splice(0)) work.push(sandbox.destroy());
-      for (const pending of entry.pending) work.push(pending.promise.then((sandbox) => (pending.claimed ? undefined : sandbox?.destroy())));
+      for (const sandbox of entry.ready.splice(0)) work.push(this.#end(sandbox));
+      for (const pending of entry.pending) work.push(pending.promise.then((sandbox) => (pending.claimed || sandbox === undefined ? undefined : this.#end(sandbox))));
     }
+    if (this.#abandon) return;
     await Promise.allSettled(work);
+  }
+
+  /** Removes a sandbox, or after close({ wait: false }) abandons it. */
+  #end(sandbox: Sandbox): Promise<void> {
+    if (this.#abandon) {
+      sandbox.abandon();
+      return Promise.resolve();
+    }
+    return sandbox.destroy();
   }
 
   #destroy(sandbox: Sandbox): Promise<void> {
     this.#removing += 1;
-    return sandbox.destroy().finally(() => {
+    return this.#end(sandbox).finally(() => {
       this.#removing -= 1;
     });
   }
@@ -218,7 +236,7 @@ export class SandboxPool {
     clearTimeout(entry.usedTimer);
     entry.usedTimer = undefined;
     for (const { sandbox, resolve } of entry.used.splice(0)) {
-      void sandbox.destroy().finally(() => {
+      void this.#end(sandbox).finally(() => {
         this.#removing -= 1;
         resolve();
       });
@@ -269,7 +287,7 @@ export class SandboxPool {
         (sandbox) => {
           entry.pending.delete(pending);
           if (!pending.claimed) {
-            if (this.#closed || entry.idle) void sandbox.destroy();
+            if (this.#closed || entry.idle) void this.#end(sandbox);
             else entry.ready.push(sandbox);
           }
           return sandbox;

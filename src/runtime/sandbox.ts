@@ -49,6 +49,10 @@ export class Sandbox {
   readonly #exited: Promise<void>;
   #alive = true;
   #destroying: Promise<void> | undefined;
+  /** Aborts an in-flight removal request when the sandbox is abandoned. */
+  readonly #removal = new AbortController();
+  readonly #ended: Promise<void>;
+  #markEnded!: () => void;
   #lifelineOutput = '';
 
   private constructor(options: {
@@ -66,6 +70,7 @@ export class Sandbox {
     this.id = options.container.id;
     this.name = options.name;
     this.poolKey = options.poolKey;
+    this.#ended = new Promise((resolve) => (this.#markEnded = resolve));
     const demuxer = new FrameDemuxer((_stream, data) => {
       if (this.#lifelineOutput.length < lifelineOutputLimit) this.#lifelineOutput += data.toString('utf8');
     });
@@ -213,18 +218,38 @@ export class Sandbox {
     }
   }
 
+  /** Resolves once the sandbox has been removed or abandoned. */
+  get ended(): Promise<void> {
+    return this.#ended;
+  }
+
+  /**
+   * Cuts the lifeline and gives up a removal in flight, sending nothing more to Docker: the container's
+   * main process sees its stdin close and exits, and AutoRemove deletes the container, as after a crash
+   * of this process. For closing without waiting: no request is left to hold the process up. A later
+   * destroy() does nothing more.
+   */
+  abandon(): void {
+    this.#removal.abort();
+    this.#lifeline.destroy();
+    this.#alive = false;
+    this.#destroying ??= Promise.resolve();
+    this.#markEnded();
+  }
+
   /** Kills and removes the container (every process in it dies). Idempotent. */
   destroy(): Promise<void> {
     this.#destroying ??= (async () => {
       try {
-        await this.#client.call(() => this.#container.remove({ force: true }));
+        await this.#client.call(() => this.#container.remove({ force: true, abortSignal: this.#removal.signal }));
       } catch (error) {
         const code = statusCode(error);
-        // 404: already gone (AutoRemove won); 409: removal already in progress.
-        if (code !== 404 && code !== 409) this.#logger.warn(`could not remove ${this.name}: ${daemonMessage(error)}`);
+        // 404: already gone (AutoRemove won); 409: removal already in progress; aborted: abandoned.
+        if (code !== 404 && code !== 409 && !this.#removal.signal.aborted) this.#logger.warn(`could not remove ${this.name}: ${daemonMessage(error)}`);
       }
       this.#lifeline.destroy();
       this.#alive = false;
+      this.#markEnded();
     })();
     return this.#destroying;
   }

@@ -211,6 +211,21 @@ export interface Project {
   createdAt: string;
 }
 
+export interface CloseOptions {
+  /**
+   * Wait for Docker to remove the containers. With `false`, for a program that exits right after
+   * (a one-shot command): the containers' lifelines are cut and nothing is sent to Docker, so this
+   * returns at once and leaves no request holding the process up; each container's main process sees
+   * its lifeline close and exits, and Docker removes the container (AutoRemove) within about 100 ms,
+   * whether or not this process still runs, as it would after a crash. A run still in flight rejects
+   * with AbortedError. A container whose start was still in flight is removed once it has started,
+   * or, if the process exits first, by the next pycage start's sweep. The local runner kills its
+   * processes either way.
+   * @default true
+   */
+  wait?: boolean;
+}
+
 export interface Runtime extends AsyncDisposable {
   readonly isolated: boolean;
   /** Optional warm-up (image, probe, pool); every other method calls it. */
@@ -219,6 +234,9 @@ export interface Runtime extends AsyncDisposable {
   runScript(code: string, options?: RunOptions): Promise<RunResult>;
   createProject(options: CreateProjectOptions): Promise<Project>;
   runProject(name: string, options?: Omit<RunOptions, 'requirements'>): Promise<RunResult>;
-  /** Removes every container this runtime made. Safe to call twice. */
-  close(): Promise<void>;
+  /**
+   * Removes every container this runtime made and resolves once they are gone. Safe to call twice: a
+   * later call, of either kind, returns the first call's promise.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }

@@ -30,7 +30,7 @@ interface Holder {
 }
 
 /** Starts the fixture and resolves once it printed its session (and, in hold mode, that the script runs). */
-function startHolder(mode: 'hold' | 'start' | 'listener'): Promise<Holder> {
+function startHolder(mode: 'hold' | 'start' | 'listener' | 'close-no-wait'): Promise<Holder> {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -49,7 +49,7 @@ function startHolder(mode: 'hold' | 'start' | 'listener'): Promise<Holder> {
   return new Promise((resolve, reject) => {
     const check = (): void => {
       const session = /session ([0-9a-f]+)\n/.exec(output)?.[1];
-      if (session !== undefined && (mode === 'start' || output.includes('running\n'))) resolve({ child, session, output: () => output, exited });
+      if (session !== undefined && (mode === 'start' || mode === 'close-no-wait' || output.includes('running\n'))) resolve({ child, session, output: () => output, exited });
     };
     child.stdout!.on('data', (data: Buffer) => {
       output += data.toString();
@@ -92,6 +92,16 @@ describe('cleanup', () => {
     expect(exit.code).toBe(0);
     expect(holder.output()).toContain('first: AbortedError\nsecond: after the signal\n');
     expect(containersWith(`pycage.session=${holder.session}`)).toEqual([]);
+  });
+
+  it('close({ wait: false }) lets the process exit on its own at once; the lifelines then remove everything', async () => {
+    const holder = await startHolder('close-no-wait');
+    const exit = await holder.exited;
+    expect(exit.code).toBe(0);
+    expect(holder.output()).toContain('closed\nin flight: AbortedError\n');
+    // Nothing was sent to Docker: the running script's container and the two in the pool go because
+    // their lifelines closed, whether the process was still there or not.
+    expect(await eventually(() => containersWith(`pycage.session=${holder.session}`).length === 0, 15_000)).toBe(true);
   });
 
   it('sweeps containers left by dead processes of this host at start, and only those', async () => {

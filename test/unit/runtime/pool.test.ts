@@ -23,7 +23,9 @@ interface FakeSandbox {
   poolKey: string;
   alive: boolean;
   destroyed: boolean;
+  abandoned: boolean;
   destroy(): Promise<void>;
+  abandon(): void;
 }
 
 /** A pool over fake sandboxes, each created after `delayMs`, so the pool's bookkeeping can be seen. */
@@ -40,8 +42,13 @@ function fakePool(size: number, options: { delayMs?: number; idleMs?: number; fa
         poolKey: key,
         alive: true,
         destroyed: false,
+        abandoned: false,
         destroy: async () => {
           sandbox.destroyed = true;
+          sandbox.alive = false;
+        },
+        abandon: () => {
+          sandbox.abandoned = true;
           sandbox.alive = false;
         },
       };
@@ -158,6 +165,35 @@ describe('SandboxPool', () => {
     expect(created).toHaveLength(1);
     expect(created.every((sandbox) => sandbox.destroyed)).toBe(true);
     expect(pool.readyCount).toBe(0);
+  });
+
+  it('abandons, never removes, what it holds or gets back after close({ wait: false })', async () => {
+    const { pool, created } = fakePool(2, { delayMs: 30 });
+    pool.warm(settings);
+    await settle(50);
+    await pool.release(await pool.acquire(settings));
+    await settle(150);
+    expect(pool.readyCount).toBe(2);
+    const [running, finished, own] = await Promise.all([pool.acquire(settings), pool.acquire(settings), pool.acquire(settings)]);
+    // `finished` waits for its removal while the others run; then the runtime closes without waiting.
+    void pool.release(finished!);
+    await pool.close({ wait: false });
+    expect(fake(finished!).abandoned).toBe(true);
+    await pool.release(running!);
+    await pool.release(own!);
+    expect([running, own].map((sandbox) => fake(sandbox!).abandoned)).toEqual([true, true]);
+    // Only the sandbox used before the close went through a removal.
+    expect(created.filter((sandbox) => sandbox.destroyed).map((sandbox) => sandbox.name)).toEqual(['fake-1']);
+  });
+
+  it('abandons a sandbox that finishes starting after close({ wait: false })', async () => {
+    const { pool, created } = fakePool(1, { delayMs: 30 });
+    pool.warm(settings);
+    await pool.close({ wait: false });
+    expect(created[0]!.abandoned).toBe(false);
+    await settle(50);
+    expect(created[0]!.abandoned).toBe(true);
+    expect(created[0]!.destroyed).toBe(false);
   });
 
   it('holds back removals and refills while other runs of the key execute, then does both', async () => {
