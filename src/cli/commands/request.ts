@@ -92,7 +92,9 @@ export default async function request(parsed: ParsedCommand, io: CliIo, reporter
   } finally {
     interrupts.dispose();
     reporter.pause();
-    await runtime.close();
+    // pycage exits right after: the containers' lifelines are cut and Docker removes them on its own,
+    // so the user does not wait for the removals (the next start sweeps anything left).
+    await runtime.close({ wait: false });
   }
 }
 

@@ -89,6 +89,8 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
   } finally {
     interrupts.dispose();
     reporter.pause();
-    await runtime.close();
+    // pycage exits right after: the containers' lifelines are cut and Docker removes them on its own,
+    // so the user does not wait for the removals (the next start sweeps anything left).
+    await runtime.close({ wait: false });
   }
 }
