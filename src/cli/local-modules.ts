@@ -5,7 +5,6 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseImports } from '../requirements/index.js';
 
 const maxFiles = 200;
 const maxTotalBytes = 4 * 2 ** 20;
@@ -22,6 +21,9 @@ export async function findLocalModules(code: string, scriptPath: string | undefi
   if (scriptPath === undefined) return found;
   const directory = path.dirname(scriptPath);
   const scriptName = path.basename(scriptPath);
+  // Loaded here rather than at start-up: the one-shot `pycage run` reaches Docker first and reads
+  // imports while its container starts, so the parser's loading stays off the critical path.
+  const { parseImports } = await import('../requirements/index.js');
   const topLevel = new Set((await parseImports(code)).map((module) => module.split('.')[0] ?? module));
   let totalBytes = 0;
   const add = async (absolute: string, relative: string): Promise<boolean> => {

@@ -3,7 +3,6 @@
  * with its requirements inferred (or given), its output streamed live and the design's exit codes.
  */
 import { AbortedError, UsageError } from '../../errors.js';
-import { inferRequirements } from '../../requirements/index.js';
 import { createRuntime, type RunResult } from '../../runtime/index.js';
 import type { ParsedCommand } from '../args.js';
 import { readSource } from '../input.js';
@@ -47,6 +46,7 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
     else if (Array.isArray(flags.requirements)) requirements = flags.requirements;
     else {
       reporter.status('Reading imports', { brief: true });
+      const { inferRequirements } = await import('../../requirements/index.js');
       const inferred = await inferRequirements(source.text, {
         pythonVersion: info.pythonVersion,
         localModules: local.names,
