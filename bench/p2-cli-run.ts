@@ -8,7 +8,7 @@
  * mounted into pycage's containers either. Diagnostics: the same one-shot inside this process (the
  * runtime's part alone) with pools of 2 and 1, and the module loading on `pycage run`'s path.
  */
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,12 +63,8 @@ export async function benchP2(context: BenchContext): Promise<BenchOutcome> {
     ),
   );
 
-  const noWait = await measureCloseWithoutWaiting(context, script, env, dockerRun);
-  if (typeof noWait === 'string') details.push(noWait);
-  else comparisons.push(noWait);
-
   // The same one-shot inside this process (no Node start, no module loading): what the runtime's
-  // start, run and close cost, with the default pool of 2 (what `pycage run` uses) and with a pool of 1.
+  // start, run and close cost, with the library's default pool of 2 and with the pool of 1 that `pycage run` uses.
   for (const poolSize of [2, 1]) {
     comparisons.push(
       await compare(
@@ -163,50 +159,4 @@ export async function benchP2(context: BenchContext): Promise<BenchOutcome> {
     details.push(`P2 trace: one \`pycage run hello.py --verbose\`, offsets from the process start:\n${text.split('\n').map((line) => `    ${line}`).join('\n')}`);
   }
   return { comparisons, details };
-}
-
-/**
- * `pycage run hello.py` with the one-shot commands closing their runtime with `close({ wait: false })`
- * (R3), measured before src/cli makes that change: a copy of dist/ with exactly that edit in
- * cli/commands/run.js, one level under the repository like dist/ itself (so packages, prompts and the
- * runtime's Python files resolve the same way). Once run.js has the change, P2 itself measures it.
- */
-async function measureCloseWithoutWaiting(
-  context: BenchContext,
-  script: string,
-  env: NodeJS.ProcessEnv,
-  dockerRun: { label: string; run: () => Promise<void> },
-): Promise<Comparison | string> {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const command = path.join(root, 'dist/cli/commands/run.js');
-  const source = await readFile(command, 'utf8');
-  const waiting = 'await runtime.close();';
-  if (!source.includes(waiting)) return 'P2-nowait: skipped, dist/cli/commands/run.js does not close with a plain `await runtime.close();` (R3 applied already?)';
-  const copy = path.join(root, `.bench-dist-${process.pid}`);
-  await cp(path.join(root, 'dist'), copy, { recursive: true });
-  try {
-    await writeFile(path.join(copy, 'cli/commands/run.js'), source.replace(waiting, 'await runtime.close({ wait: false });'));
-    const patchedCli = path.join(copy, 'cli/main.js');
-    return await compare(
-      {
-        id: 'P2-nowait',
-        title: '`pycage run hello.py` with run.ts closing by close({ wait: false }) (R3) vs docker run',
-        a: {
-          label: '`pycage run hello.py` from a copy of dist/ whose run.js calls close({ wait: false })',
-          run: () => runChecked(process.execPath, [patchedCli, 'run', script], { env, expected: helloOutput }),
-        },
-        b: dockerRun,
-        rounds: roundsFor(context, 12),
-        warmup: 2,
-        target: 1.5,
-        // pycage's container is removed by Docker after it exits; the pause lets that finish.
-        settle: () => pause(400),
-        command: 'npm run bench -- P2',
-        notes: ['diagnostic: the CLI change proposed for src/cli/commands/run.ts, applied to a copy of dist/'],
-      },
-      context.log,
-    );
-  } finally {
-    await rm(copy, { recursive: true, force: true });
-  }
 }
