@@ -8,7 +8,9 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import type { Runtime } from '../../src/index.js';
+import { baseEnvironment, defaultPath, sandboxUser, tmpfsOptions, toEnvList, workDirectory } from '../../src/runtime/container-options.js';
 import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
+import { runtimeDefaults } from '../../src/runtime/settings.js';
 
 export const benchImage = process.env.PYCAGE_BENCH_IMAGE ?? process.env.PYCAGE_TEST_IMAGE ?? 'pycage-offline:bookworm';
 
@@ -21,36 +23,29 @@ export function docker(): Docker {
   return client;
 }
 
-/** The environment pycage gives a script (container-options.ts baseEnvironment), for a like-for-like exec. */
+/** The environment pycage gives a script, for a like-for-like exec. */
 export function scriptEnvironment(imagePath: string): string[] {
-  return [
-    `PATH=${imagePath}`,
-    'HOME=/work',
-    'LANG=C.UTF-8',
-    'PYTHONUNBUFFERED=1',
-    'PYTHONDONTWRITEBYTECODE=1',
-    'MPLBACKEND=Agg',
-    'PYCAGE_OUTPUT_DIR=/work/output',
-  ];
+  return toEnvList(baseEnvironment(imagePath));
 }
 
 export async function imagePath(image: string): Promise<string> {
   const info = await docker().getImage(image).inspect();
   const entry = info.Config.Env?.find((variable) => variable.startsWith('PATH='));
-  return entry?.slice('PATH='.length) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  return entry?.slice('PATH='.length) ?? defaultPath;
 }
 
 /**
- * A started container of the image with the sandbox's own limits (user 10001, read-only root, tmpfs
- * /work and /tmp, init, 512 MiB, 1 CPU, 256 pids, no log driver), kept running for execs.
+ * A started container of the image with the sandbox's own user, hardening and default limits
+ * (read-only root, tmpfs /work and /tmp, init, memory, CPU, pids, no log driver), kept running for
+ * execs. Only the lifeline and pycage's labels are left out, so the runtime never touches it.
  */
 export async function startBaselineContainer(image: string): Promise<Docker.Container> {
   const container = await docker().createContainer({
     Image: image,
     Entrypoint: ['sleep', 'infinity'],
     Cmd: [],
-    User: '10001:10001',
-    WorkingDir: '/work',
+    User: sandboxUser,
+    WorkingDir: workDirectory,
     Labels: { [benchLabel]: String(process.pid) },
     HostConfig: {
       AutoRemove: true,
@@ -58,11 +53,11 @@ export async function startBaselineContainer(image: string): Promise<Docker.Cont
       ReadonlyRootfs: true,
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
-      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=268435456,mode=1777', '/work': 'rw,nosuid,nodev,size=268435456,uid=10001,gid=10001,mode=0700' },
-      Memory: 512 * 1024 * 1024,
-      MemorySwap: 512 * 1024 * 1024,
-      NanoCpus: 1e9,
-      PidsLimit: 256,
+      Tmpfs: { '/tmp': tmpfsOptions(runtimeDefaults.tmpBytes, false), [workDirectory]: tmpfsOptions(runtimeDefaults.workBytes, true) },
+      Memory: runtimeDefaults.memoryBytes,
+      MemorySwap: runtimeDefaults.memoryBytes,
+      NanoCpus: Math.round(runtimeDefaults.cpus * 1e9),
+      PidsLimit: runtimeDefaults.pidsLimit,
       NetworkMode: 'bridge',
       LogConfig: { Type: 'none', Config: {} },
     },
@@ -89,8 +84,8 @@ export async function execIn(
   const exec = await container.exec({
     Cmd: options.cmd,
     Env: options.env,
-    User: '10001:10001',
-    WorkingDir: '/work',
+    User: sandboxUser,
+    WorkingDir: workDirectory,
     AttachStdin: withStdin,
     AttachStdout: true,
     AttachStderr: true,
