@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { AbortedError } from '../errors.js';
 import { readOutputDirectory, writeArtifacts } from './artifacts.js';
 import { BaseRuntime, scriptName, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
+import { baseEnvironment } from './container-options.js';
 import { chooseInstaller, installTimeoutMs } from './environment.js';
 import { ImageError } from './errors.js';
 import { parseProbe, type ImageProbe } from './image.js';
@@ -188,13 +189,10 @@ export class LocalRuntime extends BaseRuntime {
         outputDir: 'output',
       };
       const payload = encodeRunPayload(header, [code, ...request.files.blobs, ...(request.stdin === undefined ? [] : [request.stdin])]);
+      // The sandbox's variables, with this run's own directory for home and output.
       const env: Record<string, string> = {
-        PATH: request.environment === undefined ? minimalPath : `${request.environment.binDirectory}:${minimalPath}`,
+        ...baseEnvironment(request.environment === undefined ? minimalPath : `${request.environment.binDirectory}:${minimalPath}`),
         HOME: workDir,
-        LANG: 'C.UTF-8',
-        PYTHONUNBUFFERED: '1',
-        PYTHONDONTWRITEBYTECODE: '1',
-        MPLBACKEND: 'Agg',
         PYCAGE_OUTPUT_DIR: path.join(workDir, 'output'),
         ...(request.environment === undefined ? {} : { VIRTUAL_ENV: request.environment.venvDirectory }),
         ...request.env,
