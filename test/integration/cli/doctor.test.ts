@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCliProcess } from '../../helpers/cli.js';
 import { startChatServer, type ChatServer } from '../../helpers/chat-server.js';
+import { testImage } from '../runtime/helpers.js';
 
 let server: ChatServer | undefined;
 afterEach(async () => {
@@ -21,7 +22,7 @@ describe('pycage doctor', () => {
     server = await startChatServer([{ content: 'unused' }], { models: ['test-model', 'other-model'] });
     const result = await runCliProcess(['doctor'], { env: modelEnv(server, 'test-model') });
     expect(result.stdout).toMatch(/✓ Docker +Docker \d+/);
-    expect(result.stdout).toMatch(/✓ Image +image pycage-offline:bookworm \(Python 3\.\d+/);
+    expect(result.stdout).toContain(`✓ Image    image ${testImage} (Python 3.`);
     expect(result.stdout).toMatch(/✓ API key/);
     expect(result.stdout).toMatch(/✓ Model +http:\/\/127\.0\.0\.1:\d+\/v1 answers and serves test-model/);
     expect(result.exitCode).toBe(0);
