@@ -257,8 +257,11 @@ export class DockerRuntime extends BaseRuntime {
       this.#oom.forget(sandbox.id);
 
       const { stdout, stderr } = collector.finish();
-      if (request.environment !== undefined && exitCode === 127 && stderr.includes('pycage-bootstrap: cannot start /opt/pycage/envs/')) {
-        // The environment vanished from the volume (pruned): build it again on the next run.
+      // The environment's interpreter could not be started because its directory left the volume
+      // (`pycage prune`, a removed volume): Docker fails the exec with 126 or 127 and a message naming
+      // the path. This process must stop taking the key for complete, so the next run builds it again.
+      const missingInterpreter = exitCode === 126 || exitCode === 127;
+      if (request.environment !== undefined && missingInterpreter && `${stdout}${stderr}`.includes(request.environment.python)) {
         this.#environments.forget(request.environment.info.key);
       }
       const result = buildRunResult({

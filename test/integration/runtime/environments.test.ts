@@ -56,6 +56,28 @@ describe('environments', () => {
     expect(third.environment).toMatchObject({ key: first.environment!.key, reused: true });
   });
 
+  it('builds an environment again after it was removed from the volume under a running process', async () => {
+    const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true });
+    const script = 'import pycage_demo\nprint(pycage_demo.GREETING)\n';
+    const requirements = ['pycage-demo==1.2.0'];
+    const first = await runtime.runScript(script, { requirements });
+    expect(first.exitCode).toBe(0);
+    const key = first.environment!.key;
+
+    // What `pycage prune` from another shell does to it.
+    docker('run', '--rm', '-v', `${scratch.volume}:/envs`, '--entrypoint', 'rm', process.env.PYCAGE_TEST_IMAGE!, '-rf', `/envs/${key}`);
+
+    // This process still takes the key for complete, so this run fails to start its interpreter...
+    const broken = await runtime.runScript(script, { requirements });
+    expect([126, 127]).toContain(broken.exitCode);
+    expect(`${broken.stdout}${broken.stderr}`).toContain(`/${key}/venv/bin/python`);
+    // ...and the next one builds the environment again and runs.
+    const rebuilt = await runtime.runScript(script, { requirements });
+    expect(rebuilt.stdout).toBe('hello from a wheel\n');
+    expect(rebuilt.exitCode).toBe(0);
+    expect(rebuilt.environment).toMatchObject({ key, reused: false });
+  });
+
   it('reports a requirement that no index has as an InstallError result, with pip\'s own message', async () => {
     const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true });
     const result = await runtime.runScript('print("never runs")\n', { requirements: ['pycage-does-not-exist==9.9'] });
