@@ -19,11 +19,18 @@ export function throwIfAborted(abortSignal?: AbortSignal): void {
   if (abortSignal?.aborted) throw new AbortedError(undefined, { cause: abortSignal.reason });
 }
 
-/** True for the errors that fetch, SDKs and Node streams raise when a signal aborts them. */
-export function isAbortError(error: unknown): boolean {
-  if (error instanceof AbortedError) return true;
-  if (!(error instanceof Error)) return false;
-  return error.name === 'AbortError' || error.name === 'APIUserAbortError' || (error as { code?: string }).code === 'ABORT_ERR';
+/**
+ * `work`, or a rejection with `AbortedError` as soon as the signal fires, whichever comes first: for
+ * work that cannot itself be cancelled right away (an SDK asleep between retries, a shared start-up).
+ */
+export function untilAborted<T>(work: Promise<T>, abortSignal: AbortSignal | undefined): Promise<T> {
+  if (abortSignal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortedError(undefined, { cause: abortSignal.reason }));
+    if (abortSignal.aborted) onAbort();
+    abortSignal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => abortSignal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Resolves after `delayMs`, or rejects with `AbortedError` as soon as the signal fires. */

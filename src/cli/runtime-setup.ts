@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ExitCode } from '../errors.js';
 import type { PackageSource } from '../requirements/index.js';
 import type { RunOptions, RunResult, RuntimeEvent, RuntimeInfo, RuntimeOptions } from '../runtime/index.js';
+import { imageFromEnvironment } from '../runtime/settings.js';
 import type { CliFlags } from './args.js';
 import type { CliIo } from './io.js';
 import { formatBytes, formatDuration, type Reporter } from './reporter.js';
@@ -26,7 +27,7 @@ export function packageSourceFrom(flags: CliFlags, io: CliIo): PackageSource {
  */
 export function runtimeOptionsFrom(flags: CliFlags, io: CliIo, reporter: Reporter, extra: Pick<RuntimeOptions, 'poolSize'> = {}): RuntimeOptions {
   const options: RuntimeOptions = { isolate: !flags.local, ...packageSourceFrom(flags, io), ...extra };
-  const image = flags.image ?? (io.env.PYCAGE_IMAGE === '' ? undefined : io.env.PYCAGE_IMAGE);
+  const image = flags.image ?? imageFromEnvironment(io.env);
   if (image !== undefined) options.image = image;
   if (flags.network !== undefined) options.network = flags.network;
   if (flags.memoryBytes !== undefined) options.memoryBytes = flags.memoryBytes;

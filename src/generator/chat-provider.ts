@@ -6,7 +6,7 @@
  */
 import { AbortedError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { throwIfAborted } from '../abort.js';
+import { throwIfAborted, untilAborted } from '../abort.js';
 import { stripThinking } from '../extract/index.js';
 import {
   ModelAuthenticationError,
@@ -170,17 +170,6 @@ export function createChatProvider(options: ChatProviderOptions): ModelProvider 
       }
     },
   };
-}
-
-/** Rejects with `AbortedError` as soon as the caller aborts, even if the SDK is asleep between retries. */
-function untilAborted<T>(work: Promise<T>, abortSignal: AbortSignal | undefined): Promise<T> {
-  if (abortSignal === undefined) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortedError(undefined, { cause: abortSignal.reason }));
-    if (abortSignal.aborted) onAbort();
-    abortSignal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => abortSignal.removeEventListener('abort', onAbort));
-  });
 }
 
 /**

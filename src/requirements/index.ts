@@ -17,6 +17,6 @@ export { readScriptMetadata } from './inline-metadata.js';
 export type { ScriptMetadata, ScriptMetadataResult } from './inline-metadata.js';
 export { normalizeName, requirementProjectName } from './requirement-names.js';
 export { compareVersions, newestVersion, parseVersion, satisfiesSpecifier } from './pep440.js';
-export { defaultCacheDirectory } from './version-cache.js';
+export { defaultCacheDirectory } from '../cache-directory.js';
 export { PythonParserError, PythonVersionError } from './errors.js';
 export type { InferOptions, InferredRequirements, PackageSource, PinOptions, PinnedRequirements } from './options.js';

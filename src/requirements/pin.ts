@@ -10,7 +10,8 @@ import { throwIfAborted } from '../abort.js';
 import { toLogger } from '../logger.js';
 import { pinDefaults, type PinOptions, type PinnedRequirements } from './options.js';
 import { bareRequirementName, normalizeName } from './requirement-names.js';
-import { defaultCacheDirectory, VersionCache } from './version-cache.js';
+import { defaultCacheDirectory } from '../cache-directory.js';
+import { VersionCache } from './version-cache.js';
 import { lookupFindLinks, lookupPypiJson, lookupSimpleIndex, type LookupContext, type VersionLookup } from './version-sources.js';
 
 export async function pinRequirements(requirements: readonly string[], options: PinOptions = {}): Promise<PinnedRequirements> {

@@ -5,7 +5,6 @@
  * is logged and ignored, never an error.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
 
@@ -18,14 +17,6 @@ interface CacheEntry {
 interface CacheFile {
   format: 1;
   entries: Record<string, CacheEntry>;
-}
-
-/** `$XDG_CACHE_HOME/pycage`, else `~/.cache/pycage`. */
-export function defaultCacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env['XDG_CACHE_HOME'];
-  // The XDG spec says relative values are invalid and must be ignored.
-  if (xdg !== undefined && path.isAbsolute(xdg)) return path.join(xdg, 'pycage');
-  return path.join(homedir(), '.cache', 'pycage');
 }
 
 export class VersionCache {

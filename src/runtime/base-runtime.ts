@@ -4,7 +4,8 @@
  * supplies four things: how it starts, how it builds an environment, how it executes a script, and
  * how it cleans up.
  */
-import { AbortedError, PycageError, UsageError } from '../errors.js';
+import { PycageError, UsageError } from '../errors.js';
+import { untilAborted } from '../abort.js';
 import { toLogger, type Logger } from '../logger.js';
 import { installFailureSummary } from './environment.js';
 import { normalizeRequirements } from './install-commands.js';
@@ -88,24 +89,7 @@ export abstract class BaseRuntime implements Runtime {
         this.#started = undefined;
       });
     }
-    const started = this.#started;
-    const abortSignal = options.abortSignal;
-    if (abortSignal === undefined) return started;
-    return new Promise<RuntimeInfo>((resolve, reject) => {
-      if (abortSignal.aborted) return reject(new AbortedError(undefined, { cause: abortSignal.reason }));
-      const onAbort = (): void => reject(new AbortedError(undefined, { cause: abortSignal.reason }));
-      abortSignal.addEventListener('abort', onAbort, { once: true });
-      started.then(
-        (info) => {
-          abortSignal.removeEventListener('abort', onAbort);
-          resolve(info);
-        },
-        (error: unknown) => {
-          abortSignal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      );
-    });
+    return untilAborted(this.#started, options.abortSignal);
   }
 
   describe(): Promise<RuntimeInfo> {

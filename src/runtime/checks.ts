@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { DockerOptions } from 'dockerode';
 import { DockerClient } from './docker-client.js';
 import { defaultImageTag, dockerfileUrl } from './image.js';
+import { imageFromEnvironment } from './settings.js';
 
 export interface DockerCheck {
   /** Engine version, e.g. `20.10.24+dfsg1`. */
@@ -44,7 +45,7 @@ export interface ImageCheck {
  */
 export async function checkImage(options: { image?: string; docker?: DockerOptions } = {}): Promise<ImageCheck> {
   const client = new DockerClient(options.docker);
-  const named = options.image ?? (process.env.PYCAGE_IMAGE === undefined || process.env.PYCAGE_IMAGE === '' ? undefined : process.env.PYCAGE_IMAGE);
+  const named = options.image ?? imageFromEnvironment(process.env);
   const reference = named ?? defaultImageTag(await readFile(dockerfileUrl(), 'utf8'));
   const info = await client.inspectImage(reference);
   return { reference, present: info !== undefined, fromDockerfile: named === undefined, ...(info === undefined ? {} : { id: info.Id }) };

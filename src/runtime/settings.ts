@@ -2,9 +2,9 @@
  * Runtime and run options with their defaults filled in and their values checked, so the rest of the
  * runtime never sees an undefined limit or a negative memory size. Bad values are usage errors (exit 2).
  */
-import os from 'node:os';
 import path from 'node:path';
 import type { DockerOptions } from 'dockerode';
+import { defaultCacheDirectory } from '../cache-directory.js';
 import { UsageError } from '../errors.js';
 import type { NetworkMode, RunOptions, RuntimeEvent, RuntimeOptions } from './types.js';
 import type { Logger, LogSink } from '../logger.js';
@@ -54,12 +54,6 @@ export interface ResolvedRuntimeOptions {
   onEvent: ((event: RuntimeEvent) => void) | undefined;
 }
 
-/** `$XDG_CACHE_HOME/pycage`, else `~/.cache/pycage`. */
-export function defaultCacheDir(environment: NodeJS.ProcessEnv = process.env): string {
-  const base = environment.XDG_CACHE_HOME !== undefined && environment.XDG_CACHE_HOME !== '' ? environment.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
-  return path.join(base, 'pycage');
-}
-
 function positive(name: string, value: number | undefined, fallback: number, options: { integer?: boolean; minimum?: number } = {}): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (options.integer === true && !Number.isInteger(value))) {
@@ -82,7 +76,7 @@ export function resolveRuntimeOptions(options: RuntimeOptions = {}, environment:
   if (!Number.isInteger(poolMaxSize) || poolMaxSize < poolSize) {
     throw new UsageError(`poolMaxSize must be a whole number, at least poolSize (${poolSize}), not ${String(poolMaxSize)}.`);
   }
-  const image = options.image ?? (environment.PYCAGE_IMAGE !== undefined && environment.PYCAGE_IMAGE !== '' ? environment.PYCAGE_IMAGE : undefined);
+  const image = options.image ?? imageFromEnvironment(environment);
   if (options.environmentVolume !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]+$/.test(options.environmentVolume)) {
     throw new UsageError(`environmentVolume ${JSON.stringify(options.environmentVolume)} is not a valid Docker volume name.`);
   }
@@ -104,7 +98,7 @@ export function resolveRuntimeOptions(options: RuntimeOptions = {}, environment:
     poolIdleMs: positive('poolIdleMs', options.poolIdleMs, runtimeDefaults.poolIdleMs),
     docker: options.docker,
     environmentVolume: options.environmentVolume ?? runtimeDefaults.environmentVolume,
-    cacheDir: options.cacheDir ?? defaultCacheDir(environment),
+    cacheDir: options.cacheDir ?? defaultCacheDirectory(environment),
     python: options.python ?? 'python3',
     logger: options.logger,
     onEvent: options.onEvent,
@@ -138,4 +132,10 @@ export function checkEnvironment(env: Record<string, string> | undefined): Recor
     if (typeof value !== 'string' || value.includes('\0')) throw new UsageError(`Environment variable ${name} must be a string without NUL bytes.`);
   }
   return { ...env };
+}
+
+/** The image PYCAGE_IMAGE names, if it names one (an empty value means the default). */
+export function imageFromEnvironment(environment: NodeJS.ProcessEnv): string | undefined {
+  const image = environment.PYCAGE_IMAGE;
+  return image === undefined || image === '' ? undefined : image;
 }

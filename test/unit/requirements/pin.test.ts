@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AbortedError } from '../../../src/errors.js';
 import type { LogEntry } from '../../../src/logger.js';
 import { pinRequirements } from '../../../src/requirements/index.js';
-import { defaultCacheDirectory } from '../../../src/requirements/version-cache.js';
+import { defaultCacheDirectory } from '../../../src/cache-directory.js';
 import { closedPort, startIndexServer, type IndexPackages, type IndexServer } from '../../helpers/index-server.js';
 import { buildWheel } from '../../helpers/wheels.js';
 

@@ -2,7 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
-import { checkEnvironment, defaultCacheDir, resolveRunLimits, resolveRuntimeOptions, runtimeDefaults } from '../../../src/runtime/settings.js';
+import { defaultCacheDirectory as defaultCacheDir } from '../../../src/cache-directory.js';
+import { checkEnvironment, resolveRunLimits, resolveRuntimeOptions, runtimeDefaults } from '../../../src/runtime/settings.js';
 
 describe('resolveRuntimeOptions', () => {
   it('fills the defaults', () => {
