@@ -12,9 +12,8 @@ import {
   distributionForModule,
   inferRequirements,
   isStandardLibrary,
-  normalizeName,
   pinRequirements,
-  requirementProjectName,
+  requirementKey,
   type PackageSource,
 } from '../requirements/index.js';
 import type { RunOptions, RunResult, Runtime, RuntimeEvent } from '../runtime/index.js';
@@ -330,9 +329,9 @@ async function requirementForFailure(
   // undefined: an override says it is not a requirement, or no index has such a package.
   const distribution = distributionForModule(module, options.requirementOverrides);
   if (distribution === undefined) return undefined;
-  const normalized = normalizeName(distribution);
+  const key = requirementKey(distribution);
   // Already installed and still missing: a wrong package or a wrong import; the model has to fix that.
-  if (current.some((requirement) => normalizeName(requirementProjectName(requirement) ?? requirement) === normalized)) return undefined;
+  if (current.some((requirement) => requirementKey(requirement) === key)) return undefined;
   const pinned = await pinRequirements([distribution], {
     ...target.packageSource,
     pythonVersion: target.pythonVersion,

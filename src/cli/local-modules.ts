@@ -23,8 +23,8 @@ export async function findLocalModules(code: string, scriptPath: string | undefi
   const scriptName = path.basename(scriptPath);
   // Loaded here rather than at start-up: the one-shot `pycage run` reaches Docker first and reads
   // imports while its container starts, so the parser's loading stays off the critical path.
-  const { parseImports } = await import('../requirements/index.js');
-  const topLevel = new Set((await parseImports(code)).map((module) => module.split('.')[0] ?? module));
+  const { parseImports, topLevelName } = await import('../requirements/index.js');
+  const topLevel = new Set((await parseImports(code)).map(topLevelName));
   let totalBytes = 0;
   const add = async (absolute: string, relative: string): Promise<boolean> => {
     const content = await readFile(absolute, 'utf8');

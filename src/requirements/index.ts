@@ -15,7 +15,7 @@ export { isStandardLibrary, standardLibraryHistory, supportedPythonVersions, def
 export type { StandardLibraryHistory } from './standard-library.js';
 export { readScriptMetadata } from './inline-metadata.js';
 export type { ScriptMetadata, ScriptMetadataResult } from './inline-metadata.js';
-export { normalizeName, requirementProjectName } from './requirement-names.js';
+export { normalizeName, requirementKey, requirementProjectName, topLevelName } from './requirement-names.js';
 export { compareVersions, newestVersion, parseVersion, satisfiesSpecifier } from './pep440.js';
 export { defaultCacheDirectory } from '../cache-directory.js';
 export { PythonParserError, PythonVersionError } from './errors.js';

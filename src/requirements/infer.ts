@@ -14,7 +14,7 @@ import { readScriptMetadata } from './inline-metadata.js';
 import type { InferOptions, InferredRequirements } from './options.js';
 import { satisfiesSpecifier } from './pep440.js';
 import { pinRequirements } from './pin.js';
-import { normalizeName, requirementProjectName } from './requirement-names.js';
+import { requirementKey, topLevelName } from './requirement-names.js';
 import { defaultPythonVersion, isStandardLibrary, resolvePythonVersion, standardLibraryHistory } from './standard-library.js';
 
 export async function inferRequirements(code: string, options: InferOptions = {}): Promise<InferredRequirements> {
@@ -65,7 +65,7 @@ async function requirementsFromImports(
   for (const entry of await readImports(code)) {
     // `if TYPE_CHECKING:` imports are only read by type checkers; running the script never needs them.
     if (entry.typeCheckingOnly) continue;
-    const topLevel = entry.module.split('.')[0] ?? entry.module;
+    const topLevel = topLevelName(entry.module);
     if (localModules.has(topLevel)) continue;
     const overridden = options.overrides !== undefined && resolveDistribution(entry.module, options.overrides)?.source === 'override';
     if (!overridden && isStandardLibrary(entry.module, pythonVersion)) continue;
@@ -109,7 +109,7 @@ async function requirementsFromImports(
 }
 
 function add(requirements: Map<string, string>, requirement: string): void {
-  const key = normalizeName(requirementProjectName(requirement) ?? requirement);
+  const key = requirementKey(requirement);
   if (!requirements.has(key)) requirements.set(key, requirement);
 }
 

@@ -25,3 +25,14 @@ export function bareRequirementName(requirement: string): string | undefined {
 export function requirementProjectName(requirement: string): string | undefined {
   return leadingName.exec(requirement)?.[1];
 }
+
+/** Two requirements with equal keys are about the same project (`PyYAML==6.0` and `pyyaml`). */
+export function requirementKey(requirement: string): string {
+  return normalizeName(requirementProjectName(requirement) ?? requirement);
+}
+
+/** The package an import comes from: `google` for `google.cloud.storage`. */
+export function topLevelName(module: string): string {
+  const dot = module.indexOf('.');
+  return dot === -1 ? module : module.slice(0, dot);
+}

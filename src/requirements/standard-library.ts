@@ -11,6 +11,7 @@ import { standardLibrary as python3_12 } from './data/stdlib-3-12.js';
 import { standardLibrary as python3_13 } from './data/stdlib-3-13.js';
 import { standardLibrary as python3_14 } from './data/stdlib-3-14.js';
 import { PythonVersionError } from './errors.js';
+import { topLevelName } from './requirement-names.js';
 
 const listsByVersion = new Map<string, readonly string[]>([
   ['3.9', python3_9],
@@ -95,11 +96,6 @@ export function standardLibraryHistory(module: string, pythonVersion: string = d
   if (later.length > 0 && having.every((minor) => minor > target)) return { addedIn: `3.${Math.min(...later)}` };
   const lastBefore = Math.max(...having.filter((minor) => minor < target));
   return { removedIn: `3.${lastBefore + 1}` };
-}
-
-function topLevelName(module: string): string {
-  const dot = module.indexOf('.');
-  return dot === -1 ? module : module.slice(0, dot);
 }
 
 function minorOf(version: string): number {
