@@ -84,7 +84,7 @@ function choose(candidates: FencedBlock[], blocks: FencedBlock[], rule: ExtractR
     reason = `${position}: the only block tagged ${chosen.language}${installers > 0 ? ' that is a program' : ''}`;
   } else if (rule === 'largest-python-block') {
     const tie = sizes.filter((size) => size === largest).length > 1 ? '; a tie goes to the later block' : '';
-    reason = `${position}: the largest of ${candidates.length} python blocks (${describeSizes(sizes)} lines of code)${tie}`;
+    reason = `${position}: the largest of ${candidates.length} python blocks (${listing(sizes)} lines of code)${tie}`;
   } else {
     const which = candidates.length === 1 ? 'an untagged block' : `the largest of ${candidates.length} untagged blocks`;
     reason = `${position}: no block is tagged python, and ${which} reads as a Python program`;
@@ -113,11 +113,12 @@ function describeBlocks(blocks: FencedBlock[]): string {
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   const parts = [...counts].map(([name, count]) => plural(count, `${name} block`));
-  return parts.length <= 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+  return listing(parts);
 }
 
-function describeSizes(sizes: number[]): string {
-  return sizes.length === 2 ? `${sizes[0]} and ${sizes[1]}` : `${sizes.slice(0, -1).join(', ')} and ${sizes.at(-1)}`;
+/** "a", "a and b", "a, b and c"; '' for none. */
+function listing(items: ReadonlyArray<string | number>): string {
+  return items.length <= 1 ? String(items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 function plural(count: number, noun: string): string {

@@ -7,7 +7,8 @@
  * further down is more likely part of the code (an HTML string, a regex) than reasoning.
  */
 
-const thinkTags = [
+/** The tag pairs that wrap reasoning; the streaming filter in src/generator/think-filter.ts uses them too. */
+export const thinkTags = [
   { open: '<think>', close: '</think>' },
   { open: '<thinking>', close: '</thinking>' },
 ] as const;

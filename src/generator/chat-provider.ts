@@ -100,7 +100,7 @@ interface Answer {
 }
 
 /** Same shape as the SDKs' own `Logger`; their log lines go to pycage's logger, never the console. */
-export function sdkLogger(logger: Logger): Record<'error' | 'warn' | 'info' | 'debug', (message: string) => void> {
+function sdkLogger(logger: Logger): Record<'error' | 'warn' | 'info' | 'debug', (message: string) => void> {
   return {
     error: (message) => logger.error(message),
     warn: (message) => logger.warn(message),
@@ -349,7 +349,7 @@ function retryAfterMs(headers: Headers): number | undefined {
 }
 
 /** The longest `retry-after` the SDKs may sleep through on their own before retrying. */
-export const longestRetryWaitMs = 20_000;
+const longestRetryWaitMs = 20_000;
 
 /**
  * The `fetch` both SDKs are given. The SDKs sleep as long as `retry-after` says, however long: a
@@ -357,7 +357,7 @@ export const longestRetryWaitMs = 20_000;
  * answer is marked `x-should-retry: false` (a header the SDKs obey), so it fails at once and the
  * error says how long to wait.
  */
-export async function fetchWithoutLongRetryWaits(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+async function fetchWithoutLongRetryWaits(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const response = await fetch(input, init);
   if (response.status !== 429 && response.status < 500) return response;
   const waitMs = retryAfterMs(response.headers);

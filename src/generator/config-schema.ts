@@ -15,5 +15,3 @@ export function buildModelConfigSchema(z: typeof Zod) {
     maxRetries: z.int('must be a whole number').min(0, 'must be 0 or more').max(10, 'must be 10 or less'),
   });
 }
-
-export type ModelConfigFields = Zod.infer<ReturnType<typeof buildModelConfigSchema>>;

@@ -27,7 +27,7 @@ export const defaultBaseUrls: Record<ProviderName, string> = {
 };
 
 export const apiKeyVariables: Record<ProviderName, string> = { groq: 'GROQ_API_KEY', openai: 'OPENAI_API_KEY' };
-export const baseUrlVariables: Record<ProviderName, string> = { groq: 'GROQ_BASE_URL', openai: 'OPENAI_BASE_URL' };
+const baseUrlVariables: Record<ProviderName, string> = { groq: 'GROQ_BASE_URL', openai: 'OPENAI_BASE_URL' };
 
 /**
  * Sent as the key to a local OpenAI-compatible server (Ollama, LM Studio, vLLM) when none is set:
@@ -63,16 +63,13 @@ export interface ModelConfig {
   maxRetries: number;
 }
 
-export const defaultTimeoutMs = 120_000;
-export const defaultMaxRetries = 2;
+const defaultTimeoutMs = 120_000;
+const defaultMaxRetries = 2;
 
 /** Validates options and environment into a `ModelConfig`. Throws `MissingApiKeyError` or `InvalidModelConfigError`. */
 export function resolveModelConfig(input: ModelConfigInput = {}): ModelConfig {
   const env = input.env ?? process.env;
-  const read = (variable: string): string | undefined => {
-    const value = env[variable]?.trim();
-    return value === '' ? undefined : value;
-  };
+  const read = (variable: string): string | undefined => nonEmpty(env[variable]);
   const schema = modelConfigSchema();
 
   // The provider decides which variables the rest comes from, so it is settled first.

@@ -10,7 +10,7 @@ import { UsageError } from '../errors.js';
  * Both `src/generator/instruction.ts` (tests) and `dist/generator/instruction.js` (the package) sit
  * two levels below the package root, where `prompts/` is.
  */
-export const defaultInstructionPath = fileURLToPath(new URL('../../prompts/instruction.md', import.meta.url));
+const defaultInstructionPath = fileURLToPath(new URL('../../prompts/instruction.md', import.meta.url));
 
 /** The instruction text from `path`, without surrounding blank lines. @param path @default `prompts/instruction.md` */
 export async function loadInstruction(path: string = defaultInstructionPath): Promise<string> {

@@ -5,10 +5,7 @@
  * only decides what the user watches while it streams.
  */
 
-const tags = [
-  { open: '<think>', close: '</think>' },
-  { open: '<thinking>', close: '</thinking>' },
-] as const;
+import { thinkTags } from '../extract/index.js';
 
 export interface ThinkFilter {
   push(delta: string): void;
@@ -41,14 +38,14 @@ export function createThinkFilter(emit: (text: string) => void): ThinkFilter {
       }
       const text = held.trimStart();
       if (text === '') return;
-      const tag = tags.find((candidate) => text.startsWith(candidate.open));
+      const tag = thinkTags.find((candidate) => text.startsWith(candidate.open));
       if (tag !== undefined) {
         held = text.slice(tag.open.length);
         closeTag = tag.close;
         state = 'thinking';
         continue;
       }
-      if (tags.some((candidate) => candidate.open.startsWith(text))) return;
+      if (thinkTags.some((candidate) => candidate.open.startsWith(text))) return;
       held = text;
       state = 'answer';
     }

@@ -14,7 +14,8 @@
  * unclosed bracket does not hide the imports after it.
  */
 import type { Node, Parser, Tree } from 'web-tree-sitter';
-import { getPythonParser, parseWith, withPythonTree } from './python-parser.js';
+import { PythonParserError } from './errors.js';
+import { getPythonParser, parseWith } from './python-parser.js';
 
 export interface ImportedModule {
   /** Full dotted module name: `a.b` for `import a.b` and for `from a.b import c`. */
@@ -29,10 +30,23 @@ export interface ImportedModule {
   line: number;
 }
 
+/**
+ * The last script read and its imports. `pycage run` reads the same script twice (the CLI's
+ * `parseImports` to find sibling modules, then `inferRequirements`), and parsing is the costly part.
+ */
+let lastRead: { code: string; imports: readonly ImportedModule[] } | undefined;
+
 /** Every import the script makes, in the order of the source, duplicates included. */
 export async function readImports(code: string): Promise<ImportedModule[]> {
+  if (lastRead?.code !== code) lastRead = { code, imports: await readImportsUncached(code) };
+  // Copies, so that a caller changing its result cannot change what the next caller gets.
+  return lastRead.imports.map((entry) => ({ ...entry, names: [...entry.names] }));
+}
+
+async function readImportsUncached(code: string): Promise<ImportedModule[]> {
   const parser = await getPythonParser();
-  const found = await withPythonTree(code, (tree) => collectImports(tree));
+  const found = parseWith(parser, code, collectImports);
+  if (found === undefined) throw new PythonParserError('The Python parser returned no tree.');
   if (found.errorRows.size > 0) {
     const seen = new Set(found.imports.map((entry) => `${entry.line} ${entry.module}`));
     for (const entry of rereadErrorLines(parser, code, found.errorRows)) {
@@ -88,11 +102,7 @@ function collectImports(tree: Tree): Collected {
 function visit(node: Node, imports: ImportedModule[]): boolean {
   switch (node.type) {
     case 'import_statement': {
-      for (const name of node.childrenForFieldName('name')) {
-        const dotted = name.type === 'aliased_import' ? name.childForFieldName('name') : name;
-        const module = dotted === null ? undefined : dottedName(dotted);
-        if (module !== undefined) imports.push(entry(node, module, [], 'import'));
-      }
+      for (const module of importedNames(node)) imports.push(entry(node, module, [], 'import'));
       return false;
     }
     case 'import_from_statement': {
@@ -106,11 +116,7 @@ function visit(node: Node, imports: ImportedModule[]): boolean {
         if (child === null) continue;
         if (child.type === 'wildcard_import') names.push('*');
       }
-      for (const name of node.childrenForFieldName('name')) {
-        const dotted = name.type === 'aliased_import' ? name.childForFieldName('name') : name;
-        const imported = dotted === null ? undefined : dottedName(dotted);
-        if (imported !== undefined) names.push(imported);
-      }
+      names.push(...importedNames(node));
       imports.push(entry(node, module, names, 'from'));
       return false;
     }
@@ -124,6 +130,17 @@ function visit(node: Node, imports: ImportedModule[]): boolean {
     default:
       return true;
   }
+}
+
+/** The `name` fields of an import statement, without their `as` aliases: `a.b` and `c` in `import a.b, c as d`. */
+function importedNames(statement: Node): string[] {
+  const names: string[] = [];
+  for (const name of statement.childrenForFieldName('name')) {
+    const dotted = name.type === 'aliased_import' ? name.childForFieldName('name') : name;
+    const module = dotted === null ? undefined : dottedName(dotted);
+    if (module !== undefined) names.push(module);
+  }
+  return names;
 }
 
 function entry(node: Node, module: string, names: string[], form: ImportedModule['form']): ImportedModule {

@@ -12,7 +12,7 @@ import { isSharedNamespace, resolveDistribution } from './distributions.js';
 import { readImports } from './imports.js';
 import { readScriptMetadata } from './inline-metadata.js';
 import type { InferOptions, InferredRequirements } from './options.js';
-import { satisfiesSpecifier } from './pep440.js';
+import { comparablePythonVersion, satisfiesSpecifier } from './pep440.js';
 import { pinRequirements } from './pin.js';
 import { requirementKey, topLevelName } from './requirement-names.js';
 import { defaultPythonVersion, isStandardLibrary, resolvePythonVersion, standardLibraryHistory } from './standard-library.js';
@@ -33,7 +33,7 @@ export async function inferRequirements(code: string, options: InferOptions = {}
     source = 'pep723';
     requirements = metadata.metadata.dependencies;
     requiresPython = metadata.metadata.requiresPython;
-    if (requiresPython !== undefined && !satisfiesSpecifier(pythonForSpecifier(requestedVersion), requiresPython)) {
+    if (requiresPython !== undefined && !satisfiesSpecifier(comparablePythonVersion(requestedVersion), requiresPython)) {
       warnings.push(`The script asks for Python ${requiresPython} (its inline metadata) but the target is Python ${requestedVersion}.`);
     }
     logger.debug(`Requirements from the script's inline metadata: ${requirements.join(', ') || 'none'}`);
@@ -117,8 +117,4 @@ function add(requirements: Map<string, string>, requirement: string): void {
 function localTopLevelName(module: string): string {
   const withoutSuffix = module.replace(/\.pyw?$/, '');
   return withoutSuffix.split(/[\\/.]/).find((part) => part !== '') ?? withoutSuffix;
-}
-
-function pythonForSpecifier(version: string): string {
-  return /^\d+\.\d+$/.test(version.trim()) ? `${version.trim()}.99` : version.trim();
 }

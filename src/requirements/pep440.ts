@@ -49,7 +49,7 @@ export function parseVersion(text: string): Version | undefined {
 }
 
 /** Pre-releases and dev releases are what pip skips unless nothing else is offered. */
-export function isPrerelease(version: Version): boolean {
+function isPrerelease(version: Version): boolean {
   return version.pre !== undefined || version.dev !== undefined;
 }
 
@@ -139,6 +139,15 @@ export function satisfiesSpecifier(version: string, specifier: string): boolean 
     if (!satisfiesClause(parsed, operator ?? '', target.trim())) return false;
   }
   return true;
+}
+
+/**
+ * A target Python to test against a `Requires-Python` specifier. A target of `3.12` stands for a
+ * current 3.12.x interpreter, so `>=3.12.1` admits it and `<=3.12` does not, as they would for the
+ * real one.
+ */
+export function comparablePythonVersion(pythonVersion: string): string {
+  return /^\d+\.\d+$/.test(pythonVersion.trim()) ? `${pythonVersion.trim()}.99` : pythonVersion.trim();
 }
 
 function satisfiesClause(version: Version, operator: string, target: string): boolean {

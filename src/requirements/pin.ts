@@ -35,6 +35,9 @@ export async function pinRequirements(requirements: readonly string[], options: 
     logger,
   };
   const indexLabel = options.indexUrl ?? options.jsonApiUrl ?? pinDefaults.jsonApiUrl;
+  // An `indexUrl` is a simple index; otherwise the source is PyPI's JSON API. The cache keeps the two apart.
+  const lookupIndex = options.indexUrl === undefined ? lookupPypiJson : lookupSimpleIndex;
+  const cacheSource = options.indexUrl === undefined ? `json:${indexLabel}` : `simple:${indexLabel}`;
   const cache = options.noIndex === true ? undefined : await VersionCache.open(options.cacheDir ?? defaultCacheDirectory(), options.cacheTtlMs ?? pinDefaults.cacheTtlMs, logger);
 
   const pinned = new Map<string, string>();
@@ -60,7 +63,7 @@ export async function pinRequirements(requirements: readonly string[], options: 
       }
       if (local.kind === 'unreachable') report(local, name, `the find-links location ${options.findLinks}`);
     }
-    const key = VersionCache.key(options.indexUrl === undefined ? `json:${indexLabel}` : `simple:${indexLabel}`, normalized, options.pythonVersion);
+    const key = VersionCache.key(cacheSource, normalized, options.pythonVersion);
     const cached = cache?.get(key);
     if (cached !== undefined) {
       logger.debug(`${name}: ${cached ?? 'not on the index'} (cached)`);
@@ -74,7 +77,7 @@ export async function pinRequirements(requirements: readonly string[], options: 
       report({ kind: 'unreachable', reason: downReason }, name, indexLabel);
       return;
     }
-    const answer = options.indexUrl === undefined ? await lookupPypiJson(indexLabel, name, context) : await lookupSimpleIndex(indexLabel, name, context);
+    const answer = await lookupIndex(indexLabel, name, context);
     if (answer.kind === 'unreachable' && !answer.reason.startsWith('HTTP ')) sourcesDown.set(indexLabel, answer.reason);
     if (answer.kind === 'found') {
       cache?.set(key, answer.version);

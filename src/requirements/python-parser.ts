@@ -29,21 +29,10 @@ export function getPythonParser(): Promise<Parser> {
 }
 
 /**
- * Parses `code` and hands the tree to `read`, freeing the tree's WASM memory afterwards whatever happens.
- * Tree-sitter never rejects input: code with syntax errors gives a tree with ERROR nodes in it.
+ * Parses `code` and hands the tree to `read`, freeing the tree's WASM memory afterwards whatever happens;
+ * `undefined` when the parser gives no tree. Tree-sitter never rejects input: code with syntax errors
+ * gives a tree with ERROR nodes in it.
  */
-export async function withPythonTree<T>(code: string, read: (tree: Tree) => T): Promise<T> {
-  const parser = await getPythonParser();
-  const tree = parser.parse(code);
-  if (tree === null) throw new PythonParserError('The Python parser returned no tree.');
-  try {
-    return read(tree);
-  } finally {
-    tree.delete();
-  }
-}
-
-/** Same as `withPythonTree`, for callers that already hold the parser (one parse per small snippet). */
 export function parseWith<T>(parser: Parser, code: string, read: (tree: Tree) => T): T | undefined {
   const tree = parser.parse(code);
   if (tree === null) return undefined;

@@ -43,18 +43,21 @@ export class VersionCache {
   }
 
   /** The cached answer while it is fresh: a version, `null` for "not on this index", `undefined` for none. */
-  get(key: string, nowMs = Date.now()): string | null | undefined {
+  get(key: string): string | null | undefined {
+    const nowMs = Date.now();
     const entry = this.#changed.get(key) ?? this.#entries[key];
     if (entry === undefined || nowMs - entry.savedAtMs > this.#ttlMs || nowMs < entry.savedAtMs) return undefined;
     return entry.version;
   }
 
-  set(key: string, version: string | null, nowMs = Date.now()): void {
-    this.#changed.set(key, { version, savedAtMs: nowMs });
+  set(key: string, version: string | null): void {
+    this.#changed.set(key, { version, savedAtMs: Date.now() });
   }
 
   /** Writes the new answers, merged into whatever another process saved meanwhile; drops stale entries. */
-  async save(nowMs = Date.now()): Promise<void> {
+  async save(): Promise<void> {
+    // Taken before the file is read again, as the moment of this save.
+    const nowMs = Date.now();
     if (this.#changed.size === 0) return;
     const entries = { ...(await this.#read()), ...Object.fromEntries(this.#changed) };
     for (const [key, entry] of Object.entries(entries)) {

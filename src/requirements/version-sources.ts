@@ -5,10 +5,9 @@
  * network failure. Only the caller's own abort throws, as `AbortedError`.
  */
 import { readdir } from 'node:fs/promises';
-import { combineSignals } from '../abort.js';
-import { AbortedError } from '../errors.js';
+import { combineSignals, throwIfAborted } from '../abort.js';
 import type { Logger } from '../logger.js';
-import { newestVersion, parseVersion, satisfiesSpecifier } from './pep440.js';
+import { comparablePythonVersion, newestVersion, parseVersion, satisfiesSpecifier } from './pep440.js';
 import { normalizeName } from './requirement-names.js';
 
 export type VersionLookup =
@@ -29,7 +28,7 @@ export interface LookupContext {
 }
 
 /** One downloadable file of a release, as an index lists it. */
-export interface ReleaseFile {
+interface ReleaseFile {
   version: string;
   yanked: boolean;
   requiresPython: string | undefined;
@@ -124,7 +123,7 @@ function releaseFilesFor(name: string, listed: readonly ListedFile[]): ReleaseFi
  * The newest release with at least one file that is not yanked (PEP 592) and whose `Requires-Python`
  * admits the target Python; `no-release` says which of the two ruled everything out.
  */
-export function chooseRelease(files: readonly ReleaseFile[], pythonVersion: string | undefined): VersionLookup {
+function chooseRelease(files: readonly ReleaseFile[], pythonVersion: string | undefined): VersionLookup {
   if (files.length === 0) return { kind: 'not-found' };
   const unyanked = files.filter((file) => !file.yanked);
   if (unyanked.length === 0) return { kind: 'no-release', reason: 'every release is yanked' };
@@ -135,12 +134,6 @@ export function chooseRelease(files: readonly ReleaseFile[], pythonVersion: stri
   return version === undefined ? { kind: 'not-found' } : { kind: 'found', version };
 }
 
-// A target of `3.12` stands for a current 3.12.x interpreter, so `>=3.12.1` admits it and `<=3.12` does not,
-// as they would for the real one.
-function comparablePythonVersion(pythonVersion: string): string {
-  return /^\d+\.\d+$/.test(pythonVersion.trim()) ? `${pythonVersion.trim()}.99` : pythonVersion.trim();
-}
-
 const sdistSuffixes = ['.tar.gz', '.tar.bz2', '.tar.xz', '.tgz', '.tar', '.zip'];
 
 /**
@@ -148,7 +141,7 @@ const sdistSuffixes = ['.tar.gz', '.tar.bz2', '.tar.xz', '.tgz', '.tar', '.zip']
  * underscores and put the version second (PEP 427); sdists are `<name>-<version>.<archive>`, where the
  * name itself may hold dashes, so every split point is tried. Eggs and other formats are ignored.
  */
-export function versionFromFilename(filename: string, name: string): string | undefined {
+function versionFromFilename(filename: string, name: string): string | undefined {
   const wanted = normalizeName(name);
   if (filename.endsWith('.whl')) {
     const parts = filename.slice(0, -4).split('-');
@@ -229,7 +222,7 @@ function safeCodePoint(codePoint: number): string | undefined {
 type FetchOutcome = { kind: 'ok'; body: string; contentType: string } | { kind: 'not-found' } | { kind: 'unreachable'; reason: string };
 
 async function request(url: string, headers: Record<string, string>, context: LookupContext): Promise<FetchOutcome> {
-  if (context.abortSignal?.aborted) throw new AbortedError(undefined, { cause: context.abortSignal.reason });
+  throwIfAborted(context.abortSignal);
   const signal = combineSignals(context.abortSignal, context.timeoutMs);
   const startedAtMs = Date.now();
   try {
@@ -246,7 +239,7 @@ async function request(url: string, headers: Record<string, string>, context: Lo
     context.logger.debug(`GET ${url}: ${response.status} in ${Date.now() - startedAtMs} ms`);
     return { kind: 'ok', body, contentType: response.headers.get('content-type')?.toLowerCase() ?? '' };
   } catch (error) {
-    if (context.abortSignal?.aborted) throw new AbortedError(undefined, { cause: context.abortSignal.reason });
+    throwIfAborted(context.abortSignal);
     const reason = describeFetchError(error, context.timeoutMs);
     context.logger.debug(`GET ${url}: ${reason}`);
     return { kind: 'unreachable', reason };
