@@ -14,9 +14,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { PycageError, type Runtime, type RunResult } from '../src/index.js';
+import { PycageError, type RunResult } from '../src/index.js';
 import { createContext, expectOutput, hello, helloOutput } from './lib/context.js';
-import { benchImage, pause, sessionContainers, sessionOf } from './lib/docker.js';
+import { sessionOf } from '../test/integration/runtime/helpers.js';
+import { benchImage, pause, sessionContainers } from './lib/docker.js';
 import { describeMachine, formatMachine } from './lib/machine.js';
 import { formatMs } from './lib/stats.js';
 
@@ -99,11 +100,10 @@ async function main(): Promise<number> {
   console.log('');
 
   const context = await createContext({ rounds: undefined, verbose: false, trace: false });
-  let runtime: Runtime | undefined;
   const lines: string[] = [];
   let ok = true;
   try {
-    runtime = context.runtime({ poolSize: 2 });
+    const runtime = context.runtime({ poolSize: 2 });
     await runtime.start();
     expectOutput(await runtime.runScript(hello), helloOutput);
     const session = sessionOf(runtime);
@@ -127,7 +127,6 @@ async function main(): Promise<number> {
     await isRunning;
     if (foreignContainers(session).length > 0) {
       console.error('refusing to restart the daemon: someone started a container meanwhile.');
-      await runtime.close();
       return 3;
     }
     const stoppedAt = performance.now();
@@ -167,7 +166,7 @@ async function main(): Promise<number> {
       lines.push('dockerd was not running at the end: starting it again');
       await startDaemon().catch((error: unknown) => lines.push(`  could not start dockerd: ${String(error)}`));
     }
-    await runtime?.close().catch(() => undefined);
+    // context.dispose() closes the runtime too (close() is idempotent), whatever the path out of the try.
     await context.dispose();
     console.log(lines.join('\n'));
   }

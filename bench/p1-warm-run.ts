@@ -15,6 +15,7 @@ import { compare, type BenchOutcome, type Comparison } from './lib/compare.js';
 import { expectOutput, hello, helloOutput, roundsFor, type BenchContext } from './lib/context.js';
 import { execIn, imagePath, scriptEnvironment, startBaselineContainer, waitForPool } from './lib/docker.js';
 import { runChecked } from './lib/processes.js';
+import { sandboxUser, workDirectory } from '../src/runtime/container-options.js';
 import { summarizeCalls, takeCalls, traceDockerCalls } from './lib/trace.js';
 import type { Runtime } from '../src/index.js';
 
@@ -49,7 +50,7 @@ async function measure(
     label: 'exec of python3 - < hello.py into a running container (dockerode)',
     run: async () => expectOutput(await execIn(container, { cmd: ['python3', '-'], env, stdin: hello }), helloOutput),
   };
-  const cliArgs = ['exec', '-i', '-u', '10001:10001', '-w', '/work', ...env.flatMap((variable) => ['-e', variable]), container.id, 'python3', '-'];
+  const cliArgs = ['exec', '-i', '-u', sandboxUser, '-w', workDirectory, ...env.flatMap((variable) => ['-e', variable]), container.id, 'python3', '-'];
   const cliExec = {
     label: '`docker exec -i CONTAINER python3 -` < hello.py (docker CLI)',
     run: () => runChecked('docker', cliArgs, { input: hello, expected: helloOutput }),

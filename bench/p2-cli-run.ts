@@ -12,23 +12,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compare, type BenchOutcome, type Comparison } from './lib/compare.js';
+import { baseEnv, cliPath } from '../test/helpers/cli.js';
+import { compare, type BenchOutcome, type Comparison, type ComparisonSpec } from './lib/compare.js';
 import { expectOutput, hello, helloOutput, roundsFor, type BenchContext } from './lib/context.js';
 import { pause } from './lib/docker.js';
-import { runChecked, runProcess } from './lib/processes.js';
+import { importMs, runChecked } from './lib/processes.js';
 import { formatMs, median } from './lib/stats.js';
 
-export const cliPath = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-
+/** The CLI test environment (no developer settings leak in) on the benchmark's image and cache directory. */
 export function cliEnvironment(context: BenchContext): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/root',
-    NO_COLOR: '1',
-    PYCAGE_IMAGE: context.image,
-    XDG_CACHE_HOME: context.cacheDir,
-    ...(process.env.DOCKER_HOST === undefined ? {} : { DOCKER_HOST: process.env.DOCKER_HOST }),
-  };
+  return { ...baseEnv(), PYCAGE_IMAGE: context.image, XDG_CACHE_HOME: context.cacheDir };
 }
 
 export async function benchP2(context: BenchContext): Promise<BenchOutcome> {
@@ -41,97 +34,71 @@ export async function benchP2(context: BenchContext): Promise<BenchOutcome> {
     label: '`docker run --rm -i IMAGE python3 -` < hello.py',
     run: () => runChecked('docker', ['run', '--rm', '-i', context.image, 'python3', '-'], { input: hello, expected: helloOutput }),
   };
+  // Every figure here is one side against `docker run`, with the same rounds, warm-up and target.
+  const versusDockerRun = ({ settleMs, ...spec }: Pick<ComparisonSpec, 'id' | 'title' | 'a' | 'notes'> & { settleMs: number }): Promise<Comparison> =>
+    compare(
+      { ...spec, b: dockerRun, rounds: roundsFor(context, 12), warmup: 2, target: 1.5, settle: () => pause(settleMs), command: 'npm run bench -- P2' },
+      context.log,
+    );
   const comparisons: Comparison[] = [];
   comparisons.push(
-    await compare(
-      {
-        id: 'P2',
-        title: '`pycage run hello.py` (whole process) vs `docker run --rm IMAGE python3`',
-        a: {
-          label: '`pycage run hello.py` (node dist/cli/main.js)',
-          run: () => runChecked(process.execPath, [cliPath, 'run', script], { env, expected: helloOutput }),
-        },
-        b: dockerRun,
-        rounds: roundsFor(context, 12),
-        warmup: 2,
-        target: 1.5,
-        // Both clean up before they exit; a short pause lets the daemon finish network teardown.
-        settle: () => pause(300),
-        command: 'npm run bench -- P2',
+    await versusDockerRun({
+      id: 'P2',
+      title: '`pycage run hello.py` (whole process) vs `docker run --rm IMAGE python3`',
+      a: {
+        label: '`pycage run hello.py` (node dist/cli/main.js)',
+        run: () => runChecked(process.execPath, [cliPath, 'run', script], { env, expected: helloOutput }),
       },
-      context.log,
-    ),
+      // Both clean up before they exit; a short pause lets the daemon finish network teardown.
+      settleMs: 300,
+    }),
   );
 
   // The same one-shot inside this process (no Node start, no module loading): what the runtime's
   // start, run and close cost, with the library's default pool of 2 and with the pool of 1 that `pycage run` uses.
   for (const poolSize of [2, 1]) {
     comparisons.push(
-      await compare(
-        {
-          id: `P2-lib-pool${poolSize}`,
-          title: `in-process one-shot: createRuntime({ poolSize: ${poolSize} }), runScript, close vs docker run`,
-          a: {
-            label: `createRuntime + start + runScript(hello) + close, pool of ${poolSize}`,
-            run: async () => {
-              const runtime = context.runtime({ poolSize });
-              try {
-                expectOutput(await runtime.runScript(hello), helloOutput);
-              } finally {
-                await runtime.close();
-              }
-            },
+      await versusDockerRun({
+        id: `P2-lib-pool${poolSize}`,
+        title: `in-process one-shot: createRuntime({ poolSize: ${poolSize} }), runScript, close vs docker run`,
+        a: {
+          label: `createRuntime + start + runScript(hello) + close, pool of ${poolSize}`,
+          run: async () => {
+            const runtime = context.runtime({ poolSize });
+            try {
+              expectOutput(await runtime.runScript(hello), helloOutput);
+            } finally {
+              await runtime.close();
+            }
           },
-          b: dockerRun,
-          rounds: roundsFor(context, 12),
-          warmup: 2,
-          target: 1.5,
-          settle: () => pause(300),
-          command: 'npm run bench -- P2',
-          notes: ['diagnostic: the runtime alone, without Node start-up and module loading'],
         },
-        context.log,
-      ),
+        settleMs: 300,
+        notes: ['diagnostic: the runtime alone, without Node start-up and module loading'],
+      }),
     );
   }
 
   comparisons.push(
-    await compare(
-      {
-        id: 'P2-lib-nowait',
-        title: 'in-process one-shot closed with close({ wait: false }) vs docker run',
-        a: {
-          label: 'createRuntime + start + runScript(hello) + close({ wait: false }), pool of 1',
-          run: async () => {
-            const runtime = context.runtime({ poolSize: 1 });
-            expectOutput(await runtime.runScript(hello), helloOutput);
-            await runtime.close({ wait: false });
-          },
+    await versusDockerRun({
+      id: 'P2-lib-nowait',
+      title: 'in-process one-shot closed with close({ wait: false }) vs docker run',
+      a: {
+        label: 'createRuntime + start + runScript(hello) + close({ wait: false }), pool of 1',
+        run: async () => {
+          const runtime = context.runtime({ poolSize: 1 });
+          expectOutput(await runtime.runScript(hello), helloOutput);
+          await runtime.close({ wait: false });
         },
-        b: dockerRun,
-        rounds: roundsFor(context, 12),
-        warmup: 2,
-        target: 1.5,
-        // The containers let go are removed by Docker meanwhile; the next sample waits for that.
-        settle: () => pause(400),
-        command: 'npm run bench -- P2',
-        notes: ['diagnostic: the runtime alone; the removal of its container happens after the sample'],
       },
-      context.log,
-    ),
+      // The containers let go are removed by Docker meanwhile; the next sample waits for that.
+      settleMs: 400,
+      notes: ['diagnostic: the runtime alone; the removal of its container happens after the sample'],
+    }),
   );
 
   // Module loading on `pycage run`'s path, each in a fresh Node process.
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const importMs = async (specifier: string): Promise<number> => {
-    const times: number[] = [];
-    for (let index = 0; index < 7; index += 1) {
-      const probe = `const t = performance.now(); await import(${JSON.stringify(specifier)}); process.stdout.write(String(performance.now() - t));`;
-      const result = await runProcess(process.execPath, ['--input-type=module', '-e', probe], { env, cwd: root });
-      times.push(Number(result.stdout));
-    }
-    return median(times);
-  };
+  const importOptions = { env, cwd: root, samples: 7 };
   const nodeAlone: number[] = [];
   for (let index = 0; index < 7; index += 1) {
     const started = performance.now();
@@ -142,8 +109,8 @@ export async function benchP2(context: BenchContext): Promise<BenchOutcome> {
     [
       'P2 module loading (median of 7 fresh processes each):',
       `    node -e 0 (whole process)                  ${formatMs(median(nodeAlone))}`,
-      `    import dist/cli/commands/run.js            ${formatMs(await importMs(path.join(root, 'dist/cli/commands/run.js')))}  (the command, the runtime and requirements stages, no SDK)`,
-      `    import dockerode                           ${formatMs(await importMs('dockerode'))}  (loaded on the first Docker call)`,
+      `    import dist/cli/commands/run.js            ${formatMs(await importMs(path.join(root, 'dist/cli/commands/run.js'), importOptions))}  (the command, the runtime and requirements stages, no SDK)`,
+      `    import dockerode                           ${formatMs(await importMs('dockerode', importOptions))}  (loaded on the first Docker call)`,
     ].join('\n'),
   );
 

@@ -74,27 +74,24 @@ async function measureExecs(context: BenchContext): Promise<Comparison> {
 /** The first burst of a runtime, whose pool has not grown yet: a fresh runtime per sample. */
 async function measureFirstBurst(context: BenchContext): Promise<Comparison> {
   let runtime: Runtime | undefined;
-  const fresh = async (): Promise<Runtime> => {
+  // Before every sample: the previous runtime closed, a fresh one started with its pool full.
+  const fresh = async (): Promise<void> => {
     await runtime?.close();
     runtime = context.runtime({ poolSize: 2 });
     await runtime.start();
     await waitForPool(runtime, 60_000);
-    return runtime;
   };
-  let current: Runtime | undefined;
   try {
     return await compare(
       {
         id: 'P4-first',
         title: 'the first burst of a fresh runtime (pool of 2, not grown yet) vs one run',
-        a: { label: '8 runScript calls at once on a fresh runtime (pool of 2)', run: () => burst(current!, 8) },
-        b: { label: '1 runScript call on a fresh runtime (pool of 2)', run: () => burst(current!, 1) },
+        a: { label: '8 runScript calls at once on a fresh runtime (pool of 2)', run: () => burst(runtime!, 8) },
+        b: { label: '1 runScript call on a fresh runtime (pool of 2)', run: () => burst(runtime!, 1) },
         rounds: Math.max(3, Math.round(roundsFor(context, 8) / 2)),
         warmup: 1,
         target: 3.0,
-        settle: async () => {
-          current = await fresh();
-        },
+        settle: fresh,
         command: 'npm run bench -- P4',
         notes: ['diagnostic: six of the eight containers are started by the burst itself'],
       },

@@ -10,9 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compare, type BenchOutcome } from './lib/compare.js';
 import { roundsFor, type BenchContext } from './lib/context.js';
-import { runChecked, runProcess } from './lib/processes.js';
-import { formatMs, median } from './lib/stats.js';
-import { cliPath } from './p2-cli-run.js';
+import { cliPath } from '../test/helpers/cli.js';
+import { importMs, runChecked, runProcess } from './lib/processes.js';
+import { formatMs } from './lib/stats.js';
 
 /** Files reached from `entry` by static `import ... from '...'` / `export ... from '...'` (not `import()`). */
 export function staticImports(entry: string): Array<{ file: string; bytes: number }> {
@@ -60,17 +60,13 @@ export async function benchP5(context: BenchContext): Promise<BenchOutcome> {
   const modules = staticImports(cliPath);
   const local = modules.filter((module) => module.file.startsWith('/'));
   const external = modules.filter((module) => !module.file.startsWith('/')).map((module) => module.file);
-  const importTimes: number[] = [];
-  const probe = `const t = performance.now(); await import(${JSON.stringify(path.join(root, 'dist/cli/index.js'))}); process.stdout.write(String(performance.now() - t));`;
-  for (let index = 0; index < 10; index += 1) {
-    const result = await runProcess(process.execPath, ['--input-type=module', '-e', probe], { env });
-    importTimes.push(Number(result.stdout));
-  }
+  const importSamples = 10;
+  const importTime = await importMs(path.join(root, 'dist/cli/index.js'), { env, samples: importSamples });
   const details = [
     [
       `P5 breakdown: --help loads ${local.length} of pycage's files (${(local.reduce((sum, module) => sum + module.bytes, 0) / 1024).toFixed(1)} KiB) by static import,`,
       `    and these packages: ${external.join(', ') || 'none'};`,
-      `    importing dist/cli/index.js in a fresh process takes ${formatMs(median(importTimes))} (median of ${importTimes.length}).`,
+      `    importing dist/cli/index.js in a fresh process takes ${formatMs(importTime)} (median of ${importSamples}).`,
       `    files: ${local.map((module) => path.relative(root, module.file)).join(', ')}`,
     ].join('\n'),
   ];

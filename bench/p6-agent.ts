@@ -9,7 +9,7 @@
  * reading imports from the cost of the model round trip.
  */
 import { performance } from 'node:perf_hooks';
-import { createProvider, resolveModelConfig, runAgent, type AgentOptions, type ModelProvider, type Runtime } from '../src/index.js';
+import { createProvider, resolveModelConfig, runAgent, type ModelProvider, type Runtime } from '../src/index.js';
 import { startChatServer } from '../test/helpers/chat-server.js';
 import { compare, type BenchOutcome, type Comparison } from './lib/compare.js';
 import { expectOutput, hello, helloOutput, roundsFor, type BenchContext } from './lib/context.js';
@@ -28,15 +28,15 @@ export async function benchP6(context: BenchContext): Promise<BenchOutcome> {
     // Time between the agent's successive events, per phase name (`start -> generating`...).
     const phases = new Map<string, number[]>();
 
-    const agentSide = (requirements: AgentOptions['requirements'], record: boolean) => ({
-      label: `runAgent (instant model, requirements ${String(requirements)})`,
+    const agentSide = (requirements: 'auto' | 'none', record: boolean) => ({
+      label: `runAgent (instant model, requirements ${requirements})`,
       run: async () => {
         const marks: Array<[string, number]> = [['call', performance.now()]];
         const outcome = await runAgent({
           request: 'print hello world',
           provider,
           runtime,
-          requirements: requirements ?? 'auto',
+          requirements,
           maxAttempts: 1,
           onEvent: (event) => {
             if (event.type !== 'output' && event.type !== 'runtime') marks.push([event.type, performance.now()]);

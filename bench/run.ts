@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatComparison, type BenchOutcome, type Comparison } from './lib/compare.js';
 import { createContext, type BenchContext } from './lib/context.js';
-import { describeMachine, formatMachine } from './lib/machine.js';
+import { describeMachine, formatMachine, loadAverage } from './lib/machine.js';
 import { formatMs, formatRatio } from './lib/stats.js';
 import { benchImage } from './lib/docker.js';
 
@@ -46,7 +46,7 @@ function parseArguments(argv: readonly string[]): { names: string[]; rounds: num
     } else if (argument === '--verbose') verbose = true;
     else if (argument === '--trace') trace = true;
     else if (argument.startsWith('--')) rest.push(argument);
-    else names.push(argument.toUpperCase().startsWith('P') && /^p\d$/i.test(argument) ? argument.toUpperCase() : argument);
+    else names.push(/^p\d$/i.test(argument) ? argument.toUpperCase() : argument);
   }
   return { names, rounds, verbose, trace, rest };
 }
@@ -99,7 +99,7 @@ async function main(): Promise<number> {
       `  ${comparison.id.padEnd(13)} ${formatRatio(comparison.medianRatio).padStart(6)}  target <= ${formatRatio(comparison.target)}  ${verdict.padEnd(6)}  n=${String(comparison.rounds).padEnd(3)} A ${formatMs(comparison.medianA).padStart(8)}  B ${formatMs(comparison.medianB).padStart(8)}`,
     );
   }
-  console.log(`\nmachine at the end: load average ${describeMachine(benchImage).loadAverage.join(' ')}`);
+  console.log(`\nmachine at the end: load average ${loadAverage().join(' ')}`);
   return status;
 }
 

@@ -39,9 +39,6 @@ export interface Comparison {
   labelA: string;
   labelB: string;
   rounds: number;
-  ratios: number[];
-  aMs: number[];
-  bMs: number[];
   medianRatio: number;
   ratioLow: number;
   ratioHigh: number;
@@ -98,9 +95,6 @@ export async function compare(spec: ComparisonSpec, log: (line: string) => void 
     labelA: spec.a.label,
     labelB: spec.b.label,
     rounds: spec.rounds,
-    ratios,
-    aMs,
-    bMs,
     medianRatio,
     ratioLow: quantile(ratios, 0.25),
     ratioHigh: quantile(ratios, 0.75),

@@ -9,10 +9,12 @@ import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import type { Runtime } from '../../src/index.js';
 import { baseEnvironment, defaultPath, sandboxUser, tmpfsOptions, toEnvList, workDirectory } from '../../src/runtime/container-options.js';
-import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
+import { FrameDemuxer } from '../../src/runtime/output.js';
 import { runtimeDefaults } from '../../src/runtime/settings.js';
+import { defaultTestImage } from '../../test/integration/global-setup.js';
+import { dockerRuntimeOf, sessionOf } from '../../test/integration/runtime/helpers.js';
 
-export const benchImage = process.env.PYCAGE_BENCH_IMAGE ?? process.env.PYCAGE_TEST_IMAGE ?? 'pycage-offline:bookworm';
+export const benchImage = process.env.PYCAGE_BENCH_IMAGE ?? process.env.PYCAGE_TEST_IMAGE ?? defaultTestImage;
 
 /** Label put on the benchmark's own non-pycage containers (the exec baseline), for cleanup. */
 export const benchLabel = 'pycage-bench.owner-pid';
@@ -92,42 +94,17 @@ export async function execIn(
     Tty: false,
   });
   const stream = (await exec.start({ hijack: true, stdin: withStdin })) as unknown as Duplex;
-  let stdout = '';
-  let stderr = '';
-  let pending = Buffer.alloc(0);
+  const output = { stdout: '', stderr: '' };
+  const demuxer = new FrameDemuxer((name, data) => (output[name] += data.toString('utf8')));
   await new Promise<void>((resolve) => {
-    stream.on('data', (chunk: Buffer) => {
-      // Docker's stream framing: 8-byte header (stream, 0, 0, 0, size big-endian), then the payload.
-      pending = Buffer.concat([pending, chunk]);
-      while (pending.length >= 8) {
-        const size = pending.readUInt32BE(4);
-        if (pending.length < 8 + size) break;
-        const text = pending.subarray(8, 8 + size).toString('utf8');
-        if (pending[0] === 2) stderr += text;
-        else stdout += text;
-        pending = pending.subarray(8 + size);
-      }
-    });
+    stream.on('data', (chunk: Buffer) => demuxer.push(chunk));
     stream.on('end', resolve);
     stream.on('close', resolve);
     stream.on('error', resolve);
     if (withStdin) stream.end(options.stdin);
   });
   const info = await exec.inspect();
-  return { exitCode: info.Running ? null : info.ExitCode, stdout, stderr };
-}
-
-/** Containers of one pycage owner pid (optionally one role), as the daemon lists them. */
-export async function pycageContainersOf(ownerPid: number, role?: string): Promise<Docker.ContainerInfo[]> {
-  const label = ['pycage=true', `pycage.owner-pid=${ownerPid}`];
-  if (role !== undefined) label.push(`pycage.role=${role}`);
-  return docker().listContainers({ all: true, filters: { label } });
-}
-
-/** The session label value of a Docker runtime: what its containers carry as `pycage.session`. */
-export function sessionOf(runtime: Runtime): string {
-  if (!(runtime instanceof DockerRuntime)) throw new Error('not a Docker runtime');
-  return runtime.session;
+  return { exitCode: info.Running ? null : info.ExitCode, ...output };
 }
 
 /** Containers of one runtime (by its session label), running or not. */
@@ -144,10 +121,10 @@ export async function sessionContainers(runtime: Runtime, role?: string): Promis
  * work (network teardown). The pool's size is whatever it settled at (it grows after bursts).
  */
 export async function waitForPool(runtime: Runtime, timeoutMs = 30_000): Promise<void> {
-  if (!(runtime instanceof DockerRuntime)) throw new Error('not a Docker runtime');
+  const dockerRuntime = dockerRuntimeOf(runtime);
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const stats = runtime.poolStats();
+    const stats = dockerRuntime.poolStats();
     const containers = await sessionContainers(runtime, 'run');
     const atRest = stats.starting === 0 && stats.removing === 0 && !stats.refillScheduled && stats.active === 0;
     if (atRest && containers.length === stats.ready && containers.every((container) => container.State === 'running')) break;

@@ -24,6 +24,11 @@ function dockerOutput(args: string[]): string {
   return result.status === 0 ? result.stdout.trim() : `unknown (${result.stderr.trim() || result.error?.message})`;
 }
 
+/** The 1, 5 and 15 minute load averages, to two decimals. */
+export function loadAverage(): number[] {
+  return os.loadavg().map((value) => Math.round(value * 100) / 100);
+}
+
 export function describeMachine(image: string): Machine {
   const running = dockerOutput(['ps', '--format', '{{.Label "pycage.owner-pid"}}']).split('\n').filter((line) => line !== '');
   return {
@@ -36,7 +41,7 @@ export function describeMachine(image: string): Machine {
     image,
     imageId: dockerOutput(['image', 'inspect', '--format', '{{.Id}}', image]).slice(7, 19),
     foreignContainers: running.filter((ownerPid) => ownerPid !== String(process.pid)).length,
-    loadAverage: os.loadavg().map((value) => Math.round(value * 100) / 100),
+    loadAverage: loadAverage(),
   };
 }
 

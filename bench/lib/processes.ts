@@ -4,6 +4,7 @@
  * measured on a failing command would mean nothing.
  */
 import { spawn } from 'node:child_process';
+import { median } from './stats.js';
 
 export interface ProcessResult {
   exitCode: number | null;
@@ -51,4 +52,18 @@ export async function runChecked(
       `${command} ${args.join(' ')} exited ${result.exitCode} with stdout ${JSON.stringify(result.stdout.slice(0, 200))} and stderr ${JSON.stringify(result.stderr.slice(-500))}`,
     );
   }
+}
+
+/**
+ * How long `await import(specifier)` takes in a fresh Node process (an ES module, timed from inside),
+ * as the median of `samples` processes.
+ */
+export async function importMs(specifier: string, options: { env: NodeJS.ProcessEnv; cwd?: string; samples: number }): Promise<number> {
+  const probe = `const t = performance.now(); await import(${JSON.stringify(specifier)}); process.stdout.write(String(performance.now() - t));`;
+  const times: number[] = [];
+  for (let index = 0; index < options.samples; index += 1) {
+    const result = await runProcess(process.execPath, ['--input-type=module', '-e', probe], { env: options.env, cwd: options.cwd ?? process.cwd() });
+    times.push(Number(result.stdout));
+  }
+  return median(times);
 }

@@ -21,7 +21,7 @@ const calls: DockerCall[] = [];
 let installed = false;
 
 /** `POST /v1.41/containers/abc/exec?` -> `exec create`. */
-export function callKind(method: string, path: string): string {
+function callKind(method: string, path: string): string {
   const bare = path.replace(/^\/v[\d.]+/, '').replace(/\?.*$/, '');
   const rules: Array<[RegExp, string]> = [
     [/^\/containers\/create$/, 'container create'],
@@ -69,11 +69,6 @@ export function traceDockerCalls(): void {
 
 export function takeCalls(): DockerCall[] {
   return calls.splice(0);
-}
-
-/** Calls that started inside [from, to], as offsets from `from`. */
-export function callsWithin(recorded: readonly DockerCall[], from: number, to: number): DockerCall[] {
-  return recorded.filter((call) => call.startedAt >= from && call.startedAt <= to);
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { defaultTestImage } from '../integration/global-setup.js';
 
 export const cliPath = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -31,7 +32,7 @@ export function baseEnv(): Record<string, string> {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: process.env.HOME ?? '/root',
     NO_COLOR: '1',
-    PYCAGE_IMAGE: process.env.PYCAGE_TEST_IMAGE ?? 'pycage-offline:bookworm',
+    PYCAGE_IMAGE: process.env.PYCAGE_TEST_IMAGE ?? defaultTestImage,
   };
   if (process.env.DOCKER_HOST !== undefined) env.DOCKER_HOST = process.env.DOCKER_HOST;
   if (process.env.XDG_CACHE_HOME !== undefined) env.XDG_CACHE_HOME = process.env.XDG_CACHE_HOME;

@@ -4,13 +4,19 @@
  */
 import { execFileSync } from 'node:child_process';
 
+/** Ids of containers (running or not) carrying every one of these labels, e.g. `pycage.session=abc`. */
+export function containersWith(...labels: string[]): string[] {
+  const filters = labels.flatMap((label) => ['--filter', `label=${label}`]);
+  const output = execFileSync('docker', ['ps', '-a', ...filters, '--format', '{{.ID}}'], { encoding: 'utf8' });
+  return output.split('\n').filter((line) => line.trim() !== '');
+}
+
 /** Names/ids of containers carrying pycage's label, optionally only those of one owner process. */
 export function pycageContainers(filter: { ownerPid?: number; session?: string } = {}): string[] {
-  const args = ['ps', '-a', '--filter', 'label=pycage=true', '--format', '{{.ID}}'];
-  if (filter.ownerPid !== undefined) args.push('--filter', `label=pycage.owner-pid=${filter.ownerPid}`);
-  if (filter.session !== undefined) args.push('--filter', `label=pycage.session=${filter.session}`);
-  const output = execFileSync('docker', args, { encoding: 'utf8' });
-  return output.split('\n').filter((line) => line.trim() !== '');
+  const labels = ['pycage=true'];
+  if (filter.ownerPid !== undefined) labels.push(`pycage.owner-pid=${filter.ownerPid}`);
+  if (filter.session !== undefined) labels.push(`pycage.session=${filter.session}`);
+  return containersWith(...labels);
 }
 
 /** Waits until `check` is true, polling; Docker removes containers asynchronously. */

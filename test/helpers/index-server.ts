@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { wheelFileName } from './wheels.js';
 
 export interface IndexRelease {
   version: string;
@@ -97,15 +98,15 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
       return;
     }
     if (area === 'pypi' && parts[2] === 'json') {
-      sendJson(response, 'application/json', pypiJson(name, releases, options.omitReleases === true));
+      sendJson(response, 'application/json', pypiJson(releases, options.omitReleases === true));
       return;
     }
     if (area === 'simple' || area === 'html-simple') {
       const accept = request.headers.accept ?? '';
       if (area === 'simple' && accept.includes('application/vnd.pypi.simple.v1+json')) {
-        sendJson(response, 'application/vnd.pypi.simple.v1+json', simpleJson(name, releases));
+        sendJson(response, 'application/vnd.pypi.simple.v1+json', simpleJson(releases));
       } else {
-        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(simpleHtml(name, releases));
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(simpleHtml(releases));
       }
       return;
     }
@@ -164,10 +165,10 @@ function normalizeKeys(packages: IndexPackages): Map<string, { name: string; rel
 }
 
 function filesOf(name: string, release: IndexRelease): string[] {
-  return release.files ?? [`${name.replace(/[-_.]+/g, '_')}-${release.version}-py3-none-any.whl`, `${name}-${release.version}.tar.gz`];
+  return release.files ?? [wheelFileName(name, release.version), `${name}-${release.version}.tar.gz`];
 }
 
-function pypiJson(_normalized: string, project: { name: string; releases: IndexRelease[] }, omitReleases: boolean): unknown {
+function pypiJson(project: { name: string; releases: IndexRelease[] }, omitReleases: boolean): unknown {
   const releases: Record<string, unknown[]> = {};
   for (const release of project.releases) {
     releases[release.version] = filesOf(project.name, release).map((filename) => ({
@@ -192,7 +193,7 @@ function pypiJson(_normalized: string, project: { name: string; releases: IndexR
   };
 }
 
-function simpleJson(_normalized: string, project: { name: string; releases: IndexRelease[] }): unknown {
+function simpleJson(project: { name: string; releases: IndexRelease[] }): unknown {
   return {
     meta: { 'api-version': '1.1' },
     name: normalize(project.name),
@@ -209,7 +210,7 @@ function simpleJson(_normalized: string, project: { name: string; releases: Inde
   };
 }
 
-function simpleHtml(_normalized: string, project: { name: string; releases: IndexRelease[] }): string {
+function simpleHtml(project: { name: string; releases: IndexRelease[] }): string {
   const links = project.releases.flatMap((release) =>
     filesOf(project.name, release).map((filename) => {
       const attributes = [

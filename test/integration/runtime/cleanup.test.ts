@@ -1,11 +1,11 @@
 // Nothing outlives its owner: a process killed with SIGKILL loses its containers through the lifeline,
 // SIGINT closes open runtimes before the process exits, and a start sweeps what dead owners left.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratch, containersWith, docker, eventually, testImage, type Scratch } from './helpers.js';
+import { createScratch, containersWith, docker, eventually, fixtureEnv, startUntil, testImage, type Scratch, type Started } from './helpers.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/hold-runtime.ts', import.meta.url));
 let scratch: Scratch;
@@ -22,45 +22,21 @@ afterAll(async () => {
   await scratch?.dispose();
 });
 
-interface Holder {
-  child: ChildProcess;
+interface Holder extends Started {
   session: string;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+const sessionIn = (output: string): string | undefined => /session ([0-9a-f]+)\n/.exec(output)?.[1];
+
 /** Starts the fixture and resolves once it printed its session (and, in hold mode, that the script runs). */
-function startHolder(mode: 'hold' | 'start' | 'listener' | 'close-no-wait'): Promise<Holder> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/root',
-      PYCAGE_TEST_IMAGE: testImage,
-      PYCAGE_FIXTURE_VOLUME: scratch.volume,
-      PYCAGE_FIXTURE_CACHE: scratch.cacheDir,
-      PYCAGE_FIXTURE_MODE: mode,
-      ...(process.env.DOCKER_HOST === undefined ? {} : { DOCKER_HOST: process.env.DOCKER_HOST }),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      const session = /session ([0-9a-f]+)\n/.exec(output)?.[1];
-      if (session !== undefined && (mode === 'start' || mode === 'close-no-wait' || output.includes('running\n'))) resolve({ child, session, output: () => output, exited });
-    };
-    child.stdout!.on('data', (data: Buffer) => {
-      output += data.toString();
-      check();
-    });
-    child.stderr!.on('data', (data: Buffer) => (output += data.toString()));
-    void exited.then(({ code, signal }) => {
-      check();
-      reject(new Error(`fixture exited (${code ?? signal}) before it was ready:\n${output}`));
-    });
-  });
+async function startHolder(mode: 'hold' | 'start' | 'listener' | 'close-no-wait'): Promise<Holder> {
+  const started = await startUntil(
+    process.execPath,
+    ['--import', 'tsx', fixture],
+    { env: fixtureEnv(scratch, { PYCAGE_FIXTURE_MODE: mode }), children },
+    (output) => sessionIn(output) !== undefined && (mode === 'start' || mode === 'close-no-wait' || output.includes('running\n')),
+  );
+  return { ...started, session: sessionIn(started.output())! };
 }
 
 describe('cleanup', () => {

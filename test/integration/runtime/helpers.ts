@@ -4,44 +4,86 @@
  * cache directory of their own, and checks of real Docker state made with the docker CLI, so they do
  * not share code with what they check.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../../src/runtime/index.js';
 import { DockerRuntime } from '../../../src/runtime/docker-runtime.js';
+import { containersWith, eventually } from '../../helpers/docker.js';
+import { defaultTestImage } from '../global-setup.js';
 
-export const testImage = process.env.PYCAGE_TEST_IMAGE ?? 'pycage-offline:bookworm';
+export { containersWith, eventually };
+
+export const testImage = process.env.PYCAGE_TEST_IMAGE ?? defaultTestImage;
 
 export function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
 }
 
-/** Ids of containers (running or not) carrying this label filter, e.g. `pycage.session=abc`. */
-export function containersWith(label: string): string[] {
-  return docker('ps', '-a', '--filter', `label=${label}`, '--format', '{{.ID}}')
-    .split('\n')
-    .filter((line) => line !== '');
+/** The runtime as the Docker runtime it is (its session, its pool), or an error if it is another kind. */
+export function dockerRuntimeOf(runtime: Runtime): DockerRuntime {
+  if (!(runtime instanceof DockerRuntime)) throw new Error('not a Docker runtime');
+  return runtime;
 }
 
+/** The session label value of a Docker runtime: what its containers carry as `pycage.session`. */
 export function sessionOf(runtime: Runtime): string {
-  if (!(runtime instanceof DockerRuntime)) throw new Error('not a Docker runtime');
-  return runtime.session;
+  return dockerRuntimeOf(runtime).session;
 }
 
 export function sessionContainers(runtime: Runtime): string[] {
   return containersWith(`pycage.session=${sessionOf(runtime)}`);
 }
 
-/** Polls until `check` holds; Docker removes containers asynchronously. */
-export async function eventually(check: () => boolean, timeoutMs = 15_000, intervalMs = 200): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  return check();
+export interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Spawns a process (added to `children`, for the caller's cleanup) and resolves once its output, stdout
+ * and stderr together, satisfies `ready` (checked as stdout arrives and at exit); rejects if it exits first.
+ */
+export function startUntil(
+  command: string,
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; children: ChildProcess[] },
+  ready: (output: string) => boolean,
+): Promise<Started> {
+  const child = spawn(command, args, { env: options.env, cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  options.children.push(child);
+  let output = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (ready(output)) resolve({ child, output: () => output, exited });
+    };
+    child.stdout!.on('data', (data: Buffer) => {
+      output += data.toString();
+      check();
+    });
+    child.stderr!.on('data', (data: Buffer) => (output += data.toString()));
+    void exited.then(({ code, signal }) => {
+      check();
+      reject(new Error(`process exited (${code ?? signal}) before it was ready:\n${output}`));
+    });
+  });
+}
+
+/** The environment of a fixture script (fixtures/*.ts) run on this scratch area, plus its own `PYCAGE_FIXTURE_*` settings. */
+export function fixtureEnv(scratch: Pick<Scratch, 'volume' | 'cacheDir'>, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    PYCAGE_TEST_IMAGE: testImage,
+    PYCAGE_FIXTURE_VOLUME: scratch.volume,
+    PYCAGE_FIXTURE_CACHE: scratch.cacheDir,
+    ...extra,
+    ...(process.env.DOCKER_HOST === undefined ? {} : { DOCKER_HOST: process.env.DOCKER_HOST }),
+  };
 }
 
 /** A scratch area per test file: an environment volume and a cache directory nobody else uses. */

@@ -5,7 +5,7 @@
 // container or a shared directory would show.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratch, containersWith, eventually, sessionOf, type Scratch } from '../runtime/helpers.js';
+import { createScratch, eventually, sessionContainers, type Scratch } from '../runtime/helpers.js';
 
 const count = 16;
 let scratch: Scratch;
@@ -95,7 +95,6 @@ print(json.dumps({
 describe('stamina: concurrent runs', () => {
   it(`runs ${count} scripts at once, each right, none seeing another's files, processes or environment`, async () => {
     const runtime = scratch.runtime({ poolSize: 2, timeoutMs: 120_000 });
-    const session = `pycage.session=${sessionOf(runtime)}`;
     await runtime.start();
     const secrets = Array.from({ length: count }, () => randomBytes(12).toString('hex'));
 
@@ -130,6 +129,6 @@ describe('stamina: concurrent runs', () => {
     expect(after.stdout).toBe('[]\n');
 
     await runtime.close();
-    expect(await eventually(() => containersWith(session).length === 0, 5_000)).toBe(true);
+    expect(await eventually(() => sessionContainers(runtime).length === 0, 5_000)).toBe(true);
   });
 });

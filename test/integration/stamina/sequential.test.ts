@@ -2,7 +2,7 @@
 // stale container), used containers do not pile up while it goes on, and close() leaves nothing.
 // CI runs 60; `npm run bench -- stamina` runs 200 and reports the Node process's memory as well.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratch, containersWith, eventually, sessionOf, type Scratch } from '../runtime/helpers.js';
+import { createScratch, eventually, sessionContainers, type Scratch } from '../runtime/helpers.js';
 import { indexedArgs, indexedOutput, indexedScript } from './indexed-script.js';
 
 const runs = 60;
@@ -20,7 +20,6 @@ afterAll(async () => {
 describe('stamina: runs in a row', () => {
   it(`runs ${runs} scripts one after another, each right, and leaves no container behind`, async () => {
     const runtime = scratch.runtime({ poolSize });
-    const session = `pycage.session=${sessionOf(runtime)}`;
     await runtime.start();
     const wrong: string[] = [];
     for (let index = 0; index < runs; index += 1) {
@@ -32,9 +31,9 @@ describe('stamina: runs in a row', () => {
     expect(wrong).toEqual([]);
 
     // Used containers are removed as the runs go: once the pool has refilled, only the pool is left.
-    expect(await eventually(() => containersWith(session).length === poolSize, 20_000)).toBe(true);
+    expect(await eventually(() => sessionContainers(runtime).length === poolSize, 20_000)).toBe(true);
 
     await runtime.close();
-    expect(containersWith(session)).toEqual([]);
+    expect(sessionContainers(runtime)).toEqual([]);
   });
 });

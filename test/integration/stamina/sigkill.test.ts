@@ -2,7 +2,7 @@
 // killed mid-run (the next `pycage run` works and nothing of the dead process is left), and a process
 // killed while an install container is building an environment (nothing is left, and the half-built
 // environment is not taken for a finished one: the next run builds it again and runs right).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseEnv, cliPath, runCliProcess } from '../../helpers/cli.js';
 import { buildWheel } from '../../helpers/wheels.js';
-import { containersWith, createScratch, docker, eventually, sessionOf, testImage, type Scratch } from '../runtime/helpers.js';
+import { containersWith, createScratch, docker, eventually, fixtureEnv, sessionOf, startUntil, testImage, type Scratch } from '../runtime/helpers.js';
 
 const installFixture = fileURLToPath(new URL('./fixtures/install-and-run.ts', import.meta.url));
 let scratch: Scratch;
@@ -29,28 +29,6 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Spawns a process and resolves once its stdout satisfies `ready`; rejects if it exits first. */
-function startUntil(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd: string }, ready: (output: string) => boolean): Promise<Started> {
-  const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (data: Buffer) => {
-      output += data.toString();
-      if (ready(output)) resolve({ child, output: () => output, exited });
-    });
-    child.stderr!.on('data', (data: Buffer) => (output += data.toString()));
-    void exited.then(({ code, signal }) => reject(new Error(`process exited (${code ?? signal}) before it was ready:\n${output}`)));
-  });
-}
-
 function containersOfPid(pid: number): string[] {
   return containersWith(`pycage.owner-pid=${pid}`);
 }
@@ -60,7 +38,7 @@ describe('stamina: SIGKILL', () => {
     await writeFile(path.join(workDir, 'long.py'), 'import time\nprint("running", flush=True)\ntime.sleep(120)\n');
     await writeFile(path.join(workDir, 'hello.py'), 'print("hello again")\n');
     const env = { ...baseEnv(), XDG_CACHE_HOME: scratch.cacheDir };
-    const killed = await startUntil(process.execPath, [cliPath, 'run', 'long.py', '--requirements', 'none', '--timeout', '120'], { env, cwd: workDir }, (output) =>
+    const killed = await startUntil(process.execPath, [cliPath, 'run', 'long.py', '--requirements', 'none', '--timeout', '120'], { env, cwd: workDir, children }, (output) =>
       output.includes('running\n'),
     );
     const pid = killed.child.pid!;
@@ -89,19 +67,9 @@ describe('stamina: SIGKILL', () => {
     const warm = await runtime.runScript('print("warm")\n', { requirements: [`pycage-stamina-warm-${tag}==1.0.0`] });
     expect(warm.stdout).toBe('warm\n');
 
-    const fixtureEnv: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/root',
-      PYCAGE_TEST_IMAGE: testImage,
-      PYCAGE_FIXTURE_VOLUME: scratch.volume,
-      PYCAGE_FIXTURE_CACHE: scratch.cacheDir,
-      PYCAGE_FIXTURE_WHEELS: wheels,
-      PYCAGE_FIXTURE_REQUIREMENT: requirement,
-      PYCAGE_FIXTURE_SCRIPT: script,
-      ...(process.env.DOCKER_HOST === undefined ? {} : { DOCKER_HOST: process.env.DOCKER_HOST }),
-    };
+    const env = fixtureEnv(scratch, { PYCAGE_FIXTURE_WHEELS: wheels, PYCAGE_FIXTURE_REQUIREMENT: requirement, PYCAGE_FIXTURE_SCRIPT: script });
     // Spawned from the repository, where `--import tsx` resolves.
-    const holder = await startUntil(process.execPath, ['--import', 'tsx', installFixture], { env: fixtureEnv, cwd: process.cwd() }, (output) =>
+    const holder = await startUntil(process.execPath, ['--import', 'tsx', installFixture], { env, cwd: process.cwd(), children }, (output) =>
       output.includes('event install-start\n'),
     );
     const pid = holder.child.pid!;
@@ -140,7 +108,5 @@ function environmentStates(volume: string): string[] {
 }
 
 function installContainers(pid: number): string[] {
-  return docker('ps', '-a', '--filter', `label=pycage.owner-pid=${pid}`, '--filter', 'label=pycage.role=install', '--format', '{{.ID}}')
-    .split('\n')
-    .filter((line) => line !== '');
+  return containersWith(`pycage.owner-pid=${pid}`, 'pycage.role=install');
 }
