@@ -7,6 +7,7 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { isSafeRelativePath } from './payload.js';
 import type { Artifact } from './types.js';
 import type { TarEntry } from './tar.js';
 
@@ -20,10 +21,8 @@ export interface ArtifactFile {
   data: Uint8Array;
 }
 
-export function isSafeArtifactName(name: string): boolean {
-  if (name === '' || name.startsWith('/') || name.includes('\\') || name.includes('\0')) return false;
-  return name.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
-}
+/** An artifact name is checked like a file name going in: relative, no `..`, no backslashes or NUL. */
+export const isSafeArtifactName = isSafeRelativePath;
 
 /** Regular files with safe names from a tar listing, within the caps; the rest is reported as skipped. */
 export function selectArtifacts(

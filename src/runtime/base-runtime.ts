@@ -9,14 +9,16 @@ import { untilAborted } from '../abort.js';
 import { toLogger, type Logger } from '../logger.js';
 import { installFailureSummary } from './environment.js';
 import { normalizeRequirements } from './install-commands.js';
-import { filePayload, toBytes } from './payload.js';
+import type { OutputCollector } from './output.js';
+import { encodeRunPayload, filePayload, toBytes, type RunHeader } from './payload.js';
 import { loadProject, newProjectName, saveProject } from './projects.js';
-import { installFailureResult } from './result.js';
+import { buildRunResult, installFailureResult, type StopReason } from './result.js';
 import { checkEnvironment, resolveRunLimits, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
 import { registerOpenRuntime, unregisterOpenRuntime } from './signals.js';
 import { InstallError } from './errors.js';
 import type { PackageSource } from '../requirements/index.js';
 import type {
+  Artifact,
   CloseOptions,
   CreateProjectOptions,
   EnvironmentInfo,
@@ -184,6 +186,48 @@ export abstract class BaseRuntime implements Runtime {
     } catch (error) {
       this.logger.warn(`an event callback threw: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * The bootstrap's stdin for this run: the script, the caller's files and stdin, framed. Only where
+   * the run's directories are differs between the runners.
+   */
+  protected runPayload(request: ExecuteRequest, directories: Pick<RunHeader, 'workDir' | 'tempDir'>): Buffer {
+    const code = toBytes(request.code);
+    const header: RunHeader = {
+      workDir: directories.workDir,
+      tempDir: directories.tempDir,
+      script: scriptName,
+      args: [...(request.options.args ?? [])],
+      files: [{ path: scriptName, size: code.length }, ...request.files.entries],
+      stdinSize: request.stdin === undefined ? null : request.stdin.length,
+      outputDir: 'output',
+    };
+    return encodeRunPayload(header, [code, ...request.files.blobs, ...(request.stdin === undefined ? [] : [request.stdin])]);
+  }
+
+  /** The end of a run, the same for both runners: its output, its result, then the `run-end` event. */
+  protected finishRun(
+    request: ExecuteRequest,
+    collector: OutputCollector,
+    facts: { exitCode: number | null; stopReason: StopReason; oomKilled: boolean; durationMs: number; artifacts: Artifact[] },
+  ): RunResult {
+    const { stdout, stderr } = collector.finish();
+    const result = buildRunResult({
+      exitCode: facts.exitCode,
+      stdout,
+      stderr,
+      stopReason: facts.stopReason,
+      oomKilled: facts.oomKilled,
+      outputTruncated: collector.truncated,
+      outputLimitBytes: request.limits.outputLimitBytes,
+      durationMs: facts.durationMs,
+      requirements: request.requirements,
+      artifacts: facts.artifacts,
+      environment: request.environment?.info,
+    });
+    request.emit({ type: 'run-end', exitCode: result.exitCode, durationMs: facts.durationMs });
+    return result;
   }
 
   /** What `describe()` reports: the probe's findings plus the limits and sources every run uses. */

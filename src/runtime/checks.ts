@@ -3,10 +3,9 @@
  * engine, which version, which runtimes does it offer; is the sandbox image there or will it be built.
  * Neither starts a container.
  */
-import { readFile } from 'node:fs/promises';
 import type { DockerOptions } from 'dockerode';
 import { DockerClient } from './docker-client.js';
-import { defaultImageTag, dockerfileUrl } from './image.js';
+import { readDefaultDockerfile } from './image.js';
 import { imageFromEnvironment } from './settings.js';
 
 export interface DockerCheck {
@@ -24,8 +23,7 @@ export async function checkDocker(options: { docker?: DockerOptions; abortSignal
   const client = new DockerClient(options.docker);
   await client.ping(options.abortSignal);
   const { version, apiVersion } = await client.version();
-  const info = (await client.call((api) => api.info())) as { Runtimes?: Record<string, unknown> };
-  return { version, apiVersion, endpoint: client.endpoint, runtimes: Object.keys(info.Runtimes ?? {}).sort() };
+  return { version, apiVersion, endpoint: client.endpoint, runtimes: await client.runtimes() };
 }
 
 export interface ImageCheck {
@@ -46,7 +44,7 @@ export interface ImageCheck {
 export async function checkImage(options: { image?: string; docker?: DockerOptions } = {}): Promise<ImageCheck> {
   const client = new DockerClient(options.docker);
   const named = options.image ?? imageFromEnvironment(process.env);
-  const reference = named ?? defaultImageTag(await readFile(dockerfileUrl(), 'utf8'));
+  const reference = named ?? (await readDefaultDockerfile()).tag;
   const info = await client.inspectImage(reference);
   return { reference, present: info !== undefined, fromDockerfile: named === undefined, ...(info === undefined ? {} : { id: info.Id }) };
 }

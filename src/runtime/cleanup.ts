@@ -8,19 +8,37 @@ import type { DockerOptions } from 'dockerode';
 import { toLogger, type Logger, type LogSink } from '../logger.js';
 import { daemonMessage, DockerClient, statusCode } from './docker-client.js';
 import { isOrphan, isProcessAlive, labelFilter, labelKeys } from './labels.js';
+import { memoize } from './memo.js';
 
 // One sweep per engine per process is enough: later orphans belong to processes that are still alive.
 const swept = new Map<string, Promise<number>>();
 
 /** Removes containers made on this host by processes that no longer exist. Returns how many. */
 export function sweepOrphans(client: DockerClient, logger: Logger): Promise<number> {
-  let sweep = swept.get(client.endpoint);
-  if (sweep === undefined) {
-    sweep = sweepOnce(client, logger);
-    swept.set(client.endpoint, sweep);
-    sweep.catch(() => swept.delete(client.endpoint));
-  }
-  return sweep;
+  return memoize(swept, client.endpoint, () => sweepOnce(client, logger));
+}
+
+/**
+ * Force-removes each container, all at once; a failure goes to `onError` (each caller has its own
+ * policy) and does not stop the others. Returns how many were removed.
+ */
+export async function removeContainers(
+  client: DockerClient,
+  containers: ReadonlyArray<{ Id: string }>,
+  onError: (error: unknown, container: { Id: string }) => void,
+): Promise<number> {
+  let removed = 0;
+  await Promise.all(
+    containers.map(async (container) => {
+      try {
+        await client.call((api) => api.getContainer(container.Id).remove({ force: true }));
+        removed += 1;
+      } catch (error) {
+        onError(error, container);
+      }
+    }),
+  );
+  return removed;
 }
 
 async function sweepOnce(client: DockerClient, logger: Logger): Promise<number> {
@@ -29,16 +47,10 @@ async function sweepOnce(client: DockerClient, logger: Logger): Promise<number> 
     api.listContainers({ all: true, filters: { label: [...labelFilter().label, `${labelKeys.ownerHost}=${hostname}`] } }),
   );
   const orphans = containers.filter((container) => isOrphan(container.Labels, { hostname, isAlive: isProcessAlive }));
-  await Promise.all(
-    orphans.map(async (container) => {
-      try {
-        await client.call((api) => api.getContainer(container.Id).remove({ force: true }));
-      } catch (error) {
-        const code = statusCode(error);
-        if (code !== 404 && code !== 409) logger.warn(`could not remove leftover container ${container.Id.slice(0, 12)}: ${daemonMessage(error)}`);
-      }
-    }),
-  );
+  await removeContainers(client, orphans, (error, container) => {
+    const code = statusCode(error);
+    if (code !== 404 && code !== 409) logger.warn(`could not remove leftover container ${container.Id.slice(0, 12)}: ${daemonMessage(error)}`);
+  });
   if (orphans.length > 0) logger.info(`removed ${orphans.length} container(s) left by pycage processes that are gone`);
   return orphans.length;
 }
@@ -56,22 +68,14 @@ export async function prune(options: PruneOptions = {}): Promise<{ containers: n
   const client = new DockerClient(options.docker);
   const logger = toLogger(options.logger, 'Runtime');
   const filters = labelFilter();
-  let containers = 0;
   let volumes = 0;
   let images = 0;
 
   const containerList = await client.call((api) => api.listContainers({ all: true, filters }));
-  await Promise.all(
-    containerList.map(async (container) => {
-      try {
-        await client.call((api) => api.getContainer(container.Id).remove({ force: true }));
-        containers += 1;
-      } catch (error) {
-        if (statusCode(error) === 404) return;
-        logger.warn(`could not remove container ${container.Id.slice(0, 12)}: ${daemonMessage(error)}`);
-      }
-    }),
-  );
+  const containers = await removeContainers(client, containerList, (error, container) => {
+    if (statusCode(error) === 404) return;
+    logger.warn(`could not remove container ${container.Id.slice(0, 12)}: ${daemonMessage(error)}`);
+  });
 
   const volumeList = await client.call((api) => api.listVolumes({ filters }));
   for (const volume of volumeList.Volumes ?? []) {

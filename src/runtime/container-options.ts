@@ -11,15 +11,15 @@ import { createHash } from 'node:crypto';
 import type { ContainerCreateOptions } from 'dockerode';
 import type { NetworkMode } from './types.js';
 
-/** uid:gid every script runs as, whatever users the image defines (none are assumed to exist). */
-export const sandboxUser = '10001:10001';
 export const sandboxUid = 10001;
+/** uid:gid every script runs as, whatever users the image defines (none are assumed to exist). */
+export const sandboxUser = `${sandboxUid}:${sandboxUid}`;
 
 /** Where the environment volume is mounted, read-only in runs. */
 export const environmentsMountPath = '/opt/pycage/envs';
 /** The script's working directory and HOME, a tmpfs. */
 export const workDirectory = '/work';
-export const outputDirectory = '/work/output';
+export const outputDirectory = `${workDirectory}/output`;
 
 /** Blocks until its stdin reaches EOF, i.e. until the runtime holding the lifeline goes away. */
 export const sleeperSource = 'import sys\nwhile sys.stdin.buffer.read(65536):\n    pass\n';

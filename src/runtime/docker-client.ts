@@ -6,7 +6,8 @@
  */
 import type Dockerode from 'dockerode';
 import type { DockerOptions } from 'dockerode';
-import { AbortedError, PycageError } from '../errors.js';
+import { throwIfAborted } from '../abort.js';
+import { PycageError } from '../errors.js';
 import { DockerUnavailableError } from './errors.js';
 
 export type DockerApi = Dockerode;
@@ -122,7 +123,7 @@ export class DockerClient {
       // dockerode's ping takes an abortSignal; its type declarations do not say so.
       await this.call((api) => (api as unknown as { ping(options: { abortSignal: AbortSignal }): Promise<unknown> }).ping({ abortSignal: signal }));
     } catch (error) {
-      if (abortSignal?.aborted) throw new AbortedError(undefined, { cause: abortSignal.reason });
+      throwIfAborted(abortSignal);
       if (timeout.aborted) {
         throw new DockerUnavailableError(`The Docker daemon at ${this.endpoint} did not answer within ${timeoutMs / 1000} s.`, { endpoint: this.endpoint, cause: error });
       }
@@ -133,6 +134,13 @@ export class DockerClient {
   async version(): Promise<{ version: string; apiVersion: string }> {
     const info = await this.call((api) => api.version());
     return { version: info.Version, apiVersion: info.ApiVersion };
+  }
+
+  /** The container runtimes the engine offers (`runc`, `runsc`...), sorted. */
+  async runtimes(): Promise<string[]> {
+    // dockerode's type for info() does not declare Runtimes.
+    const info = (await this.call((api) => api.info())) as { Runtimes?: Record<string, unknown> };
+    return Object.keys(info.Runtimes ?? {}).sort();
   }
 
   /** The image's inspect data, or undefined when the daemon does not have it. */

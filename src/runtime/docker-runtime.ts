@@ -5,24 +5,24 @@
  * output cap removes the container, which kills the script's whole process tree for certain.
  */
 import { performance } from 'node:perf_hooks';
+import { throwIfAborted } from '../abort.js';
 import { AbortedError, ExitCode } from '../errors.js';
 import { selectArtifacts, writeArtifacts, artifactLimitBytes, artifactLimitFiles } from './artifacts.js';
-import { BaseRuntime, scriptName, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
-import { sweepOrphans } from './cleanup.js';
-import { baseEnvironment, outputDirectory, type SandboxSettings } from './container-options.js';
+import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
+import { removeContainers, sweepOrphans } from './cleanup.js';
+import { baseEnvironment, outputDirectory, workDirectory, type SandboxSettings } from './container-options.js';
 import { daemonMessage, DockerClient } from './docker-client.js';
 import { DockerEnvironments, chooseInstaller } from './environment.js';
 import { DockerUnavailableError, SandboxError } from './errors.js';
 import { probeImage, resolveImage, type ImageProbe, type ResolvedImage } from './image.js';
 import { containerLabels, labelFilter, newSessionId } from './labels.js';
 import { OomWatcher } from './oom-watch.js';
-import { OutputCollector } from './output.js';
-import { encodeRunPayload, toBytes, type RunHeader } from './payload.js';
+import { lastJsonLine, OutputCollector } from './output.js';
 import { SandboxPool, type PoolStats } from './pool.js';
 import { loadPythonSource } from './python-sources.js';
-import { buildRunResult, type StopReason } from './result.js';
+import type { StopReason } from './result.js';
 import { Sandbox } from './sandbox.js';
-import { runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
+import { resolveRunLimits, runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
 import { parseTar } from './tar.js';
 import type { Artifact, RunResult, RuntimeInfo } from './types.js';
 
@@ -85,9 +85,11 @@ export class DockerRuntime extends BaseRuntime {
     });
     this.#image = image;
     await this.#environments.ensureVolume();
-    await this.#oom.start();
-    // The pool fills while the image is probed.
-    if (this.options.poolSize > 0) this.#pool.warm(this.#runSettings(this.#defaultLimits()));
+    // Not awaited, so the pool starts warming at once: start() never rejects (a failure is only
+    // logged), and execute() awaits it before every run.
+    void this.#oom.start();
+    // The pool fills while the image is probed; the runtime's own limits, as a run without options gets.
+    if (this.options.poolSize > 0) this.#pool.warm(this.#runSettings(resolveRunLimits(this.options, {})));
     const probe = await probeImage({
       client: this.#client,
       image,
@@ -131,17 +133,7 @@ export class DockerRuntime extends BaseRuntime {
     const image = this.#image!;
     const settings = this.#runSettings(limits);
     const bootstrap = await loadPythonSource('bootstrap');
-    const code = toBytes(request.code);
-    const header: RunHeader = {
-      workDir: '/work',
-      tempDir: '/tmp',
-      script: scriptName,
-      args: [...(options.args ?? [])],
-      files: [{ path: scriptName, size: code.length }, ...request.files.entries],
-      stdinSize: request.stdin === undefined ? null : request.stdin.length,
-      outputDir: 'output',
-    };
-    const payload = encodeRunPayload(header, [code, ...request.files.blobs, ...(request.stdin === undefined ? [] : [request.stdin])]);
+    const payload = this.runPayload(request, { workDir: workDirectory, tempDir: '/tmp' });
     const environment = baseEnvironment(image.path);
     if (request.environment !== undefined) {
       environment.PATH = `${request.environment.binDirectory}:${image.path}`;
@@ -172,7 +164,7 @@ export class DockerRuntime extends BaseRuntime {
     let timer: NodeJS.Timeout | undefined;
     let runStarted = false;
     try {
-      if (options.abortSignal?.aborted) throw new AbortedError(undefined, { cause: options.abortSignal.reason });
+      throwIfAborted(options.abortSignal);
       options.abortSignal?.addEventListener('abort', onAbort, { once: true });
       // Reopens the OOM events stream if the daemon restarted since the last run.
       await this.#oom.start();
@@ -256,28 +248,16 @@ export class DockerRuntime extends BaseRuntime {
       }
       this.#oom.forget(sandbox.id);
 
-      const { stdout, stderr } = collector.finish();
+      const result = this.finishRun(request, collector, { exitCode, stopReason, oomKilled, durationMs, artifacts });
       // The environment's interpreter could not be started because its directory left the volume
       // (`pycage prune`, a removed volume): Docker fails the exec with 126 or 127 and a message naming
       // the path. This process must stop taking the key for complete, so the next run builds it again.
+      // `exitCode` is the exec's own status (result.exitCode may say 124 or 137 instead). Checked just
+      // after run-end is emitted, which no listener can tell: a run reaches the cache only after awaits.
       const missingInterpreter = exitCode === 126 || exitCode === 127;
-      if (request.environment !== undefined && missingInterpreter && `${stdout}${stderr}`.includes(request.environment.python)) {
+      if (request.environment !== undefined && missingInterpreter && `${result.stdout}${result.stderr}`.includes(request.environment.python)) {
         this.#environments.forget(request.environment.info.key);
       }
-      const result = buildRunResult({
-        exitCode,
-        stdout,
-        stderr,
-        stopReason,
-        oomKilled,
-        outputTruncated: collector.truncated,
-        outputLimitBytes: limits.outputLimitBytes,
-        durationMs,
-        requirements: request.requirements,
-        artifacts,
-        environment: request.environment?.info,
-      });
-      request.emit({ type: 'run-end', exitCode: result.exitCode, durationMs });
       this.logger.debug(`run in ${sandbox.name}: exit ${result.exitCode} in ${durationMs} ms`);
       return result;
     } catch (error) {
@@ -315,7 +295,8 @@ export class DockerRuntime extends BaseRuntime {
     if (this.#image !== undefined) {
       try {
         const leftovers = await this.#client.call((api) => api.listContainers({ all: true, filters: labelFilter(this.session) }));
-        await Promise.allSettled(leftovers.map((container) => this.#client.call((api) => api.getContainer(container.Id).remove({ force: true }))));
+        // Failures are ignored: a leftover that cannot be removed now is the start-up sweep's business.
+        await removeContainers(this.#client, leftovers, () => undefined);
       } catch (error) {
         this.logger.warn(`could not check for leftover containers: ${daemonMessage(error)}`);
       }
@@ -367,7 +348,7 @@ export class DockerRuntime extends BaseRuntime {
     const cap = artifactLimitBytes + 16 * 1024 * 1024;
     await sandbox.exec({
       cmd: ['python3', '-I', '-S', '-c', source, outputDirectory, String(artifactLimitBytes), String(wantsArtifacts ? artifactLimitFiles : 0)],
-      env: { PATH: this.#image!.path, LANG: 'C.UTF-8', HOME: '/work' },
+      env: { PATH: this.#image!.path, LANG: 'C.UTF-8', HOME: workDirectory },
       onOutput: (stream, data) => {
         if (stream === 'stderr') {
           if (status.length < 1024 * 1024) status += data.toString('utf8');
@@ -377,28 +358,17 @@ export class DockerRuntime extends BaseRuntime {
         if (size <= cap) chunks.push(data);
       },
     });
-    let oomKills: number | null = null;
-    try {
-      const parsed = JSON.parse(status.trim().split('\n').at(-1) ?? '{}') as { oomKills?: number | null };
-      oomKills = typeof parsed.oomKills === 'number' ? parsed.oomKills : null;
-    } catch {
-      oomKills = null;
-    }
+    const parsed = lastJsonLine(status) as { oomKills?: unknown } | null | undefined;
+    const oomKills = typeof parsed?.oomKills === 'number' ? parsed.oomKills : null;
     return { oomKills, archive: wantsArtifacts && size <= cap ? Buffer.concat(chunks) : undefined };
   }
 
   async #checkGvisor(): Promise<void> {
-    const info = (await this.#client.call((api) => api.info())) as { Runtimes?: Record<string, unknown> };
-    if (info.Runtimes?.runsc === undefined) {
+    if (!(await this.#client.runtimes()).includes('runsc')) {
       throw new SandboxError('gVisor was asked for, but this Docker engine has no `runsc` runtime.', {
         hint: 'Install gVisor and register it in /etc/docker/daemon.json ("runtimes": {"runsc": {"path": "/usr/bin/runsc"}}), or run without --gvisor.',
       });
     }
-  }
-
-  #defaultLimits(): RunLimits {
-    const { timeoutMs, memoryBytes, cpus, network, outputLimitBytes } = this.options;
-    return { timeoutMs, memoryBytes, cpus, network, outputLimitBytes };
   }
 
   #runSettings(limits: RunLimits): SandboxSettings {

@@ -11,18 +11,22 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { AbortedError, UsageError } from '../errors.js';
+import { throwIfAborted } from '../abort.js';
+import { UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { EnvironmentResult } from './base-runtime.js';
 import {
   environmentsMountPath,
+  sandboxUid,
   volumeOwnerCreateOptions,
   type SandboxSettings,
 } from './container-options.js';
-import { daemonMessage, isUnreachable, statusCode, toDockerUnavailable, type DockerClient } from './docker-client.js';
+import { daemonMessage, statusCode, type DockerClient } from './docker-client.js';
 import { SandboxError } from './errors.js';
 import type { ImageProbe, ResolvedImage } from './image.js';
 import { environmentKey, installCommands, venvPython, type PackageSourceOptions } from './install-commands.js';
 import { containerLabels, sharedLabels } from './labels.js';
+import { lastJsonLine } from './output.js';
 import { encodePayload } from './payload.js';
 import { loadPythonSource } from './python-sources.js';
 import { Sandbox } from './sandbox.js';
@@ -33,11 +37,9 @@ const notWritableStatus = 75;
 const wheelhouseInContainer = '/tmp/pycage-wheelhouse';
 /** Longest an environment build may take before its container is removed. */
 export const installTimeoutMs = 15 * 60_000;
+/** What an install stopped at `installTimeoutMs` adds to its output (both runners). */
+export const installTimeoutMessage = `pycage: the install took longer than ${installTimeoutMs / 60_000} minutes and was stopped.\n`;
 const wheelhouseSuffixes = ['.whl', '.tar.gz', '.tgz', '.zip', '.tar.bz2', '.tar.xz'];
-
-export type EnvironmentOutcome =
-  | { ok: true; info: EnvironmentInfo; python: string; binDirectory: string; venvDirectory: string }
-  | { ok: false; info: EnvironmentInfo; exitCode: number; output: string };
 
 export function chooseInstaller(probe: Pick<ImageProbe, 'uv' | 'venv'>): Installer | undefined {
   if (probe.uv !== null) return 'uv';
@@ -45,9 +47,28 @@ export function chooseInstaller(probe: Pick<ImageProbe, 'uv' | 'venv'>): Install
   return undefined;
 }
 
-/** Where an environment's venv lives inside every container. */
+/** Where an environment's venv lives under `root`: inside every container by default, or the local runner's envs directory. */
 export function venvDirectoryFor(key: string, root = environmentsMountPath): string {
   return `${root}/${key}/venv`;
+}
+
+/** What a runner gets for a built (or reused) environment whose venv is `venvDirectory`. */
+export function installedEnvironment(info: EnvironmentInfo, venvDirectory: string): Extract<EnvironmentResult, { ok: true }> {
+  return { ok: true, info, python: venvPython(venvDirectory), binDirectory: `${venvDirectory}/bin`, venvDirectory };
+}
+
+/** install.py's closing status (`built`, `reused`), from the JSON line it prints last; undefined when it did not get there. */
+export function installStatus(stdout: string): string | undefined {
+  return (lastJsonLine(stdout) as { status?: string } | null | undefined)?.status;
+}
+
+/**
+ * An install's exit code as both runners judge it: no status at all (the process or its container
+ * went away) is 1, and so is exit 0 without install.py's closing status (it did not finish).
+ */
+export function installExitCode(exitCode: number | null, status: string | undefined): number {
+  const code = exitCode ?? 1;
+  return code === 0 && status === undefined ? 1 : code;
 }
 
 /** The wheelhouse files of a --find-links directory (top level only, as pip reads it). */
@@ -131,7 +152,7 @@ export class DockerEnvironments {
     this.#complete.delete(key);
   }
 
-  async ensure(request: EnsureEnvironmentRequest): Promise<EnvironmentOutcome> {
+  async ensure(request: EnsureEnvironmentRequest): Promise<EnvironmentResult> {
     const { probe, image } = request;
     const installer = chooseInstaller(probe);
     if (installer === undefined) {
@@ -146,25 +167,20 @@ export class DockerEnvironments {
     const requirements = [...request.requirements];
     const key = environmentKey({ base: image.id, pythonVersion: probe.pythonVersion, installer, requirements });
     const venvDirectory = venvDirectoryFor(key);
-    const success = (reused: boolean, installDurationMs: number): EnvironmentOutcome => ({
-      ok: true,
-      info: { key, reused, installer, installDurationMs },
-      python: venvPython(venvDirectory),
-      binDirectory: `${venvDirectory}/bin`,
-      venvDirectory,
-    });
     if (this.#complete.has(key)) {
       request.onEvent({ type: 'install-done', reused: true, durationMs: 0, installer });
-      return success(true, 0);
+      return installedEnvironment({ key, reused: true, installer, installDurationMs: 0 }, venvDirectory);
     }
 
     const started = Date.now();
     request.onEvent({ type: 'install-start', requirements });
     await this.ensureVolume();
-    let outcome = await this.#install(request, installer, key, venvDirectory);
+    // Built once: the retry after the volume is handed over sends the same payload.
+    const payload = await this.#installPayload(request, installer, key, venvDirectory);
+    let outcome = await this.#install(request, installer, key, payload);
     if (outcome.exitCode === notWritableStatus) {
       await this.#giveVolumeToSandboxUser(request);
-      outcome = await this.#install(request, installer, key, venvDirectory);
+      outcome = await this.#install(request, installer, key, payload);
     }
     const durationMs = Date.now() - started;
     if (outcome.exitCode !== 0) {
@@ -174,16 +190,12 @@ export class DockerEnvironments {
     const reused = outcome.status === 'reused';
     this.#options.logger.info(reused ? `environment ${key.slice(0, 12)} already built (by another runtime)` : `environment ${key.slice(0, 12)} built in ${durationMs} ms`);
     request.onEvent({ type: 'install-done', reused, durationMs, installer });
-    return success(reused, durationMs);
+    return installedEnvironment({ key, reused, installer, installDurationMs: durationMs }, venvDirectory);
   }
 
-  async #install(
-    request: EnsureEnvironmentRequest,
-    installer: Installer,
-    key: string,
-    venvDirectory: string,
-  ): Promise<{ exitCode: number; output: string; status: string | undefined }> {
-    const { client, logger, session, source } = this.#options;
+  /** install.py's stdin: the key, the installer's commands and the --find-links wheelhouse files. */
+  async #installPayload(request: EnsureEnvironmentRequest, installer: Installer, key: string, venvDirectory: string): Promise<Buffer> {
+    const { source } = this.#options;
     const wheelhouse = source.findLinks === undefined ? [] : await readWheelhouse(source.findLinks);
     const commands = installCommands({
       installer,
@@ -204,10 +216,19 @@ export class DockerEnvironments {
       commands,
       wheelhouse: source.findLinks === undefined ? null : { dir: wheelhouseInContainer, files: wheelhouse.map((file) => ({ name: file.name, size: file.data.length })) },
     };
-    const payload = encodePayload(header, wheelhouse.map((file) => file.data));
+    return encodePayload(header, wheelhouse.map((file) => file.data));
+  }
+
+  async #install(
+    request: EnsureEnvironmentRequest,
+    installer: Installer,
+    key: string,
+    payload: Buffer,
+  ): Promise<{ exitCode: number; output: string; status: string | undefined }> {
+    const { client, logger, session } = this.#options;
     const script = await loadPythonSource('install');
 
-    if (request.abortSignal?.aborted) throw new AbortedError(undefined, { cause: request.abortSignal.reason });
+    throwIfAborted(request.abortSignal);
     const sandbox = await Sandbox.create({
       client,
       settings: request.settings,
@@ -248,18 +269,10 @@ export class DockerEnvironments {
           }
         },
       });
-      if (request.abortSignal?.aborted) throw new AbortedError(undefined, { cause: request.abortSignal.reason });
-      if (timedOut) {
-        return { exitCode: 1, output: `${stderr}pycage: the install took longer than ${installTimeoutMs / 60_000} minutes and was stopped.\n`, status: undefined };
-      }
-      let status: string | undefined;
-      try {
-        status = (JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { status?: string }).status;
-      } catch {
-        status = undefined;
-      }
-      const exitCode = outcome.exitCode ?? 1;
-      return { exitCode: exitCode === 0 && status === undefined ? 1 : exitCode, output: stderr, status };
+      throwIfAborted(request.abortSignal);
+      if (timedOut) return { exitCode: 1, output: `${stderr}${installTimeoutMessage}`, status: undefined };
+      const status = installStatus(stdout);
+      return { exitCode: installExitCode(outcome.exitCode, status), output: stderr, status };
     } finally {
       clearTimeout(timer);
       request.abortSignal?.removeEventListener('abort', onAbort);
@@ -274,7 +287,7 @@ export class DockerEnvironments {
    */
   async #giveVolumeToSandboxUser(request: EnsureEnvironmentRequest): Promise<void> {
     const { client, logger, session, volume } = this.#options;
-    logger.info(`handing volume ${volume} to uid 10001`);
+    logger.info(`handing volume ${volume} to uid ${sandboxUid}`);
     const options = volumeOwnerCreateOptions(
       { image: request.image.id, imagePath: request.image.path, environmentVolume: volume },
       containerLabels({ role: 'install', session }),
@@ -292,8 +305,8 @@ export class DockerEnvironments {
         await container.remove({ force: true }).catch(() => undefined);
       }
     } catch (error) {
+      // client.call() has already turned "cannot connect" into DockerUnavailableError (thrown as is below).
       if (error instanceof SandboxError) throw error;
-      if (isUnreachable(error)) throw toDockerUnavailable(error, client.endpoint);
       if (statusCode(error) !== undefined) throw new SandboxError(`Could not prepare volume ${volume}: ${daemonMessage(error)}`, { cause: error });
       throw error;
     }

@@ -13,10 +13,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PycageError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { defaultPath, type SandboxSettings } from './container-options.js';
+import { defaultPath, workDirectory, type SandboxSettings } from './container-options.js';
 import { daemonMessage, type DockerClient } from './docker-client.js';
 import { ImageError, SandboxError } from './errors.js';
 import { containerLabels, sharedLabels } from './labels.js';
+import { memoize } from './memo.js';
+import { lastJsonLine } from './output.js';
 import { loadPythonSource } from './python-sources.js';
 import { Sandbox } from './sandbox.js';
 import { createTar } from './tar.js';
@@ -55,6 +57,12 @@ export function defaultImageTag(dockerfile: string): string {
   return `pycage-python:${createHash('sha256').update(dockerfile).digest('hex').slice(0, 12)}`;
 }
 
+/** docker/Dockerfile as it is now, and the tag the default image built from it has. */
+export async function readDefaultDockerfile(): Promise<{ dockerfile: string; tag: string }> {
+  const dockerfile = await readFile(dockerfileUrl(), 'utf8');
+  return { dockerfile, tag: defaultImageTag(dockerfile) };
+}
+
 function imagePath(env: readonly string[] | undefined): string {
   const entry = env?.find((variable) => variable.startsWith('PATH='));
   return entry === undefined ? defaultPath : entry.slice('PATH='.length);
@@ -81,13 +89,8 @@ const resolving = new Map<string, Promise<ResolvedImage>>();
 
 export function resolveImage(options: ResolveOptions): Promise<ResolvedImage> {
   const cacheKey = `${options.client.endpoint}\n${options.image ?? '(default)'}`;
-  let promise = resolving.get(cacheKey);
-  if (promise === undefined) {
-    promise = options.image === undefined ? buildDefaultImage(options) : useNamedImage(options, options.image);
-    resolving.set(cacheKey, promise);
-    // A failure is not cached: the next run tries again (the registry may be back).
-    promise.catch(() => resolving.delete(cacheKey));
-  }
+  // A failure is not cached: the next run tries again (the registry may be back).
+  const promise = memoize(resolving, cacheKey, () => (options.image === undefined ? buildDefaultImage(options) : useNamedImage(options, options.image)));
   return promise.then((image) => {
     options.onEvent({ type: 'image-ready', image: image.reference, built: image.built });
     return image;
@@ -132,8 +135,7 @@ async function useNamedImage(options: ResolveOptions, reference: string): Promis
 
 async function buildDefaultImage(options: ResolveOptions): Promise<ResolvedImage> {
   const { client, logger } = options;
-  const dockerfile = await readFile(dockerfileUrl(), 'utf8');
-  const tag = defaultImageTag(dockerfile);
+  const { dockerfile, tag } = await readDefaultDockerfile();
   const existing = await client.inspectImage(tag);
   if (existing !== undefined) return { reference: tag, id: existing.Id, path: imagePath(existing.Config?.Env), built: false };
 
@@ -188,13 +190,7 @@ interface ProbeOptions {
 }
 
 export function probeImage(options: ProbeOptions): Promise<ImageProbe> {
-  let promise = probes.get(options.image.id);
-  if (promise === undefined) {
-    promise = probeOnce(options);
-    probes.set(options.image.id, promise);
-    promise.catch(() => probes.delete(options.image.id));
-  }
-  return promise;
+  return memoize(probes, options.image.id, () => probeOnce(options));
 }
 
 function probeCacheFile(cacheDir: string, imageId: string): string {
@@ -202,20 +198,17 @@ function probeCacheFile(cacheDir: string, imageId: string): string {
 }
 
 export function parseProbe(text: string): ImageProbe | undefined {
-  try {
-    const value = JSON.parse(text.trim().split('\n').at(-1) ?? '') as Partial<ImageProbe>;
-    if (typeof value.pythonVersion !== 'string' || typeof value.executable !== 'string') return undefined;
-    return {
-      pythonVersion: value.pythonVersion,
-      executable: value.executable,
-      uv: typeof value.uv === 'string' ? value.uv : null,
-      uvVersion: typeof value.uvVersion === 'string' ? value.uvVersion : null,
-      venv: value.venv === true,
-      pip: value.pip === true,
-    };
-  } catch {
-    return undefined;
-  }
+  // Any JSON value may come back (null, a number): only an object with the two strings is a probe.
+  const value = lastJsonLine(text) as Partial<ImageProbe> | null | undefined;
+  if (typeof value?.pythonVersion !== 'string' || typeof value.executable !== 'string') return undefined;
+  return {
+    pythonVersion: value.pythonVersion,
+    executable: value.executable,
+    uv: typeof value.uv === 'string' ? value.uv : null,
+    uvVersion: typeof value.uvVersion === 'string' ? value.uvVersion : null,
+    venv: value.venv === true,
+    pip: value.pip === true,
+  };
 }
 
 async function probeOnce(options: ProbeOptions): Promise<ImageProbe> {
@@ -239,7 +232,7 @@ async function probeOnce(options: ProbeOptions): Promise<ImageProbe> {
     });
     const outcome = await sandbox.exec({
       cmd: ['python3', '-I', '-c', source],
-      env: { PATH: image.path, HOME: '/work', LANG: 'C.UTF-8' },
+      env: { PATH: image.path, HOME: workDirectory, LANG: 'C.UTF-8' },
       onOutput: (stream, data) => {
         if (stream === 'stdout') stdout += data.toString('utf8');
         else stderr += data.toString('utf8');

@@ -11,18 +11,27 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { throwIfAborted } from '../abort.js';
 import { AbortedError } from '../errors.js';
 import { readOutputDirectory, writeArtifacts } from './artifacts.js';
-import { BaseRuntime, scriptName, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
+import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
 import { baseEnvironment } from './container-options.js';
-import { chooseInstaller, installTimeoutMs } from './environment.js';
+import {
+  chooseInstaller,
+  installedEnvironment,
+  installExitCode,
+  installStatus,
+  installTimeoutMessage,
+  installTimeoutMs,
+  venvDirectoryFor,
+} from './environment.js';
 import { ImageError } from './errors.js';
 import { parseProbe, type ImageProbe } from './image.js';
-import { environmentKey, installCommands, venvPython } from './install-commands.js';
+import { environmentKey, installCommands } from './install-commands.js';
 import { OutputCollector } from './output.js';
-import { encodePayload, encodeRunPayload, toBytes, type RunHeader } from './payload.js';
+import { encodePayload } from './payload.js';
 import { loadPythonSource } from './python-sources.js';
-import { buildRunResult, type StopReason } from './result.js';
+import type { StopReason } from './result.js';
 import type { ResolvedRuntimeOptions } from './settings.js';
 import type { Artifact, RunResult, RuntimeEvent, RuntimeInfo } from './types.js';
 
@@ -38,21 +47,26 @@ interface ProcessOutcome {
   stderr: string;
 }
 
+/** Kills a process group started with `detached: true` (the leader's pid names the group). */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
 /**
  * Runs a trusted helper (probe, install) with the host's python, stdin bytes in, text out. It gets a
  * process group of its own, so an abort kills pip along with the install script that started it.
  */
 function runHelper(command: string, args: string[], options: { input?: Uint8Array; env: NodeJS.ProcessEnv; abortSignal?: AbortSignal | undefined }): Promise<ProcessOutcome> {
   return new Promise((resolve, reject) => {
-    if (options.abortSignal?.aborted) return reject(new AbortedError(undefined, { cause: options.abortSignal.reason }));
+    // Thrown in the executor: the promise rejects with it.
+    throwIfAborted(options.abortSignal);
     const child = spawn(command, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    const onAbort = (): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    };
+    const onAbort = (): void => killGroup(child.pid);
     options.abortSignal?.addEventListener('abort', onAbort, { once: true });
     let stdout = '';
     let stderr = '';
@@ -123,7 +137,7 @@ export class LocalRuntime extends BaseRuntime {
     const installer = chooseInstaller(probe) ?? 'pip';
     const key = environmentKey({ base: probe.executable, pythonVersion: probe.pythonVersion, installer, requirements });
     const envsDir = path.join(this.options.cacheDir, 'envs');
-    const venvDirectory = path.join(envsDir, key, 'venv');
+    const venvDirectory = venvDirectoryFor(key, envsDir);
     await mkdir(envsDir, { recursive: true });
     const started = Date.now();
     context.emit({ type: 'install-start', requirements });
@@ -146,31 +160,18 @@ export class LocalRuntime extends BaseRuntime {
       abortSignal: context.abortSignal === undefined ? timeout : AbortSignal.any([context.abortSignal, timeout]),
     }).catch((error: unknown) => {
       if (context.abortSignal?.aborted) throw new AbortedError(undefined, { cause: error });
-      if (timeout.aborted) {
-        return { exitCode: 1, signal: null, stdout: '', stderr: `pycage: the install took longer than ${installTimeoutMs / 60_000} minutes and was stopped.\n` };
-      }
+      if (timeout.aborted) return { exitCode: 1, signal: null, stdout: '', stderr: installTimeoutMessage };
       throw error;
     });
     const durationMs = Date.now() - started;
-    const status = (() => {
-      try {
-        return (JSON.parse(outcome.stdout.trim().split('\n').at(-1) ?? '{}') as { status?: string }).status;
-      } catch {
-        return undefined;
-      }
-    })();
-    if (outcome.exitCode !== 0 || status === undefined) {
-      return { ok: false, info: { key, reused: false, installer, installDurationMs: durationMs }, exitCode: outcome.exitCode || 1, output: outcome.stderr };
+    const status = installStatus(outcome.stdout);
+    const exitCode = installExitCode(outcome.exitCode, status);
+    if (exitCode !== 0) {
+      return { ok: false, info: { key, reused: false, installer, installDurationMs: durationMs }, exitCode, output: outcome.stderr };
     }
     const reused = status === 'reused';
     context.emit({ type: 'install-done', reused, durationMs, installer });
-    return {
-      ok: true,
-      info: { key, reused, installer, installDurationMs: durationMs },
-      python: venvPython(venvDirectory),
-      binDirectory: path.join(venvDirectory, 'bin'),
-      venvDirectory,
-    };
+    return installedEnvironment({ key, reused, installer, installDurationMs: durationMs }, venvDirectory);
   }
 
   protected async execute(request: ExecuteRequest): Promise<RunResult> {
@@ -178,17 +179,7 @@ export class LocalRuntime extends BaseRuntime {
     const probe = this.#probe!;
     const workDir = await mkdtemp(path.join(os.tmpdir(), 'pycage-run-'));
     try {
-      const code = toBytes(request.code);
-      const header: RunHeader = {
-        workDir,
-        tempDir: workDir,
-        script: scriptName,
-        args: [...(options.args ?? [])],
-        files: [{ path: scriptName, size: code.length }, ...request.files.entries],
-        stdinSize: request.stdin === undefined ? null : request.stdin.length,
-        outputDir: 'output',
-      };
-      const payload = encodeRunPayload(header, [code, ...request.files.blobs, ...(request.stdin === undefined ? [] : [request.stdin])]);
+      const payload = this.runPayload(request, { workDir, tempDir: workDir });
       // The sandbox's variables, with this run's own directory for home and output.
       const env: Record<string, string> = {
         ...baseEnvironment(request.environment === undefined ? minimalPath : `${request.environment.binDirectory}:${minimalPath}`),
@@ -206,20 +197,12 @@ export class LocalRuntime extends BaseRuntime {
       });
       let stopReason: StopReason;
       let child: ChildProcess | undefined;
-      const killGroup = (): void => {
-        if (child?.pid === undefined) return;
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      };
       const stop = (reason: Exclude<StopReason, undefined>): void => {
         if (stopReason !== undefined) return;
         stopReason = reason;
-        killGroup();
+        killGroup(child?.pid);
       };
-      if (options.abortSignal?.aborted) throw new AbortedError(undefined, { cause: options.abortSignal.reason });
+      throwIfAborted(options.abortSignal);
       const onAbort = (): void => stop('abort');
       options.abortSignal?.addEventListener('abort', onAbort, { once: true });
       request.emit({ type: 'run-start' });
@@ -242,7 +225,7 @@ export class LocalRuntime extends BaseRuntime {
           spawned.on('exit', (exitCode, signal) => {
             exited = { exitCode, signal };
             // Whatever the script left running in its group goes with it (and releases stdout).
-            killGroup();
+            killGroup(child?.pid);
           });
           spawned.on('close', (exitCode, signal) => resolve(exited ?? { exitCode, signal }));
         });
@@ -258,22 +241,13 @@ export class LocalRuntime extends BaseRuntime {
       if (options.outputDir !== undefined && stopReason === undefined) {
         artifacts = await writeArtifacts(options.outputDir, await readOutputDirectory(path.join(workDir, 'output')));
       }
-      const { stdout, stderr } = collector.finish();
-      const result = buildRunResult({
+      return this.finishRun(request, collector, {
         exitCode: outcome.exitCode ?? signalExitCode(outcome.signal),
-        stdout,
-        stderr,
         stopReason,
         oomKilled: false,
-        outputTruncated: collector.truncated,
-        outputLimitBytes: limits.outputLimitBytes,
         durationMs,
-        requirements: request.requirements,
         artifacts,
-        environment: request.environment?.info,
       });
-      request.emit({ type: 'run-end', exitCode: result.exitCode, durationMs });
-      return result;
     } finally {
       await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     }
@@ -281,13 +255,6 @@ export class LocalRuntime extends BaseRuntime {
 
   /** Kills every running script's process group at once, so there is nothing to wait for either way. */
   protected async shutdown(): Promise<void> {
-    for (const child of this.#running) {
-      if (child.pid === undefined) continue;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    for (const child of this.#running) killGroup(child.pid);
   }
 }

@@ -109,3 +109,15 @@ export class OutputCollector {
     }
   }
 }
+
+/**
+ * The helper scripts (probe, install, collect) end their output with one JSON line, after whatever
+ * else was printed (pip's chatter, warnings): that line parsed, or undefined when it is not JSON.
+ */
+export function lastJsonLine(text: string): unknown {
+  try {
+    return JSON.parse(text.trim().split('\n').at(-1)!) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -8,9 +8,13 @@ import { UsageError } from '../errors.js';
 
 export const payloadMagic = 'PYCAGE1 ';
 
+/** The framing both payloads share: magic, header length, header, blobs. */
+function frame(header: Buffer, blobs: readonly Uint8Array[]): Buffer {
+  return Buffer.concat([Buffer.from(`${payloadMagic}${header.length}\n`, 'ascii'), header, ...blobs]);
+}
+
 export function encodePayload(header: unknown, blobs: readonly Uint8Array[] = []): Buffer {
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  return Buffer.concat([Buffer.from(`${payloadMagic}${json.length}\n`, 'ascii'), json, ...blobs]);
+  return frame(Buffer.from(JSON.stringify(header), 'utf8'), blobs);
 }
 
 export interface RunHeader {
@@ -50,8 +54,7 @@ export function encodeRunHeader(header: RunHeader): Buffer {
 
 /** A bootstrap payload: the header, then the blobs in the order the header lists them. */
 export function encodeRunPayload(header: RunHeader, blobs: readonly Uint8Array[]): Buffer {
-  const encoded = encodeRunHeader(header);
-  return Buffer.concat([Buffer.from(`${payloadMagic}${encoded.length}\n`, 'ascii'), encoded, ...blobs]);
+  return frame(encodeRunHeader(header), blobs);
 }
 
 export interface FilePayload {
@@ -60,18 +63,18 @@ export interface FilePayload {
 }
 
 /**
- * Checks that a file name stays inside the directory it is written to: relative, `/`-separated, no
- * `.`/`..`/empty segments, no backslashes or NUL.
+ * Whether a file name stays inside the directory it is written to: relative, `/`-separated, no
+ * `.`/`..`/empty segments, no backslashes or NUL. Used for the caller's files going in and for the
+ * artifacts coming out of the sandbox.
  */
+export function isSafeRelativePath(name: string): boolean {
+  if (name === '' || name.startsWith('/') || name.includes('\\') || name.includes('\0')) return false;
+  return name.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
+/** Throws a UsageError unless `name` is a safe relative path (see isSafeRelativePath). */
 export function checkRelativePath(name: string, what = 'file'): string {
-  const parts = name.split('/');
-  if (
-    name === '' ||
-    name.startsWith('/') ||
-    name.includes('\\') ||
-    name.includes('\0') ||
-    parts.some((part) => part === '' || part === '.' || part === '..')
-  ) {
+  if (!isSafeRelativePath(name)) {
     throw new UsageError(`Bad ${what} name ${JSON.stringify(name)}: use a relative path like "data/input.csv".`);
   }
   return name;

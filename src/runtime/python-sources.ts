@@ -5,6 +5,7 @@
  * src/runtime/ (tests, tsx) and dist/runtime/ (the built package).
  */
 import { readFile } from 'node:fs/promises';
+import { memoize } from './memo.js';
 
 export type PythonProgram = 'bootstrap' | 'install' | 'probe' | 'collect';
 
@@ -15,11 +16,5 @@ export function pythonSourcePath(program: PythonProgram): URL {
 }
 
 export function loadPythonSource(program: PythonProgram): Promise<string> {
-  let source = cache.get(program);
-  if (source === undefined) {
-    source = readFile(pythonSourcePath(program), 'utf8');
-    cache.set(program, source);
-    source.catch(() => cache.delete(program));
-  }
-  return source;
+  return memoize(cache, program, () => readFile(pythonSourcePath(program), 'utf8'));
 }

@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import { PycageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { sandboxCreateOptions, sandboxUser, toEnvList, workDirectory, type SandboxSettings } from './container-options.js';
-import { daemonMessage, isUnreachable, statusCode, toDockerUnavailable, type DockerClient, type DockerContainer } from './docker-client.js';
+import { daemonMessage, statusCode, type DockerClient, type DockerContainer } from './docker-client.js';
 import { SandboxError } from './errors.js';
 import { FrameDemuxer, type StreamName } from './output.js';
 
@@ -41,7 +41,6 @@ export class Sandbox {
   readonly id: string;
   readonly name: string;
   readonly poolKey: string;
-  readonly createdAt = Date.now();
   readonly #client: DockerClient;
   readonly #container: DockerContainer;
   readonly #lifeline: Duplex;
@@ -103,8 +102,8 @@ export class Sandbox {
     try {
       container = await client.call((api) => api.createContainer(createOptions));
     } catch (error) {
+      // client.call() has already turned "cannot connect" into DockerUnavailableError.
       if (PycageError.isInstance(error)) throw error;
-      if (isUnreachable(error)) throw toDockerUnavailable(error, client.endpoint);
       throw new SandboxError(`Could not create a sandbox container from ${settings.image}: ${daemonMessage(error)}`, { cause: error });
     }
     try {
@@ -119,7 +118,6 @@ export class Sandbox {
     } catch (error) {
       await container.remove({ force: true }).catch(() => undefined);
       if (PycageError.isInstance(error)) throw error;
-      if (isUnreachable(error)) throw toDockerUnavailable(error, client.endpoint);
       throw new SandboxError(`Could not start sandbox container ${name}: ${daemonMessage(error)}`, { cause: error, containerId: container.id });
     }
   }
@@ -159,7 +157,6 @@ export class Sandbox {
       stream = (await this.#client.call(() => exec.start({ hijack: true, stdin: withStdin }))) as unknown as Duplex;
     } catch (error) {
       if (PycageError.isInstance(error)) throw error;
-      if (isUnreachable(error)) throw toDockerUnavailable(error, this.#client.endpoint);
       const code = statusCode(error);
       if (code === 404 || code === 409) this.#alive = false;
       throw new SandboxError(`Could not run a command in ${this.name}: ${daemonMessage(error)}`, { cause: error, containerId: this.id });
@@ -202,17 +199,16 @@ export class Sandbox {
       exitCode = info.Running ? null : info.ExitCode;
     } catch (error) {
       if (PycageError.isInstance(error)) throw error;
-      if (isUnreachable(error)) throw toDockerUnavailable(error, this.#client.endpoint);
       // The container (and its exec record) may already be gone: the status is then unknown.
     }
     return { exitCode, containerExited: containerExited || !this.#alive };
   }
 
-  /** Inspects the container's State (OOMKilled...), or undefined when it is gone. */
-  async state(): Promise<{ oomKilled: boolean; running: boolean } | undefined> {
+  /** Inspects the container's State.OOMKilled, or undefined when it is gone. */
+  async state(): Promise<{ oomKilled: boolean } | undefined> {
     try {
       const info = await this.#client.call(() => this.#container.inspect());
-      return { oomKilled: info.State.OOMKilled, running: info.State.Running };
+      return { oomKilled: info.State.OOMKilled };
     } catch {
       return undefined;
     }

@@ -55,8 +55,3 @@ export function unregisterOpenRuntime(runtime: Closable): void {
   openRuntimes.delete(runtime);
   if (openRuntimes.size === 0 && !closing) uninstall();
 }
-
-/** For tests: how many runtimes the handler would close. */
-export function openRuntimeCount(): number {
-  return openRuntimes.size;
-}

@@ -17,13 +17,7 @@ const syntaxErrorNames = /^(?:SyntaxError|IndentationError|TabError)\b/;
 
 export function parsePythonError(stderr: string): PythonError | undefined {
   const lines = stderr.replace(/\r\n/g, '\n').split('\n');
-  let last = -1;
-  for (let index = lines.length - 1; index >= 0; index -= 1) {
-    if (tracebackHeader.test(lines[index]!)) {
-      last = index;
-      break;
-    }
-  }
+  const last = lastHeaderBefore(lines, lines.length);
   if (last === -1) return parseSyntaxError(lines);
 
   const found = findExceptionLine(lines, last + 1);
@@ -34,6 +28,14 @@ export function parsePythonError(stderr: string): PythonError | undefined {
   const start = chainStart(lines, last);
   const traceback = lines.slice(start, messageEnd).join('\n').trimEnd();
   return { name, message, traceback };
+}
+
+/** The index of the last `Traceback ...` header line before `end`, or -1 when there is none. */
+function lastHeaderBefore(lines: string[], end: number): number {
+  for (let index = end - 1; index >= 0; index -= 1) {
+    if (tracebackHeader.test(lines[index]!)) return index;
+  }
+  return -1;
 }
 
 /** The first line after the frames that is not indented: the exception itself. */
@@ -63,13 +65,7 @@ function chainStart(lines: string[], headerIndex: number): number {
     let index = start - 1;
     while (index >= 0 && lines[index]!.trim() === '') index -= 1;
     if (index < 0 || !chainSeparators.includes(lines[index]!.trim())) return start;
-    let previous = -1;
-    for (let scan = index - 1; scan >= 0; scan -= 1) {
-      if (tracebackHeader.test(lines[scan]!)) {
-        previous = scan;
-        break;
-      }
-    }
+    const previous = lastHeaderBefore(lines, index);
     if (previous === -1) return start;
     start = previous;
   }
