@@ -6,8 +6,6 @@ export { runAgent } from './run-agent.js';
 export type { AgentOptions, AgentRunOptions } from './run-agent.js';
 export { createSession } from './session.js';
 export type { Session, SessionOptions } from './session.js';
-export { describeFailure, tail } from './messages.js';
-export { indexUnreachable, missingModule } from './missing-module.js';
 export type {
   AgentEvent,
   AgentResult,

@@ -7,13 +7,13 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../runtime/index.js';
 
-export type PromptName = 'retry' | 'no-code' | 'follow-up';
+type PromptName = 'retry' | 'no-code' | 'follow-up';
 
 /** prompts/ sits two levels above this file both in src/agent/ and in dist/agent/. */
 const promptsDirectory = new URL('../../prompts/', import.meta.url);
 const templates = new Map<PromptName, Promise<string>>();
 
-export function loadPrompt(name: PromptName): Promise<string> {
+function loadPrompt(name: PromptName): Promise<string> {
   let template = templates.get(name);
   if (template === undefined) {
     template = readFile(fileURLToPath(new URL(`${name}.md`, promptsDirectory)), 'utf8');
@@ -30,8 +30,8 @@ export function fillTemplate(template: string, values: Record<string, string>): 
 }
 
 /** Enough of an error for the model to see the cause; tracebacks put it at the end. */
-export const errorTailLines = 40;
-export const errorTailChars = 4000;
+const errorTailLines = 40;
+const errorTailChars = 4000;
 const outputTailLines = 15;
 const followUpOutputChars = 3000;
 

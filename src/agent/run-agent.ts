@@ -86,6 +86,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   let status: AgentResult['status'] = 'no-code';
   // What requirements are resolved for: the runtime's Python and package source, asked once.
   let target: Target | undefined;
+  // The last inference, by code: a missing-module fix runs the same code again with one more package.
+  let inference: Inference | undefined;
 
   // The first user message of this request (with the previous output, for a follow-up) is what history keeps.
   const userMessageForHistory = userMessage;
@@ -157,7 +159,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       throwIfAborted(abortSignal);
       const number = attempts.length + 1;
       target ??= await targetOf(options);
-      const resolved = await resolveRequirements(code, requirementsMode, extraRequirements, target, options, abortSignal);
+      if (requirementsMode === 'auto' && inference?.code !== code) inference = await inferFor(code, target, options, abortSignal);
+      const resolved = resolveRequirements(requirementsMode, inference, extraRequirements);
       emit({ type: 'requirements', attempt: number, requirements: resolved.requirements, warnings: resolved.warnings });
 
       if (trigger !== 'missing-module' && options.review !== undefined) {
@@ -205,7 +208,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       const runStarted = performance.now();
       const result = await runOnce(options, code, resolved.requirements, number, emit, abortSignal);
       const runDurationMs = performance.now() - runStarted;
-      const succeeded = result.exitCode === 0 && !result.timedOut && !result.oomKilled;
+      // A timeout or the memory limit is a non-zero exitCode too (124, 137: src/runtime/result.ts).
+      const succeeded = result.exitCode === 0;
       attempts.push({
         number,
         trigger,
@@ -251,7 +255,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       logger.warn('the package index cannot be reached; another answer would fail the same way');
       break;
     }
-    const failure = describeFailure(lastResult, limitsOf(options.runOptions));
+    const failure = describeFailure(lastResult, options.runOptions);
     emit({ type: 'retrying', attempt: attempts.length, reason: shortReason(lastResult) });
     history.push({ role: 'user', content: userMessage }, { role: 'assistant', content: codeAnswer(code) });
     userMessage = await retryMessage(code, failure);
@@ -269,24 +273,34 @@ async function targetOf(options: AgentOptions): Promise<Target> {
   return { pythonVersion: info.pythonVersion, packageSource: options.packageSource ?? info.packageSource };
 }
 
-async function resolveRequirements(
-  code: string,
-  mode: 'auto' | 'none' | readonly string[],
-  extra: readonly string[],
-  target: Target,
-  options: AgentOptions,
-  abortSignal: AbortSignal | undefined,
-): Promise<{ requirements: string[]; warnings: string[] }> {
-  if (mode === 'none') return { requirements: [...extra], warnings: [] };
-  if (mode !== 'auto') return { requirements: [...mode, ...extra], warnings: [] };
-  const inferred = await inferRequirements(code, {
+/** The requirements inferred from `code`. */
+interface Inference {
+  code: string;
+  requirements: readonly string[];
+  warnings: readonly string[];
+}
+
+async function inferFor(code: string, target: Target, options: AgentOptions, abortSignal: AbortSignal | undefined): Promise<Inference> {
+  const { requirements, warnings } = await inferRequirements(code, {
     pythonVersion: target.pythonVersion,
     ...target.packageSource,
     ...(options.requirementOverrides === undefined ? {} : { overrides: options.requirementOverrides }),
     ...(abortSignal === undefined ? {} : { abortSignal }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
-  return { requirements: [...inferred.requirements, ...extra], warnings: inferred.warnings };
+  return { code, requirements, warnings };
+}
+
+/** The requirements of one run; in 'auto' mode `inference` is the one for the code that runs. */
+function resolveRequirements(
+  mode: 'auto' | 'none' | readonly string[],
+  inference: Inference | undefined,
+  extra: readonly string[],
+): { requirements: string[]; warnings: string[] } {
+  if (mode === 'none') return { requirements: [...extra], warnings: [] };
+  if (mode !== 'auto') return { requirements: [...mode, ...extra], warnings: [] };
+  // Fresh arrays each time: every attempt keeps its own.
+  return { requirements: [...(inference?.requirements ?? []), ...extra], warnings: [...(inference?.warnings ?? [])] };
 }
 
 async function runOnce(
@@ -341,14 +355,6 @@ async function requirementForFailure(
   return { module, requirement: pinned.requirements[0] ?? distribution };
 }
 
-
-function limitsOf(runOptions: AgentRunOptions | undefined): { timeoutMs?: number; memoryBytes?: number } {
-  const limits: { timeoutMs?: number; memoryBytes?: number } = {};
-  if (runOptions?.timeoutMs !== undefined) limits.timeoutMs = runOptions.timeoutMs;
-  if (runOptions?.memoryBytes !== undefined) limits.memoryBytes = runOptions.memoryBytes;
-  return limits;
-}
-
 function shortReason(result: RunResult): string {
   if (result.timedOut) return 'the script timed out';
   if (result.oomKilled) return 'the script ran out of memory';
@@ -371,10 +377,9 @@ function exitCodeFor(status: AgentResult['status'], result: RunResult | undefine
     case 'declined':
       return ExitCode.failure;
     case 'failed':
-      if (result === undefined) return ExitCode.failure;
-      if (result.timedOut) return ExitCode.timeout;
-      if (result.oomKilled) return ExitCode.memory;
-      return result.exitCode === 0 ? ExitCode.failure : result.exitCode;
+      // 'failed' always follows a run whose exitCode is not 0; a timeout or the memory limit already
+      // made it 124 or 137 (src/runtime/result.ts).
+      return result?.exitCode ?? ExitCode.failure;
   }
 }
 

@@ -2,15 +2,18 @@
  * What the one-shot command and the interactive session share about the agent: setting up the model
  * from flags and environment, showing the agent's progress, and summing up its outcome.
  */
-import { indexUnreachable, type AgentEvent, type AgentResult, type SessionOptions } from '../agent/index.js';
+import type { AgentEvent, AgentResult, Proposal, SessionOptions } from '../agent/index.js';
+// Straight from its module, not the agent's index: `pycage doctor` loads this file, and must not load
+// the agent loop (and with it the requirements stage) for nothing.
+import { indexUnreachable } from '../agent/missing-module.js';
 import { createProvider, resolveModelConfig, type ModelConfig, type ModelProvider } from '../generator/index.js';
+import type { Runtime } from '../runtime/index.js';
 import type { CliFlags } from './args.js';
 import { readSource } from './input.js';
 import type { CliIo } from './io.js';
 import { writeOutput } from './output.js';
 import type { Reporter } from './reporter.js';
-import type { Runtime } from '../runtime/index.js';
-import { packageSourceFrom, reportRuntimeEvent, runOptionsFrom, summarizeRun } from './runtime-setup.js';
+import { describeArtifacts, reportRuntimeEvent, runOptionsFrom, summarizeRun } from './runtime-setup.js';
 
 export interface ModelSetup {
   config: ModelConfig;
@@ -21,15 +24,24 @@ export interface ModelSetup {
   instruction: string | undefined;
 }
 
-/** Resolves provider, model and key (a missing key throws, naming its variable) and reads --instruction. */
-export async function setUpModel(flags: CliFlags, io: CliIo, reporter: Reporter): Promise<ModelSetup> {
-  const config = resolveModelConfig({
+/** Provider, model and key from --provider, --model and the environment; a missing key throws, naming its variable. */
+export function modelConfigFrom(flags: CliFlags, io: CliIo): ModelConfig {
+  return resolveModelConfig({
     ...(flags.provider === undefined ? {} : { provider: flags.provider }),
     ...(flags.model === undefined ? {} : { model: flags.model }),
     env: io.env,
   });
-  const sink = reporter.logSink;
-  const provider = createProvider(config, sink === undefined ? {} : { logger: sink });
+}
+
+/** The model's client, logging with --verbose. */
+export function providerFor(config: ModelConfig, reporter: Reporter): ModelProvider {
+  return createProvider(config, reporter.logSink === undefined ? {} : { logger: reporter.logSink });
+}
+
+/** Resolves provider, model and key (see modelConfigFrom) and reads --instruction. */
+export async function setUpModel(flags: CliFlags, io: CliIo, reporter: Reporter): Promise<ModelSetup> {
+  const config = modelConfigFrom(flags, io);
+  const provider = providerFor(config, reporter);
   const instruction = flags.instruction === undefined ? undefined : (await readSource(io, flags.instruction, 'an instruction')).text;
   return { config, provider, label: `${config.provider} ${config.model}`, instruction };
 }
@@ -40,7 +52,7 @@ export function agentOptionsFrom(flags: CliFlags, io: CliIo, reporter: Reporter,
     provider: model.provider,
     runtime,
     requirements: flags.requirements ?? 'auto',
-    packageSource: packageSourceFrom(flags, io),
+    // No packageSource: the agent pins against the runtime's own, which these flags already set.
     runOptions: runOptionsFrom(flags, io),
   };
   if (flags.maxAttempts !== undefined) options.maxAttempts = flags.maxAttempts;
@@ -75,7 +87,8 @@ export function reportAgentEvent(event: AgentEvent, context: EventContext): void
       writeOutput(event.stream === 'stdout' ? context.io.stdout : context.io.stderr, event.text);
       return;
     case 'run-finished':
-      if (event.result.exitCode !== 0 || event.result.timedOut || event.result.oomKilled) reporter.warn(summarizeRun(event.result));
+      // A timeout or the memory limit is a non-zero exitCode too (124, 137).
+      if (event.result.exitCode !== 0) reporter.warn(summarizeRun(event.result));
       return;
     case 'retrying':
       reporter.info(`Retrying: ${event.reason}.`);
@@ -93,7 +106,27 @@ export function reportAgentEvent(event: AgentEvent, context: EventContext): void
   }
 }
 
-export function summarizeAgent(outcome: AgentResult, timeoutMs?: number): string {
+/**
+ * The code up for review, with its requirements and their warnings. @param label what model-written
+ * code is called ('Generated code', 'Code'); code the user edited is 'Your edited code'.
+ */
+export function showProposal(proposal: Proposal, reporter: Reporter, label: string): void {
+  const title = proposal.trigger === 'edited' ? 'Your edited code' : proposal.attempt === 1 ? label : `${label} (attempt ${proposal.attempt})`;
+  reporter.code(proposal.code, title);
+  reporter.info(`Requirements: ${proposal.requirements.length === 0 ? 'none' : proposal.requirements.join(', ')}`);
+  for (const warning of proposal.warnings) reporter.warn(warning);
+}
+
+/** How a request ended, for the user (not for --json): the files it saved, then one line on the outcome. */
+export function reportAgentOutcome(outcome: AgentResult, reporter: Reporter, timeoutMs: number): void {
+  const artifacts = outcome.result === undefined ? undefined : describeArtifacts(outcome.result);
+  if (artifacts !== undefined) reporter.success(artifacts);
+  const summary = summarizeAgent(outcome, timeoutMs);
+  if (outcome.exitCode === 0) reporter.success(summary);
+  else reporter.error(summary);
+}
+
+function summarizeAgent(outcome: AgentResult, timeoutMs?: number): string {
   const answers = outcome.attempts.filter((attempt) => attempt.trigger === 'model').length;
   switch (outcome.status) {
     case 'succeeded': {

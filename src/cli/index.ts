@@ -71,22 +71,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 function reportError(error: unknown, parsed: ParsedCommand, io: CliIo, reporter: Reporter): number {
+  let exitCode: number;
+  let json: { name: string; message: string };
   if (PycageError.isInstance(error)) {
     reporter.error(error.message, error.hint);
-    if (parsed.flags.json) {
-      io.stdout.write(`${JSON.stringify({ exitCode: error.exitCode, error: { name: error.name, message: error.message } }, null, 2)}\n`);
-    }
-    if (io.env.PYCAGE_DEBUG !== undefined && error.stack !== undefined) io.stderr.write(`${error.stack}\n`);
-    return error.exitCode;
+    exitCode = error.exitCode;
+    json = { name: error.name, message: error.message };
+  } else {
+    // Anything else is a bug in pycage, not the user's fault: say so, keep the stack for a report.
+    const message = error instanceof Error ? error.message : String(error);
+    reporter.error(`Unexpected error: ${message}`, 'This is a bug in pycage; run again with PYCAGE_DEBUG=1 for details and report it.');
+    exitCode = ExitCode.failure;
+    json = { name: 'Error', message };
   }
-  // Anything else is a bug in pycage, not the user's fault: say so, keep the stack for a report.
-  const message = error instanceof Error ? error.message : String(error);
-  reporter.error(`Unexpected error: ${message}`, 'This is a bug in pycage; run again with PYCAGE_DEBUG=1 for details and report it.');
-  if (io.env.PYCAGE_DEBUG !== undefined && error instanceof Error && error.stack !== undefined) io.stderr.write(`${error.stack}\n`);
-  if (parsed.flags.json) {
-    io.stdout.write(`${JSON.stringify({ exitCode: ExitCode.failure, error: { name: 'Error', message } }, null, 2)}\n`);
-  }
-  return ExitCode.failure;
+  if (parsed.flags.json) io.stdout.write(`${JSON.stringify({ exitCode, error: json }, null, 2)}\n`);
+  const stack = error instanceof Error ? error.stack : undefined;
+  if (io.env.PYCAGE_DEBUG !== undefined && stack !== undefined) io.stderr.write(`${stack}\n`);
+  return exitCode;
 }
 
 function packageVersion(): string {

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { UsageError } from '../errors.js';
 import type { CliIo } from './io.js';
 
@@ -20,7 +21,7 @@ export async function readSource(io: CliIo, given: string | undefined, what: str
     if (given === undefined && io.stdin.isTTY === true) {
       throw new UsageError(`Give ${what} as a file, or pipe it in with \`-\`.`);
     }
-    const bytes = await readAll(io.stdin);
+    const bytes = await buffer(io.stdin);
     return { text: decode(bytes, 'stdin', what), label: 'stdin', path: undefined };
   }
   const absolute = path.resolve(io.cwd, given);
@@ -35,12 +36,6 @@ export async function readSource(io: CliIo, given: string | undefined, what: str
     throw new UsageError(`${given}: cannot be read (${(error as Error).message}).`, { cause: error });
   }
   return { text: decode(bytes, given, what), label: given, path: absolute };
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
-  return Buffer.concat(chunks);
 }
 
 function decode(bytes: Buffer, label: string, what: string): string {

@@ -27,9 +27,11 @@ export async function findLocalModules(code: string, scriptPath: string | undefi
   const topLevel = new Set((await parseImports(code)).map(topLevelName));
   let totalBytes = 0;
   const add = async (absolute: string, relative: string): Promise<boolean> => {
+    // A limit already reached stays reached whatever the file holds: no need to read it.
+    if (Object.keys(found.files).length >= maxFiles || totalBytes > maxTotalBytes) return false;
     const content = await readFile(absolute, 'utf8');
     totalBytes += Buffer.byteLength(content);
-    if (Object.keys(found.files).length >= maxFiles || totalBytes > maxTotalBytes) return false;
+    if (totalBytes > maxTotalBytes) return false;
     found.files[relative] = content;
     return true;
   };

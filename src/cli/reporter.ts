@@ -8,7 +8,7 @@ import { colorsEnabled, createColors, type Colors } from './colors.js';
 import { highlightPython } from './highlight.js';
 import { isInteractive, type CliIo } from './io.js';
 
-type Clack = typeof import('@clack/prompts');
+export type Clack = typeof import('@clack/prompts');
 type Spinner = ReturnType<Clack['spinner']>;
 
 export interface ReporterOptions {
@@ -20,9 +20,12 @@ export interface ReporterOptions {
 export class Reporter {
   readonly colors: Colors;
   readonly fancy: boolean;
+  /** A log sink for `--verbose`: every component's lines, dimmed, as `[Component] message`. */
+  readonly logSink: LogSink | undefined;
   readonly #io: CliIo;
   readonly #options: ReporterOptions;
   #clack: Clack | undefined;
+  #prompts: Promise<Clack> | undefined;
   #spinner: Spinner | undefined;
 
   constructor(io: CliIo, options: ReporterOptions) {
@@ -31,6 +34,13 @@ export class Reporter {
     this.colors = createColors(colorsEnabled(io.stderr, io.env));
     // Verbose log lines would tear through a spinner's redraws, so verbose output is always plain.
     this.fancy = isInteractive(io) && !options.verbose;
+    // Made once: commands read it often, and each read of a getter would make a new function.
+    this.logSink = options.verbose
+      ? (entry: LogEntry) => {
+          const text = `[${entry.component}] ${entry.message}`;
+          io.stderr.write(`${entry.level === 'warn' || entry.level === 'error' ? this.colors.yellow(text) : this.colors.dim(text)}\n`);
+        }
+      : undefined;
   }
 
   /** Loads @clack/prompts only when a terminal will show it: plain output must stay cheap. */
@@ -38,8 +48,14 @@ export class Reporter {
     if (this.fancy && this.#clack === undefined) this.#clack = await import('@clack/prompts');
   }
 
-  get clack(): Clack | undefined {
-    return this.#clack;
+  /**
+   * @clack/prompts for asking the user: the one ready() loaded, or, when the output is plain (a
+   * session with --verbose still prompts), loaded on first use, once.
+   */
+  prompts(): Promise<Clack> {
+    if (this.#clack !== undefined) return Promise.resolve(this.#clack);
+    this.#prompts ??= import('@clack/prompts');
+    return this.#prompts;
   }
 
   /**
@@ -122,15 +138,6 @@ export class Reporter {
     this.#line(`${title}:`);
     const rule = this.colors.dim('-'.repeat(40));
     this.#io.stderr.write(`${rule}\n${body}\n${rule}\n`);
-  }
-
-  /** A log sink for `--verbose`: every component's lines, dimmed, as `[Component] message`. */
-  get logSink(): LogSink | undefined {
-    if (!this.#options.verbose) return undefined;
-    return (entry: LogEntry) => {
-      const text = `[${entry.component}] ${entry.message}`;
-      this.#io.stderr.write(`${entry.level === 'warn' || entry.level === 'error' ? this.colors.yellow(text) : this.colors.dim(text)}\n`);
-    };
   }
 
   #line(message: string, style: (text: string) => string = (text) => text): void {

@@ -1,10 +1,10 @@
 /**
  * Turns run flags into runtime and run options, and runtime results and events into what the user
- * sees: the settings in force, progress for image builds and installs, the one-line outcome of a run,
- * and the process exit status the design's contract gives it.
+ * sees: the settings in force, progress for image builds and installs, and the one-line outcome of a
+ * run. A run's own `exitCode` is already the exit status the design's contract gives it (124 for a
+ * timeout, 137 for the memory limit: see src/runtime/result.ts).
  */
 import path from 'node:path';
-import { ExitCode } from '../errors.js';
 import type { PackageSource } from '../requirements/index.js';
 import type { RunOptions, RunResult, RuntimeEvent, RuntimeInfo, RuntimeOptions } from '../runtime/index.js';
 import { imageFromEnvironment } from '../runtime/settings.js';
@@ -70,10 +70,7 @@ export function describeSettings(info: RuntimeInfo): string {
   ].join(' · ');
 }
 
-/**
- * Shows runtime progress. Returns true when the script is about to start, so the caller can stop
- * spinners before its output.
- */
+/** Shows runtime progress; when the script is about to start, stops any spinner before its output. */
 export function reportRuntimeEvent(event: RuntimeEvent, reporter: Reporter): void {
   switch (event.type) {
     case 'image-build':
@@ -81,9 +78,6 @@ export function reportRuntimeEvent(event: RuntimeEvent, reporter: Reporter): voi
       return;
     case 'image-ready':
       if (event.built) reporter.done(`Image ${event.image} built`);
-      return;
-    case 'requirements':
-      for (const warning of event.warnings) reporter.warn(warning);
       return;
     case 'install-start':
       reporter.status(`Installing ${event.requirements.join(', ')}`);
@@ -98,16 +92,12 @@ export function reportRuntimeEvent(event: RuntimeEvent, reporter: Reporter): voi
     case 'run-start':
       reporter.pause();
       return;
+    // The runtime infers requirements (and says so) only for `requirements: 'auto'`; the CLI always
+    // passes a list or 'none', having resolved and shown them itself.
+    case 'requirements':
     case 'run-end':
       return;
   }
-}
-
-/** The exit status of a run, per the CLI contract. */
-export function exitCodeOf(result: RunResult): number {
-  if (result.timedOut) return ExitCode.timeout;
-  if (result.oomKilled) return ExitCode.memory;
-  return result.exitCode;
 }
 
 /** One line on how a run ended, for the user (not for --json). */

@@ -4,8 +4,9 @@
  * status of the first problem (3 for Docker or the image, 4 for the key or the model).
  */
 import { ExitCode, PycageError } from '../../errors.js';
-import { createProvider, resolveModelConfig } from '../../generator/index.js';
+import type { ModelConfig } from '../../generator/index.js';
 import { checkDocker, checkImage, createRuntime } from '../../runtime/index.js';
+import { modelConfigFrom, providerFor } from '../agent-setup.js';
 import type { ParsedCommand } from '../args.js';
 import type { CliIo } from '../io.js';
 import { printJson, writeOutput } from '../output.js';
@@ -51,19 +52,15 @@ export default async function doctor(parsed: ParsedCommand, io: CliIo, reporter:
     if (dockerWorks) report(await imageCheck(parsed, io, reporter));
   }
 
-  let config: ReturnType<typeof resolveModelConfig> | undefined;
+  let config: ModelConfig | undefined;
   try {
-    config = resolveModelConfig({
-      ...(flags.provider === undefined ? {} : { provider: flags.provider }),
-      ...(flags.model === undefined ? {} : { model: flags.model }),
-      env: io.env,
-    });
+    config = modelConfigFrom(flags, io);
     report({ name: 'API key', verdict: 'ok', detail: `${config.provider}: a key is configured` });
   } catch (error) {
     report(failure('API key', error, ExitCode.model));
   }
   if (config !== undefined) {
-    const provider = createProvider(config, reporter.logSink === undefined ? {} : { logger: reporter.logSink });
+    const provider = providerFor(config, reporter);
     try {
       const models = await provider.listModels({ abortSignal: AbortSignal.timeout(modelCheckTimeoutMs) });
       report(

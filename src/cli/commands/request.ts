@@ -5,19 +5,14 @@
  */
 import { AbortedError, UsageError } from '../../errors.js';
 import { runAgent, type AgentEvent, type AgentResult, type Proposal, type ReviewDecision } from '../../agent/index.js';
-import { checkDocker, createRuntime, type RuntimeInfo } from '../../runtime/index.js';
+import { checkDocker } from '../../runtime/index.js';
 import type { ParsedCommand } from '../args.js';
 import { isInteractive, type CliIo } from '../io.js';
-import { abortOnSignals } from '../interrupts.js';
+import { oneShotRuntime } from '../one-shot.js';
 import { printJson } from '../output.js';
 import type { Reporter } from '../reporter.js';
-import {
-  describeArtifacts,
-  describeSettings,
-  localWarning,
-  runtimeOptionsFrom,
-} from '../runtime-setup.js';
-import { agentJson, agentOptionsFrom, reportAgentEvent, setUpModel, summarizeAgent } from '../agent-setup.js';
+import { describeSettings, localWarning } from '../runtime-setup.js';
+import { agentJson, agentOptionsFrom, reportAgentEvent, reportAgentOutcome, setUpModel, showProposal } from '../agent-setup.js';
 
 export default async function request(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
   const { flags } = parsed;
@@ -31,8 +26,7 @@ export default async function request(parsed: ParsedCommand, io: CliIo, reporter
     throw new UsageError('Generated code runs only after a yes: on a terminal pycage asks; elsewhere pass --yes.');
   }
 
-  const interrupts = abortOnSignals(io, () => reporter.warn('Stopping...'));
-  const runtime = createRuntime(runtimeOptionsFrom(flags, io, reporter, { poolSize: 1 }));
+  const { runtime, interrupts, close } = oneShotRuntime(flags, io, reporter, 'Stopping...');
   let cancelledAtPrompt = false;
   try {
     // A stopped Docker daemon is reported before the model is asked anything; the sandbox then warms
@@ -43,9 +37,11 @@ export default async function request(parsed: ParsedCommand, io: CliIo, reporter
     if (flags.local) reporter.warn(localWarning(flags, 'generated code'));
 
     const review = async (proposal: Proposal): Promise<ReviewDecision> => {
-      showProposal(proposal, await started, reporter);
+      const info = await started;
+      showProposal(proposal, reporter, 'Generated code');
+      reporter.info(`Sandbox: ${describeSettings(info)}`);
       if (flags.yes) return { action: 'run' };
-      const clack = reporter.clack ?? (await import('@clack/prompts'));
+      const clack = await reporter.prompts();
       reporter.pause();
       const answer = await clack.confirm({
         message: proposal.trigger === 'edited' ? 'Run the edited code?' : 'Run it?',
@@ -79,30 +75,10 @@ export default async function request(parsed: ParsedCommand, io: CliIo, reporter
     }
     if (cancelledAtPrompt || interrupts.received !== undefined) throw new AbortedError('Cancelled; nothing more was run.');
 
-    if (flags.json) {
-      printJson(io, agentJson(outcome, requestText, model.label));
-    } else {
-      const artifacts = outcome.result === undefined ? undefined : describeArtifacts(outcome.result);
-      if (artifacts !== undefined) reporter.success(artifacts);
-      const summary = summarizeAgent(outcome, (await started).timeoutMs);
-      if (outcome.exitCode === 0) reporter.success(summary);
-      else reporter.error(summary);
-    }
+    if (flags.json) printJson(io, agentJson(outcome, requestText, model.label));
+    else reportAgentOutcome(outcome, reporter, (await started).timeoutMs);
     return outcome.exitCode;
   } finally {
-    interrupts.dispose();
-    reporter.pause();
-    // pycage exits right after: the containers' lifelines are cut and Docker removes them on its own,
-    // so the user does not wait for the removals (the next start sweeps anything left).
-    await runtime.close({ wait: false });
+    await close();
   }
-}
-
-function showProposal(proposal: Proposal, info: RuntimeInfo, reporter: Reporter): void {
-  const title =
-    proposal.trigger === 'edited' ? 'Your edited code' : proposal.attempt === 1 ? 'Generated code' : `Generated code (attempt ${proposal.attempt})`;
-  reporter.code(proposal.code, title);
-  reporter.info(`Requirements: ${proposal.requirements.length === 0 ? 'none' : proposal.requirements.join(', ')}`);
-  for (const warning of proposal.warnings) reporter.warn(warning);
-  reporter.info(`Sandbox: ${describeSettings(info)}`);
 }

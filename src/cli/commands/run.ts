@@ -3,24 +3,14 @@
  * with its requirements inferred (or given), its output streamed live and the design's exit codes.
  */
 import { AbortedError, UsageError } from '../../errors.js';
-import { createRuntime, type RunResult } from '../../runtime/index.js';
+import type { RunResult } from '../../runtime/index.js';
 import type { ParsedCommand } from '../args.js';
 import { readSource } from '../input.js';
 import type { CliIo } from '../io.js';
-import { abortOnSignals } from '../interrupts.js';
 import { findLocalModules } from '../local-modules.js';
+import { oneShotRuntime } from '../one-shot.js';
 import type { Reporter } from '../reporter.js';
-import {
-  describeArtifacts,
-  describeSettings,
-  exitCodeOf,
-  localWarning,
-  packageSourceFrom,
-  reportRuntimeEvent,
-  runOptionsFrom,
-  runtimeOptionsFrom,
-  summarizeRun,
-} from '../runtime-setup.js';
+import { describeArtifacts, describeSettings, localWarning, reportRuntimeEvent, runOptionsFrom, summarizeRun } from '../runtime-setup.js';
 import { printJson, writeOutput } from '../output.js';
 
 export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
@@ -31,8 +21,7 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
   }
   const source = await readSource(io, parsed.positionals[0], 'a Python script');
 
-  const interrupts = abortOnSignals(io, () => reporter.warn('Stopping the run...'));
-  const runtime = createRuntime(runtimeOptionsFrom(flags, io, reporter, { poolSize: 1 }));
+  const { runtime, interrupts, close } = oneShotRuntime(flags, io, reporter, 'Stopping the run...');
   try {
     reporter.status('Starting the sandbox', { brief: true });
     const info = await runtime.start({ abortSignal: interrupts.signal });
@@ -50,7 +39,8 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
       const inferred = await inferRequirements(source.text, {
         pythonVersion: info.pythonVersion,
         localModules: local.names,
-        ...packageSourceFrom(flags, io),
+        // The runtime's own package source: the one --index-url, --find-links and --no-index gave it.
+        ...info.packageSource,
         abortSignal: interrupts.signal,
         ...(reporter.logSink === undefined ? {} : { logger: reporter.logSink }),
       });
@@ -81,16 +71,12 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
     else {
       const artifacts = describeArtifacts(result);
       if (artifacts !== undefined) reporter.success(artifacts);
-      const exitCode = exitCodeOf(result);
-      if (exitCode !== 0) reporter.error(summarizeRun(result, info.timeoutMs));
+      if (result.exitCode !== 0) reporter.error(summarizeRun(result, info.timeoutMs));
       else if (reporter.fancy || flags.verbose) reporter.success(summarizeRun(result, info.timeoutMs));
     }
-    return exitCodeOf(result);
+    // Already the contract's status: 124 for a timeout, 137 for the memory limit.
+    return result.exitCode;
   } finally {
-    interrupts.dispose();
-    reporter.pause();
-    // pycage exits right after: the containers' lifelines are cut and Docker removes them on its own,
-    // so the user does not wait for the removals (the next start sweeps anything left).
-    await runtime.close({ wait: false });
+    await close();
   }
 }

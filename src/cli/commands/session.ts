@@ -11,22 +11,18 @@ import path from 'node:path';
 import { createSession, type Proposal, type ReviewDecision } from '../../agent/index.js';
 import { AbortedError, PycageError } from '../../errors.js';
 import { checkDocker, createRuntime } from '../../runtime/index.js';
-import { agentOptionsFrom, reportAgentEvent, setUpModel, summarizeAgent } from '../agent-setup.js';
+import { agentOptionsFrom, reportAgentEvent, reportAgentOutcome, setUpModel, showProposal } from '../agent-setup.js';
 import type { ParsedCommand } from '../args.js';
+import { abortOnSignals } from '../interrupts.js';
 import type { CliIo } from '../io.js';
-import type { Reporter } from '../reporter.js';
-import {
-  describeArtifacts,
-  describeSettings,
-  localWarning,
-  runtimeOptionsFrom,
-} from '../runtime-setup.js';
+import type { Clack, Reporter } from '../reporter.js';
+import { describeSettings, localWarning, runtimeOptionsFrom } from '../runtime-setup.js';
 
 const leaveWords = new Set(['exit', 'quit', ':q', '/exit', '/quit']);
 
 export default async function session(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
   const { flags } = parsed;
-  const clack = reporter.clack ?? (await import('@clack/prompts'));
+  const clack = await reporter.prompts();
   const common = { input: io.stdin, output: io.stderr };
   const model = await setUpModel(flags, io, reporter);
 
@@ -59,12 +55,11 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
       if (clack.isCancel(request) || leaveWords.has(request.trim().toLowerCase())) break;
       if (request.trim() === '') continue;
 
-      // One abort controller per step: Ctrl-C while the model thinks or the script runs stops this step only.
-      const step = new AbortController();
-      const removeSignal = io.onSignal(() => step.abort(new Error('cancelled by the user')));
+      // One abort per step: Ctrl-C while the model thinks or the script runs stops this step only.
+      const step = abortOnSignals(io);
       let skipped = false;
       const review = async (proposal: Proposal): Promise<ReviewDecision> => {
-        const decision = await reviewProposal(proposal, reporter, io, flags.yes, step.signal);
+        const decision = await reviewProposal(proposal, clack, reporter, io, flags.yes, step.signal);
         if (decision.action === 'skip') skipped = true;
         return decision;
       };
@@ -79,11 +74,7 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
           reporter.info('Skipped.');
           continue;
         }
-        const artifacts = outcome.result === undefined ? undefined : describeArtifacts(outcome.result);
-        if (artifacts !== undefined) reporter.success(artifacts);
-        const summary = summarizeAgent(outcome, info.timeoutMs);
-        if (outcome.exitCode === 0) reporter.success(summary);
-        else reporter.error(summary);
+        reportAgentOutcome(outcome, reporter, info.timeoutMs);
       } catch (error) {
         reporter.pause();
         if (error instanceof AbortedError || step.signal.aborted) reporter.warn('Cancelled.');
@@ -92,7 +83,7 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
           unfinished = request;
         } else throw error;
       } finally {
-        removeSignal();
+        step.dispose();
       }
     }
     clack.outro('Bye. The sandbox is being removed.', common);
@@ -105,16 +96,13 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
 
 async function reviewProposal(
   proposal: Proposal,
+  clack: Clack,
   reporter: Reporter,
   io: CliIo,
   autoRun: boolean,
   abortSignal: AbortSignal,
 ): Promise<ReviewDecision> {
-  const clack = reporter.clack ?? (await import('@clack/prompts'));
-  const title = proposal.trigger === 'edited' ? 'Your edited code' : proposal.attempt === 1 ? 'Code' : `Code (attempt ${proposal.attempt})`;
-  reporter.code(proposal.code, title);
-  reporter.info(`Requirements: ${proposal.requirements.length === 0 ? 'none' : proposal.requirements.join(', ')}`);
-  for (const warning of proposal.warnings) reporter.warn(warning);
+  showProposal(proposal, reporter, 'Code');
   if (autoRun) return { action: 'run' };
 
   const choice = await clack.select({
@@ -134,7 +122,7 @@ async function reviewProposal(
     const edited = await editInEditor(proposal.code, io, reporter);
     if (edited === undefined || edited.trim() === '') {
       reporter.warn('The edit was not saved; keeping the code as it was.');
-      return reviewProposal(proposal, reporter, io, autoRun, abortSignal);
+      return reviewProposal(proposal, clack, reporter, io, autoRun, abortSignal);
     }
     return { action: 'edit', code: edited };
   }
