@@ -8,8 +8,9 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import type { Runtime } from '../../src/index.js';
-import { baseEnvironment, defaultPath, sandboxUser, tmpfsOptions, toEnvList, workDirectory } from '../../src/runtime/container-options.js';
+import { baseEnvironment, sandboxUser, tmpfsOptions, toEnvList, workDirectory } from '../../src/runtime/container-options.js';
 import { FrameDemuxer } from '../../src/runtime/output.js';
+import { imagePath as pathOfImage } from '../../src/runtime/image.js';
 import { runtimeDefaults } from '../../src/runtime/settings.js';
 import { defaultTestImage } from '../../test/integration/global-setup.js';
 import { dockerRuntimeOf, sessionOf } from '../../test/integration/runtime/helpers.js';
@@ -31,9 +32,7 @@ export function scriptEnvironment(imagePath: string): string[] {
 }
 
 export async function imagePath(image: string): Promise<string> {
-  const info = await docker().getImage(image).inspect();
-  const entry = info.Config.Env?.find((variable) => variable.startsWith('PATH='));
-  return entry?.slice('PATH='.length) ?? defaultPath;
+  return pathOfImage((await docker().getImage(image).inspect()).Config.Env);
 }
 
 /**

@@ -63,7 +63,7 @@ export async function readDefaultDockerfile(): Promise<{ dockerfile: string; tag
   return { dockerfile, tag: defaultImageTag(dockerfile) };
 }
 
-function imagePath(env: readonly string[] | undefined): string {
+export function imagePath(env: readonly string[] | undefined): string {
   const entry = env?.find((variable) => variable.startsWith('PATH='));
   return entry === undefined ? defaultPath : entry.slice('PATH='.length);
 }
