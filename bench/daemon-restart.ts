@@ -78,8 +78,8 @@ async function settle(run: Promise<RunResult>, since: number, limitMs: number): 
 function describeSettled(settled: Settled): string {
   if (settled.kind === 'hang') return `still running after ${formatMs(settled.ms)}: HANG`;
   if (settled.kind === 'result') {
-    const { exitCode, stdout, stderr } = settled.result;
-    return `returned a result after ${formatMs(settled.ms)}: exit ${exitCode}, stdout ${JSON.stringify(stdout.slice(0, 80))}, stderr ${JSON.stringify(stderr.slice(-200))}`;
+    const { exitCode, oomKilled, stdout, stderr } = settled.result;
+    return `returned a result after ${formatMs(settled.ms)}: exit ${exitCode}${oomKilled ? ' (oomKilled)' : ''}, stdout ${JSON.stringify(stdout.slice(0, 80))}, stderr ${JSON.stringify(stderr.slice(-200))}`;
   }
   const error = settled.error as Error & { exitCode?: number };
   const kind = PycageError.isInstance(error) ? `PycageError (${error.name}, exit code ${error.exitCode})` : `NOT a PycageError (${error?.name ?? typeof error})`;

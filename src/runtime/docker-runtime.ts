@@ -232,6 +232,15 @@ export class DockerRuntime extends BaseRuntime {
             const state = await sandbox.state();
             void sandbox.destroy();
             const verdict = await this.#oom.verdict(sandbox.id, 5000);
+            // Nothing here stopped it (no stop reason, not closed), yet Docker was asked to: the
+            // container was stopped from outside, and the script's status says nothing about the script.
+            if (verdict === false && this.#oom.wasKilled(sandbox.id)) {
+              this.#oom.forget(sandbox.id);
+              throw new SandboxError(
+                `The sandbox container ${sandbox.name} was stopped from outside pycage during the run (docker stop, kill or rm, or the Docker daemon shutting down), so the script did not finish.`,
+                { containerId: sandbox.id },
+              );
+            }
             // With no events either, an unexplained SIGKILL is taken for the memory limit.
             oomKilled = verdict ?? (state?.oomKilled === true || exitCode === ExitCode.memory);
           }

@@ -8,6 +8,11 @@
  * container's `die` after it: events on one stream are ordered, so once `die` has arrived, an `oom`
  * that did not come before it never happened. That makes the answer exact rather than a guess on a
  * timer.
+ *
+ * The same stream carries `kill`, which Docker logs only when it is asked to stop or kill a container
+ * (`docker stop`, `kill`, `rm -f`, or the daemon shutting down), never when the kernel or the
+ * container's own processes end it: so a run's container that died with a `kill` before its `die`,
+ * while pycage itself had not stopped it, was stopped from outside.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../logger.js';
@@ -21,6 +26,8 @@ export class OomWatcher {
   readonly #seen = new Set<string>();
   /** Recently died containers (bounded: every run's container dies). */
   readonly #died = new Set<string>();
+  /** Containers Docker was asked to stop or kill (bounded likewise). */
+  readonly #killed = new Set<string>();
   readonly #waiters = new Map<string, Set<() => void>>();
   #stream: IncomingMessage | undefined;
   #opening: Promise<void> | undefined;
@@ -49,7 +56,7 @@ export class OomWatcher {
   async #open(): Promise<void> {
     try {
       const stream = (await this.#client.call((api) =>
-        api.getEvents({ filters: { type: ['container'], event: ['oom', 'die'], label: [`${labelKeys.session}=${this.#session}`] } }),
+        api.getEvents({ filters: { type: ['container'], event: ['oom', 'kill', 'die'], label: [`${labelKeys.session}=${this.#session}`] } }),
       )) as unknown as IncomingMessage;
       if (this.#closed) {
         stream.destroy();
@@ -90,10 +97,9 @@ export class OomWatcher {
     const action = event.Action ?? event.status;
     if (id === undefined) return;
     if (action === 'oom') this.#seen.add(id);
-    else if (action === 'die') {
-      this.#died.add(id);
-      if (this.#died.size > 256) this.#died.delete(this.#died.values().next().value!);
-    } else return;
+    else if (action === 'kill') remember(this.#killed, id);
+    else if (action === 'die') remember(this.#died, id);
+    else return;
     for (const wake of this.#waiters.get(id) ?? []) wake();
   }
 
@@ -128,10 +134,19 @@ export class OomWatcher {
     });
   }
 
+  /**
+   * Whether Docker was asked to stop or kill the container before it died. Exact once `verdict` has
+   * seen its `die` (events arrive in order); a caller asks only about a container it did not stop.
+   */
+  wasKilled(containerId: string): boolean {
+    return this.#killed.has(containerId);
+  }
+
   /** Forgets a container once its run is over. */
   forget(containerId: string): void {
     this.#seen.delete(containerId);
     this.#died.delete(containerId);
+    this.#killed.delete(containerId);
   }
 
   close(): void {
@@ -139,4 +154,9 @@ export class OomWatcher {
     this.#stream?.destroy();
     this.#stream = undefined;
   }
+}
+
+function remember(ids: Set<string>, id: string): void {
+  ids.add(id);
+  if (ids.size > 256) ids.delete(ids.values().next().value!);
 }

@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError } from '../../../src/errors.js';
-import type { Runtime } from '../../../src/runtime/index.js';
+import { SandboxError, type Runtime } from '../../../src/runtime/index.js';
 import { createScratch, eventually, sessionContainers, type Scratch } from './helpers.js';
 
 let scratch: Scratch;
@@ -85,6 +85,31 @@ describe('limits', () => {
     const result = await runtime.runScript('import sys\nsys.stdout.write("a" * 5000)\nsys.stderr.write("b" * 5000)\n', { outputLimitBytes: 6000 });
     expect(result.outputTruncated).toBe(true);
     expect(result.stdout.length + result.stderr.length).toBe(6000);
+  });
+
+  it('fails a run whose container is stopped from outside (docker stop) with a SandboxError, not a result', async () => {
+    let stopped = false;
+    const run = runtime.runScript('import time\nprint("running", flush=True)\ntime.sleep(60)\n', {
+      onStdout: (text) => {
+        if (stopped || !text.includes('running')) return;
+        stopped = true;
+        // What a user's `docker stop`, or a daemon shutting down, does to the running sandbox.
+        execFileSync('docker', ['stop', '--time', '1', ...sessionContainers(runtime)]);
+      },
+    });
+    await expect(run).rejects.toThrow(SandboxError);
+    await expect(run).rejects.toThrow(/stopped from outside pycage during the run/);
+    expect(stopped).toBe(true);
+    expect(await eventually(() => sessionContainers(runtime).length === 0, 5000)).toBe(true);
+  });
+
+  it('reports a script that kills its own sandbox as a result of the script, not as stopped from outside', async () => {
+    // Signal -1 reaches every process of the sandbox user, the container's keep-alive process included.
+    const result = await runtime.runScript('import os, signal\nprint("bye", flush=True)\nos.kill(-1, signal.SIGKILL)\n');
+    expect(result.stdout).toBe('bye\n');
+    expect(result.exitCode).toBe(137);
+    expect(result.oomKilled).toBe(false);
+    expect(await eventually(() => sessionContainers(runtime).length === 0, 5000)).toBe(true);
   });
 
   it('cancels a run through its abortSignal, removing its container', async () => {
