@@ -104,8 +104,9 @@ describe('limits', () => {
   });
 
   it('reports a script that kills its own sandbox as a result of the script, not as stopped from outside', async () => {
-    // Signal -1 reaches every process of the sandbox user, the container's keep-alive process included.
-    const result = await runtime.runScript('import os, signal\nprint("bye", flush=True)\nos.kill(-1, signal.SIGKILL)\n');
+    // Signal -1 reaches every process of the sandbox user but the caller, the container's keep-alive
+    // process included; the script then waits to be taken down with its container.
+    const result = await runtime.runScript('import os, signal, time\nprint("bye", flush=True)\nos.kill(-1, signal.SIGKILL)\ntime.sleep(30)\n');
     expect(result.stdout).toBe('bye\n');
     expect(result.exitCode).toBe(137);
     expect(result.oomKilled).toBe(false);
