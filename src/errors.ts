@@ -14,6 +14,8 @@ export const ExitCode = {
   usage: 2,
   docker: 3,
   model: 4,
+  /** Refused by a safety policy: an unknown package, a URL requirement. */
+  policy: 5,
   timeout: 124,
   memory: 137,
   interrupted: 130,
@@ -61,5 +63,18 @@ export class AbortedError extends PycageError {
   override readonly name: string = 'AbortedError';
   constructor(message = 'Cancelled.', options: Omit<PycageErrorOptions, 'exitCode'> = {}) {
     super(message, { ...options, exitCode: ExitCode.interrupted });
+  }
+}
+
+/**
+ * Refused by one of pycage's safety policies before anything ran: a package nobody vouched for, a URL
+ * requirement, a blocked host. Exit 5. `refused` names what was refused, for --json and for callers.
+ */
+export class PolicyError extends PycageError {
+  override readonly name: string = 'PolicyError';
+  readonly refused: readonly string[];
+  constructor(message: string, options: Omit<PycageErrorOptions, 'exitCode'> & { refused?: readonly string[] } = {}) {
+    super(message, { ...options, exitCode: ExitCode.policy });
+    this.refused = options.refused ?? [];
   }
 }

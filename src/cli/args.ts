@@ -22,7 +22,20 @@ export interface CliFlags {
   timeoutMs?: number;
   memoryBytes?: number;
   cpus?: number;
-  network?: 'bridge' | 'none';
+  network?: 'public' | 'none' | 'open';
+  /** --allow-host, repeatable: the only hosts the script may reach. */
+  allowHosts: string[];
+  /** --file, repeatable: files or folders copied into the script's working directory. */
+  files: string[];
+  noFilePreview: boolean;
+  noOutput: boolean;
+  /** --allow-package, repeatable (`*` for any). */
+  allowPackages: string[];
+  minReleaseAgeDays?: number;
+  allowSdist: boolean;
+  allowUrlRequirements: boolean;
+  /** `pycage requirements --explain`: each requirement's origin beside it. */
+  explain: boolean;
   image?: string;
   local: boolean;
   gvisor: boolean;
@@ -66,6 +79,15 @@ const options = {
   'no-index': { type: 'boolean' },
   output: { type: 'string', short: 'o' },
   python: { type: 'string' },
+  'allow-host': { type: 'string', multiple: true },
+  file: { type: 'string', multiple: true, short: 'f' },
+  'no-file-preview': { type: 'boolean' },
+  'no-output': { type: 'boolean' },
+  'allow-package': { type: 'string', multiple: true },
+  'min-release-age': { type: 'string' },
+  'allow-sdist': { type: 'boolean' },
+  'allow-url-requirements': { type: 'boolean' },
+  explain: { type: 'boolean' },
 } as const;
 
 export function parseCommandLine(argv: readonly string[]): ParsedCommand {
@@ -96,6 +118,14 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     local: values.local === true,
     gvisor: values.gvisor === true,
     noIndex: values['no-index'] === true,
+    allowHosts: (values['allow-host'] ?? []).map((host) => nonEmpty('--allow-host', host)),
+    files: (values.file ?? []).map((file) => nonEmpty('--file', file)),
+    noFilePreview: values['no-file-preview'] === true,
+    noOutput: values['no-output'] === true,
+    allowPackages: (values['allow-package'] ?? []).map((name) => nonEmpty('--allow-package', name)),
+    allowSdist: values['allow-sdist'] === true,
+    allowUrlRequirements: values['allow-url-requirements'] === true,
+    explain: values.explain === true,
   };
   if (values['max-attempts'] !== undefined) flags.maxAttempts = parseInteger('--max-attempts', values['max-attempts'], 1, 20);
   if (values.provider !== undefined) flags.provider = parseChoice('--provider', values.provider, ['groq', 'openai'] as const);
@@ -104,13 +134,18 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values.timeout !== undefined) flags.timeoutMs = parseSeconds('--timeout', values.timeout);
   if (values.memory !== undefined) flags.memoryBytes = parseSize('--memory', values.memory);
   if (values.cpus !== undefined) flags.cpus = parsePositiveNumber('--cpus', values.cpus);
-  if (values.network !== undefined) flags.network = parseChoice('--network', values.network, ['bridge', 'none'] as const);
+  if (values.network !== undefined) flags.network = parseChoice('--network', values.network, ['public', 'none', 'open'] as const);
   if (values.image !== undefined) flags.image = nonEmpty('--image', values.image);
   if (values.requirements !== undefined) flags.requirements = parseRequirements(values.requirements);
   if (values['index-url'] !== undefined) flags.indexUrl = parseUrl('--index-url', values['index-url']);
   if (values['find-links'] !== undefined) flags.findLinks = nonEmpty('--find-links', values['find-links']);
   if (values.output !== undefined) flags.output = nonEmpty('--output', values.output);
   if (values.python !== undefined) flags.python = parsePythonVersion(values.python);
+  if (values['min-release-age'] !== undefined) flags.minReleaseAgeDays = parseNonNegative('--min-release-age', values['min-release-age']);
+  if (flags.output !== undefined && flags.noOutput) throw new UsageError('--output and --no-output do not go together.');
+  if (flags.allowHosts.length > 0 && flags.network !== undefined && flags.network !== 'public') {
+    throw new UsageError(`--allow-host works with --network public (the default), not --network ${flags.network}.`);
+  }
   if (flags.local && flags.gvisor) throw new UsageError('--local and --gvisor do not go together: --local runs without Docker.');
 
   if (scriptArgs.length > 0 && command !== 'run') {
@@ -140,6 +175,12 @@ function parseInteger(flag: string, value: string, min: number, max: number): nu
   if (!Number.isInteger(number) || number < min || number > max) {
     throw new UsageError(`${flag} takes a whole number from ${min} to ${max}, not "${value}".`);
   }
+  return number;
+}
+
+function parseNonNegative(flag: string, value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0) throw new UsageError(`${flag} takes a number of days, 0 or more, not "${value}".`);
   return number;
 }
 

@@ -108,7 +108,7 @@ export function sandboxCreateOptions(
     AttachStdout: true,
     AttachStderr: true,
     Tty: false,
-    NetworkDisabled: settings.network === 'none',
+    NetworkDisabled: settings.network !== 'open',
     HostConfig: {
       AutoRemove: true,
       Init: true,
@@ -124,7 +124,8 @@ export function sandboxCreateOptions(
       MemorySwap: settings.memoryBytes,
       NanoCpus: Math.round(settings.cpus * 1e9),
       PidsLimit: settings.pidsLimit,
-      NetworkMode: settings.network,
+      // `public` reaches the outside only through the egress tunnel on the lifeline: the container itself has no network.
+      NetworkMode: settings.network === 'open' ? 'bridge' : 'none',
       Mounts: [
         {
           Type: 'volume',

@@ -402,7 +402,7 @@ export class DockerRuntime extends BaseRuntime {
     return {
       image: image.id,
       imagePath: image.path,
-      network: this.options.noIndex ? 'none' : 'bridge',
+      network: this.options.noIndex ? 'none' : 'open',
       memoryBytes: Math.max(this.options.memoryBytes, gibibyte),
       cpus: Math.max(this.options.cpus, 1),
       pidsLimit: Math.max(this.options.pidsLimit, 512),

@@ -10,7 +10,7 @@ import type { NetworkMode, RunOptions, RuntimeEvent, RuntimeOptions } from './ty
 import type { Logger, LogSink } from '../logger.js';
 
 export const runtimeDefaults = {
-  network: 'bridge' as NetworkMode,
+  network: 'public' as NetworkMode,
   memoryBytes: 512 * 1024 * 1024,
   cpus: 1,
   pidsLimit: 256,
@@ -65,7 +65,9 @@ function positive(name: string, value: number | undefined, fallback: number, opt
 
 function network(value: string | undefined, fallback: NetworkMode): NetworkMode {
   if (value === undefined) return fallback;
-  if (value !== 'bridge' && value !== 'none') throw new UsageError(`network must be 'bridge' or 'none', not ${JSON.stringify(value)}.`);
+  if (value !== 'public' && value !== 'none' && value !== 'open') {
+    throw new UsageError(`network must be 'public', 'none' or 'open', not ${JSON.stringify(value)}.`);
+  }
   return value;
 }
 

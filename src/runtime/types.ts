@@ -7,7 +7,12 @@ import type { DockerOptions } from 'dockerode';
 import type { Logger, LogSink } from '../logger.js';
 import type { PackageSource } from '../requirements/index.js';
 
-export type NetworkMode = 'bridge' | 'none';
+/**
+ * - `public`: HTTP(S) to public addresses through pycage's egress proxy, nothing else.
+ * - `none`: no network at all (only loopback).
+ * - `open`: Docker's plain bridge network (the host, the LAN and other containers are reachable).
+ */
+export type NetworkMode = 'public' | 'none' | 'open';
 export type Installer = 'uv' | 'pip';
 export type RequirementsOption = 'auto' | 'none' | readonly string[];
 
@@ -26,7 +31,7 @@ export interface RuntimeOptions {
   /**
    * Network of the script's container. Under gVisor on hosts whose `runsc` is registered with
    * `--network=none` (as on pycage's CI machines) a container has no network whatever this says.
-   * @default 'bridge'
+   * @default 'public'
    */
   network?: NetworkMode;
   /** Memory limit of a run, with no swap on top; past it the script is killed (exit 137, `oomKilled`). @default 536870912 (512 MiB) */

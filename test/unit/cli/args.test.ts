@@ -40,7 +40,7 @@ describe('parseCommandLine', () => {
   });
 
   it.each([
-    [['--network', 'host', 'x'], /--network takes bridge or none/],
+    [['--network', 'host', 'x'], /--network takes public or none or open/],
     [['--provider', 'anthropic', 'x'], /--provider takes groq or openai/],
     [['--max-attempts', '0', 'x'], /--max-attempts takes a whole number from 1 to 20/],
     [['--timeout', 'soon', 'x'], /--timeout takes seconds/],

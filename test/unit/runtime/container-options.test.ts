@@ -11,7 +11,7 @@ import {
 const settings: SandboxSettings = {
   image: 'sha256:0123',
   imagePath: '/usr/local/bin:/usr/bin:/bin',
-  network: 'bridge',
+  network: 'open',
   memoryBytes: 512 * 1024 * 1024,
   cpus: 1.5,
   pidsLimit: 256,

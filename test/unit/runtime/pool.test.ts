@@ -7,7 +7,7 @@ import type { Sandbox } from '../../../src/runtime/sandbox.js';
 const settings: SandboxSettings = {
   image: 'sha256:1',
   imagePath: '/usr/bin',
-  network: 'bridge',
+  network: 'open',
   memoryBytes: 1 << 28,
   cpus: 1,
   pidsLimit: 64,

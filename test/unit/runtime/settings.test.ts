@@ -11,7 +11,7 @@ describe('resolveRuntimeOptions', () => {
     expect(options).toMatchObject({
       isolate: true,
       image: undefined,
-      network: 'bridge',
+      network: 'public',
       memoryBytes: 512 * 1024 * 1024,
       cpus: 1,
       pidsLimit: 256,
@@ -67,7 +67,7 @@ describe('resolveRunLimits', () => {
   it('lets a run override the runtime limits', () => {
     const runtime = resolveRuntimeOptions({ timeoutMs: 5000, network: 'none' }, {});
     expect(resolveRunLimits(runtime, {})).toEqual({ timeoutMs: 5000, memoryBytes: 512 * 1024 * 1024, cpus: 1, network: 'none', outputLimitBytes: 4 * 1024 * 1024 });
-    expect(resolveRunLimits(runtime, { timeoutMs: 100, network: 'bridge', cpus: 0.5 })).toMatchObject({ timeoutMs: 100, network: 'bridge', cpus: 0.5 });
+    expect(resolveRunLimits(runtime, { timeoutMs: 100, network: 'open', cpus: 0.5 })).toMatchObject({ timeoutMs: 100, network: 'open', cpus: 0.5 });
     expect(() => resolveRunLimits(runtime, { outputLimitBytes: 0 })).toThrow(UsageError);
   });
 });
