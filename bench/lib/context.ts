@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/index.js';
 import { benchImage, removeBenchContainers } from './docker.js';
+import { removeVolumesWithPrefix } from '../../test/helpers/docker.js';
 
 export const hello = 'print("hello world")\n';
 export const helloOutput = 'hello world\n';
@@ -48,7 +49,7 @@ export async function createContext(options: { rounds: number | undefined; verbo
     async dispose() {
       await Promise.allSettled(runtimes.map((runtime) => runtime.close()));
       await removeBenchContainers().catch(() => undefined);
-      spawnSync('docker', ['volume', 'rm', '-f', context.volume], { encoding: 'utf8' });
+      removeVolumesWithPrefix(context.volume);
       await rm(cacheDir, { recursive: true, force: true });
     },
   };

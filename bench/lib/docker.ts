@@ -54,7 +54,7 @@ export async function startBaselineContainer(image: string): Promise<Docker.Cont
       ReadonlyRootfs: true,
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
-      Tmpfs: { '/tmp': tmpfsOptions(runtimeDefaults.tmpBytes, false), [workDirectory]: tmpfsOptions(runtimeDefaults.workBytes, true) },
+      Tmpfs: { '/tmp': tmpfsOptions(runtimeDefaults.tmpBytes, 'shared'), [workDirectory]: tmpfsOptions(runtimeDefaults.workBytes, 'private') },
       Memory: runtimeDefaults.memoryBytes,
       MemorySwap: runtimeDefaults.memoryBytes,
       NanoCpus: Math.round(runtimeDefaults.cpus * 1e9),

@@ -22,6 +22,7 @@ import type {
   CloseOptions,
   CreateProjectOptions,
   EnvironmentInfo,
+  NetworkReport,
   Project,
   RequirementsOption,
   RunOptions,
@@ -114,7 +115,13 @@ export abstract class BaseRuntime implements Runtime {
       const built = await this.buildEnvironment(requirements, { emit, abortSignal: options.abortSignal });
       if (!built.ok) {
         this.logger.warn(`installing ${requirements.join(' ')} failed (exit ${built.exitCode})`);
-        const result = installFailureResult({ requirements, environment: built.info, exitCode: built.exitCode, output: built.output });
+        const result = installFailureResult({
+          requirements,
+          environment: built.info,
+          exitCode: built.exitCode,
+          output: built.output,
+          network: { mode: limits.network, blocked: [] },
+        });
         if (result.stderr !== '') this.#safely(() => options.onStderr?.(result.stderr));
         return result;
       }
@@ -210,7 +217,7 @@ export abstract class BaseRuntime implements Runtime {
   protected finishRun(
     request: ExecuteRequest,
     collector: OutputCollector,
-    facts: { exitCode: number | null; stopReason: StopReason; oomKilled: boolean; durationMs: number; artifacts: Artifact[] },
+    facts: { exitCode: number | null; stopReason: StopReason; oomKilled: boolean; durationMs: number; artifacts: Artifact[]; network: NetworkReport },
   ): RunResult {
     const { stdout, stderr } = collector.finish();
     const result = buildRunResult({
@@ -224,6 +231,7 @@ export abstract class BaseRuntime implements Runtime {
       durationMs: facts.durationMs,
       requirements: request.requirements,
       artifacts: facts.artifacts,
+      network: facts.network,
       environment: request.environment?.info,
     });
     request.emit({ type: 'run-end', exitCode: result.exitCode, durationMs: facts.durationMs });

@@ -3,26 +3,52 @@
  * Docker's create call. Kept pure so every hardening field can be checked by a unit test without a
  * daemon; the sandbox code only adds the name and sends it.
  *
- * The main process is a sleeper that blocks on its stdin. The runtime keeps that stdin attached for the
- * container's whole life (the "lifeline"): when the Node process dies, even by SIGKILL, the connection
- * closes, the sleeper reads EOF and exits, and Docker's AutoRemove deletes the container.
+ * Two users live in a container. The main process, keeper.py, runs as root with every capability
+ * dropped but CAP_KILL: it holds the lifeline (its stdin stays attached to the runtime for the
+ * container's whole life; when the Node process dies, even by SIGKILL, the connection closes, the
+ * keeper reads EOF and exits, and Docker's AutoRemove deletes the container), carries the egress
+ * tunnel, and, through short root execs, kills every process of the sandbox user when a run ends
+ * (reap.py). Scripts and installs run as the sandbox user (10001) with no capabilities at all: a
+ * process of another uid cannot signal, trace or freeze the keeper, so nothing a script leaves behind
+ * can keep the container alive or stop pycage's own steps.
  */
 import { createHash } from 'node:crypto';
 import type { ContainerCreateOptions } from 'dockerode';
+import { labelKeys } from './labels.js';
 import type { NetworkMode } from './types.js';
 
 export const sandboxUid = 10001;
 /** uid:gid every script runs as, whatever users the image defines (none are assumed to exist). */
 export const sandboxUser = `${sandboxUid}:${sandboxUid}`;
+/** The keeper and pycage's own short steps (reap, store): root, with CAP_KILL only. */
+export const keeperUser = '0:0';
 
-/** Where the environment volume is mounted, read-only in runs. */
+/** Where environments are mounted: each one at `<this>/<key>`, read-only in runs. */
 export const environmentsMountPath = '/opt/pycage/envs';
+/** Where an install container mounts the environment's volume (writable by root only). */
+export const storeMountPath = '/opt/pycage/store';
 /** The script's working directory and HOME, a tmpfs. */
 export const workDirectory = '/work';
 export const outputDirectory = `${workDirectory}/output`;
+/** Where the keeper listens for the script's proxied connections under network `public`. */
+export const proxyPort = 3128;
+export const proxyUrl = `http://127.0.0.1:${proxyPort}`;
 
-/** Blocks until its stdin reaches EOF, i.e. until the runtime holding the lifeline goes away. */
-export const sleeperSource = 'import sys\nwhile sys.stdin.buffer.read(65536):\n    pass\n';
+/** The directory an environment has inside every container (its venv is `<this>/venv`). */
+export function environmentPath(key: string): string {
+  return `${environmentsMountPath}/${key}`;
+}
+
+export interface EnvironmentMount {
+  key: string;
+  /** The environment's own Docker volume. */
+  volume: string;
+}
+
+export interface InstallMounts extends EnvironmentMount {
+  /** Size of the tmpfs the environment is built in: the most an environment may hold. */
+  limitBytes: number;
+}
 
 export interface SandboxSettings {
   /** Image id (`sha256:...`) or reference. */
@@ -36,9 +62,14 @@ export interface SandboxSettings {
   gvisor: boolean;
   tmpBytes: number;
   workBytes: number;
-  environmentVolume: string;
-  /** Only install containers mount the environment volume writable. */
-  environmentsWritable: boolean;
+  /** A run's environment, mounted read-only at its path; a run mounts no other. */
+  environment?: EnvironmentMount | undefined;
+  /**
+   * An install container's mounts: a tmpfs of `limitBytes` at the environment's path (where the
+   * install, as the sandbox user, builds it), and the environment's volume at `storeMountPath`, which
+   * only root (store.py, after every process of the sandbox user is gone) writes.
+   */
+  install?: InstallMounts | undefined;
 }
 
 /** The image's PATH when it sets none. */
@@ -57,13 +88,33 @@ export function baseEnvironment(imagePath: string): Record<string, string> {
   };
 }
 
+/**
+ * The proxy variables of a process under network `public`: every common spelling, so that requests,
+ * httpx, urllib, pip, uv and curl all use the tunnel. A client that ignores them has no network at all.
+ * @param keepLocal the script's own loopback stays direct (its own servers); an install has none.
+ */
+export function proxyEnvironment(keepLocal: boolean): Record<string, string> {
+  const environment: Record<string, string> = {
+    HTTP_PROXY: proxyUrl,
+    HTTPS_PROXY: proxyUrl,
+    http_proxy: proxyUrl,
+    https_proxy: proxyUrl,
+  };
+  if (keepLocal) {
+    environment.NO_PROXY = 'localhost,127.0.0.1,::1';
+    environment.no_proxy = environment.NO_PROXY;
+  }
+  return environment;
+}
+
 export function toEnvList(environment: Record<string, string>): string[] {
   return Object.entries(environment).map(([name, value]) => `${name}=${value}`);
 }
 
 /**
  * Containers with equal keys are interchangeable, so the pool hands out any of them. Everything that is
- * fixed at create time is in it; what varies per run (env, args, timeout) is given to the exec instead.
+ * fixed at create time is in it; what varies per run (env, args, timeout, the egress policy, which
+ * lives on the host) is given to the exec or the run instead.
  */
 export function poolKey(settings: SandboxSettings): string {
   const fields = [
@@ -76,30 +127,53 @@ export function poolKey(settings: SandboxSettings): string {
     settings.gvisor ? 'runsc' : 'default',
     settings.tmpBytes,
     settings.workBytes,
-    settings.environmentVolume,
-    settings.environmentsWritable ? 'rw' : 'ro',
+    settings.environment?.volume ?? null,
+    settings.install === undefined ? null : [settings.install.volume, settings.install.limitBytes],
   ];
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex').slice(0, 16);
 }
 
-export function tmpfsOptions(sizeBytes: number, owned: boolean): string {
+/**
+ * @param owner `private`: the sandbox user's alone (/work); `readable`: the sandbox user's, readable by
+ * root (an environment being built, which store.py, as root without CAP_DAC_OVERRIDE, copies out);
+ * `shared`: world-writable with the sticky bit, as /tmp usually is.
+ */
+export function tmpfsOptions(sizeBytes: number, owner: 'private' | 'readable' | 'shared'): string {
   const base = `rw,nosuid,nodev,size=${sizeBytes}`;
-  // /work belongs to the sandbox user alone; /tmp is world-writable with the sticky bit, as usual.
-  return owned ? `${base},uid=${sandboxUid},gid=${sandboxUid},mode=0700` : `${base},mode=1777`;
+  if (owner === 'shared') return `${base},mode=1777`;
+  return `${base},uid=${sandboxUid},gid=${sandboxUid},mode=${owner === 'private' ? '0700' : '0755'}`;
 }
 
+/** @param keeper the source of keeper.py, run as the main process. */
 export function sandboxCreateOptions(
   settings: SandboxSettings,
   labels: Record<string, string>,
+  keeper: string,
   name?: string,
 ): ContainerCreateOptions {
+  const tmpfs: Record<string, string> = {
+    '/tmp': tmpfsOptions(settings.tmpBytes, 'shared'),
+    [workDirectory]: tmpfsOptions(settings.workBytes, 'private'),
+  };
+  const mounts: NonNullable<NonNullable<ContainerCreateOptions['HostConfig']>['Mounts']> = [];
+  // Labels on the mount: should the volume be gone (pruned), Docker creates it again labelled, so
+  // `pycage prune` still finds it.
+  const volumeOptions = { NoCopy: true, Labels: { [labelKeys.pycage]: 'true' }, DriverConfig: { Name: 'local', Options: {} } };
+  if (settings.environment !== undefined) {
+    mounts.push({ Type: 'volume', Source: settings.environment.volume, Target: environmentPath(settings.environment.key), ReadOnly: true, VolumeOptions: volumeOptions });
+  }
+  if (settings.install !== undefined) {
+    tmpfs[environmentPath(settings.install.key)] = tmpfsOptions(settings.install.limitBytes, 'readable');
+    mounts.push({ Type: 'volume', Source: settings.install.volume, Target: storeMountPath, ReadOnly: false, VolumeOptions: volumeOptions });
+  }
   const options: ContainerCreateOptions = {
     Image: settings.image,
-    Entrypoint: ['python3', '-I', '-S', '-c', sleeperSource],
-    Cmd: [],
-    User: sandboxUser,
-    WorkingDir: workDirectory,
-    Env: toEnvList(baseEnvironment(settings.imagePath)),
+    Entrypoint: ['python3', '-I', '-S', '-c', keeper],
+    Cmd: settings.network === 'public' ? [String(proxyPort)] : [],
+    User: keeperUser,
+    // The keeper is root without CAP_DAC_OVERRIDE: it cannot enter the sandbox user's 0700 /work.
+    WorkingDir: '/',
+    Env: toEnvList({ PATH: settings.imagePath, LANG: 'C.UTF-8' }),
     Labels: labels,
     // The lifeline: stdin stays open while the runtime holds the attach stream, and closes with it.
     OpenStdin: true,
@@ -114,26 +188,19 @@ export function sandboxCreateOptions(
       Init: true,
       ReadonlyRootfs: true,
       CapDrop: ['ALL'],
+      // For the keeper and reap.py only: processes of the sandbox user get no capabilities at all.
+      CapAdd: ['KILL'],
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
-      Tmpfs: {
-        '/tmp': tmpfsOptions(settings.tmpBytes, false),
-        [workDirectory]: tmpfsOptions(settings.workBytes, true),
-      },
+      Tmpfs: tmpfs,
       Memory: settings.memoryBytes,
       MemorySwap: settings.memoryBytes,
       NanoCpus: Math.round(settings.cpus * 1e9),
       PidsLimit: settings.pidsLimit,
-      // `public` reaches the outside only through the egress tunnel on the lifeline: the container itself has no network.
+      // `public` reaches the outside only through the egress tunnel on the lifeline: the container
+      // itself has no network but loopback. `open` is Docker's plain bridge, when asked for.
       NetworkMode: settings.network === 'open' ? 'bridge' : 'none',
-      Mounts: [
-        {
-          Type: 'volume',
-          Source: settings.environmentVolume,
-          Target: environmentsMountPath,
-          ReadOnly: !settings.environmentsWritable,
-        },
-      ],
+      Mounts: mounts,
       // No Binds, no Docker socket, no devices: nothing of the host goes in.
       Binds: [],
       Devices: [],
@@ -144,38 +211,4 @@ export function sandboxCreateOptions(
   if (settings.gvisor) options.HostConfig!.Runtime = 'runsc';
   if (name !== undefined) options.name = name;
   return options;
-}
-
-/**
- * The one-off root container that hands the fresh environment volume to the sandbox user. It may change
- * owners and nothing else: every capability is dropped except CAP_CHOWN.
- */
-export function volumeOwnerCreateOptions(
-  settings: Pick<SandboxSettings, 'image' | 'imagePath' | 'environmentVolume'>,
-  labels: Record<string, string>,
-): ContainerCreateOptions {
-  // chmod first: once the directory is 10001's, root without CAP_FOWNER may no longer change its mode.
-  const target = JSON.stringify(environmentsMountPath);
-  const script = `import os\nos.chmod(${target}, 0o755)\nos.chown(${target}, ${sandboxUid}, ${sandboxUid})\n`;
-  return {
-    Image: settings.image,
-    Entrypoint: ['python3', '-I', '-S', '-c', script],
-    Cmd: [],
-    User: '0:0',
-    Env: toEnvList({ PATH: settings.imagePath }),
-    Labels: labels,
-    NetworkDisabled: true,
-    HostConfig: {
-      AutoRemove: false,
-      ReadonlyRootfs: true,
-      CapDrop: ['ALL'],
-      CapAdd: ['CHOWN'],
-      SecurityOpt: ['no-new-privileges'],
-      NetworkMode: 'none',
-      Memory: 64 * 1024 * 1024,
-      MemorySwap: 64 * 1024 * 1024,
-      PidsLimit: 16,
-      Mounts: [{ Type: 'volume', Source: settings.environmentVolume, Target: environmentsMountPath, ReadOnly: false }],
-    },
-  };
 }

@@ -1,16 +1,23 @@
 /**
  * The Docker runner: every script in a fresh, hardened container (taken warm from the pool), its files
- * and code sent in through one exec's stdin, its output streamed back live and capped, its artifacts
- * copied out through a second exec, and the container removed afterwards. A timeout, an abort or the
- * output cap removes the container, which kills the script's whole process tree for certain.
+ * and code sent in through one exec's stdin, its output streamed back live and capped, and the
+ * container removed afterwards. A run ends in phases, each with its own bound:
+ * 1. the script: until it exits, its time is up or its output passes the cap;
+ * 2. the reap: every process of the sandbox user is killed (reap.py, as root) before anything else
+ *    runs in the container; if that does not finish in time, the container is removed instead;
+ * 3. the collection: the output directory and the OOM counter read by collect.py, as the sandbox user
+ *    (no process of that user is alive any more to interfere), within its own bound;
+ * 4. the removal, in the background.
+ * An abort removes the container at once, in whatever phase, which kills everything in it for certain.
  */
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import { throwIfAborted } from '../abort.js';
 import { AbortedError, ExitCode } from '../errors.js';
 import { selectArtifacts, writeArtifacts, artifactLimitBytes, artifactLimitFiles } from './artifacts.js';
 import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
 import { removeContainers, sweepOrphans } from './cleanup.js';
-import { baseEnvironment, outputDirectory, workDirectory, type SandboxSettings } from './container-options.js';
+import { baseEnvironment, outputDirectory, proxyEnvironment, workDirectory, type SandboxSettings } from './container-options.js';
 import { daemonMessage, DockerClient } from './docker-client.js';
 import { DockerEnvironments, chooseInstaller } from './environment.js';
 import { DockerUnavailableError, SandboxError } from './errors.js';
@@ -19,7 +26,8 @@ import { containerLabels, labelFilter, newSessionId } from './labels.js';
 import { OomWatcher } from './oom-watch.js';
 import { lastJsonLine, OutputCollector } from './output.js';
 import { SandboxPool, type PoolStats } from './pool.js';
-import { loadPythonSource } from './python-sources.js';
+import { loadConfinedSource, loadPythonSource } from './python-sources.js';
+import { createBlockedLog, createEgressPolicy, serveProxyConnection, type BlockedLog } from './network/index.js';
 import type { StopReason } from './result.js';
 import { Sandbox } from './sandbox.js';
 import { resolveRunLimits, runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
@@ -27,6 +35,8 @@ import { parseTar } from './tar.js';
 import type { Artifact, RunResult, RuntimeInfo } from './types.js';
 
 const gibibyte = 1024 * 1024 * 1024;
+/** Longest the collection of a run's output directory may take before the container is removed without it. */
+const collectBoundMs = 30_000;
 
 export class DockerRuntime extends BaseRuntime {
   readonly isolated = true;
@@ -58,7 +68,7 @@ export class DockerRuntime extends BaseRuntime {
     this.#oom = new OomWatcher({ client: this.#client, session: this.session, logger: this.logger.child('Sandbox') });
     this.#environments = new DockerEnvironments({
       client: this.#client,
-      volume: options.environmentVolume,
+      volumePrefix: options.environmentVolume,
       session: this.session,
       source: { indexUrl: options.indexUrl, noIndex: options.noIndex, findLinks: options.findLinks },
       logger: this.logger.child('Environment'),
@@ -84,7 +94,6 @@ export class DockerRuntime extends BaseRuntime {
       abortSignal,
     });
     this.#image = image;
-    await this.#environments.ensureVolume();
     // Not awaited, so the pool starts warming at once: start() never rejects (a failure is only
     // logged), and execute() awaits it before every run.
     void this.#oom.start();
@@ -118,6 +127,11 @@ export class DockerRuntime extends BaseRuntime {
       probe: this.#probe!,
       requirements,
       settings: this.#installSettings(image),
+      limitBytes: this.options.environmentLimitBytes,
+      egress: (sandbox) => {
+        // An install reaches the package index hosts and nothing else; its refusals only go to the log.
+        sandbox.onConnection = this.#egress(indexHosts(this.options), createBlockedLog());
+      },
       onEvent: context.emit,
       abortSignal: context.abortSignal,
       track: (sandbox) => {
@@ -131,18 +145,26 @@ export class DockerRuntime extends BaseRuntime {
   protected async execute(request: ExecuteRequest): Promise<RunResult> {
     const { limits, options } = request;
     const image = this.#image!;
-    const settings = this.#runSettings(limits);
-    const bootstrap = await loadPythonSource('bootstrap');
+    const settings = this.#runSettings(limits, request.environment?.info.key);
+    const bootstrap = await loadConfinedSource('bootstrap');
     const payload = this.runPayload(request, { workDir: workDirectory, tempDir: '/tmp' });
     const environment = baseEnvironment(image.path);
     if (request.environment !== undefined) {
       environment.PATH = `${request.environment.binDirectory}:${image.path}`;
       environment.VIRTUAL_ENV = request.environment.venvDirectory;
     }
+    if (limits.network === 'public') Object.assign(environment, proxyEnvironment(true));
     Object.assign(environment, request.env);
+    const blocked = createBlockedLog();
+    // A run with an environment keeps a container with that environment warm for the next one.
+    if (request.environment !== undefined && this.options.poolSize > 0) this.#pool.warm(settings);
 
     // A pooled container that died while waiting (daemon restart, someone's prune) is replaced once.
     let sandbox = await this.#acquire(settings);
+    const useEgress = (target: Sandbox): void => {
+      if (limits.network === 'public') target.onConnection = this.#egress(limits.allowHosts, blocked);
+    };
+    useEgress(sandbox);
     // Past the output cap the script is stopped, not left running with its output discarded: a script
     // that prints megabytes is almost always stuck in a loop, and draining a flood through the daemon
     // until the timeout would cost the host CPU for nothing. The first bytes are kept, and the result
@@ -154,13 +176,26 @@ export class DockerRuntime extends BaseRuntime {
       onLimit: () => stop('output-limit'),
     });
     let stopReason: StopReason;
-    const stop = (reason: Exclude<StopReason, undefined>): void => {
+    let aborted = false;
+    // Time is up or the output passed its cap: the script's processes are killed (the exec then ends
+    // and the run goes on to collect what it wrote); if they cannot be, the container goes.
+    const stop = (reason: 'timeout' | 'output-limit'): void => {
       if (stopReason !== undefined) return;
       stopReason = reason;
-      this.logger.debug(`stopping ${sandbox.name}: ${reason}`);
+      this.logger.debug(`stopping the script in ${sandbox.name}: ${reason}`);
+      const target = sandbox;
+      void target.reap().then((reaped) => {
+        if (!reaped) void target.destroy();
+      });
+    };
+    const onAbort = (): void => {
+      aborted = true;
+      this.logger.debug(`run in ${sandbox.name} cancelled`);
       void sandbox.destroy();
     };
-    const onAbort = (): void => stop('abort');
+    const throwIfCancelled = (): void => {
+      if (aborted) throw new AbortedError('The run was cancelled; its container was removed.', { cause: options.abortSignal?.reason });
+    };
     let timer: NodeJS.Timeout | undefined;
     let runStarted = false;
     try {
@@ -183,86 +218,94 @@ export class DockerRuntime extends BaseRuntime {
       try {
         outcome = await sandbox.exec(execOptions);
       } catch (error) {
-        if (!(error instanceof SandboxError) || stopReason !== undefined || sandbox.alive) throw error;
+        if (!(error instanceof SandboxError) || stopReason !== undefined || aborted || sandbox.alive) throw error;
         this.logger.warn(`${sandbox.name} was gone before the run started; using a fresh container`);
         this.#release(sandbox);
         sandbox = await this.#acquire(settings);
+        useEgress(sandbox);
         started = performance.now();
         outcome = await sandbox.exec(execOptions);
       }
       const durationMs = Math.round(performance.now() - started);
       clearTimeout(timer);
-      options.abortSignal?.removeEventListener('abort', onAbort);
-      if (stopReason === 'abort') throw new AbortedError('The run was cancelled; its container was removed.', { cause: options.abortSignal?.reason });
+      throwIfCancelled();
       // close() (a SIGINT, say) removed the container under the run: that is a cancel, not a sandbox failure.
       if (stopReason === undefined && this.closed) throw new AbortedError('The runtime was closed while the script ran; its container was removed.');
 
+      // Phase 2: nothing the script started survives into pycage's own steps.
+      const reaped = sandbox.alive && (await sandbox.reap());
+      throwIfCancelled();
+      if (!reaped) void sandbox.destroy();
+
       let exitCode = outcome.exitCode;
       let oomKilled = false;
+      const wantsArtifacts = options.outputDir !== undefined;
+      // Killed by SIGKILL that nobody here sent, or no status at all: the memory limit is the usual
+      // suspect. Under gVisor an OOM takes the whole sandbox down and the exec's status is whatever
+      // runsc says then (often 128), so every failed gVisor run is checked.
+      const suspect =
+        stopReason === undefined &&
+        (exitCode === null || exitCode === ExitCode.memory || outcome.containerExited || (this.options.gvisor && exitCode !== 0));
+      let oomKills: number | null = null;
       let artifacts: Artifact[] = [];
-      if (stopReason === undefined) {
-        const wantsArtifacts = options.outputDir !== undefined;
-        // Killed by SIGKILL that nobody here sent, or no status at all: the memory limit is the usual
-        // suspect. Under gVisor an OOM takes the whole sandbox down and the exec's status is whatever
-        // runsc says then (often 128), so every failed gVisor run is checked.
-        const suspect =
-          exitCode === null || exitCode === ExitCode.memory || outcome.containerExited || (this.options.gvisor && exitCode !== 0);
-        let oomKills: number | null = null;
-        if (sandbox.alive && (wantsArtifacts || suspect)) {
-          // The container may die while this starts (under gVisor an OOM takes it down a moment after
-          // the exec ends): then there is nothing to collect, and the verdict comes from the events.
-          const collected = await this.#collect(sandbox, wantsArtifacts).catch((error: unknown) => {
-            if (error instanceof SandboxError) return { oomKills: null, archive: undefined };
-            throw error;
-          });
-          oomKills = collected.oomKills;
-          if (wantsArtifacts && collected.archive !== undefined) {
-            const { files, skipped } = selectArtifacts(parseTar(collected.archive));
-            if (skipped.length > 0) this.logger.warn(`not copied from the output directory: ${skipped.slice(0, 10).join(', ')}`);
-            artifacts = await writeArtifacts(options.outputDir!, files);
-          }
+      if (reaped && sandbox.alive && (wantsArtifacts || suspect)) {
+        // Phase 3. The container may die while this starts (under gVisor an OOM takes it down a moment
+        // after the exec ends): then there is nothing to collect, and the verdict comes from the events.
+        const collected = await this.#collectWithin(sandbox, wantsArtifacts);
+        throwIfCancelled();
+        oomKills = collected.oomKills;
+        if (wantsArtifacts && collected.archive !== undefined) {
+          const { files, skipped } = selectArtifacts(parseTar(collected.archive));
+          if (skipped.length > 0) this.logger.warn(`not copied from the output directory: ${skipped.slice(0, 10).join(', ')}`);
+          artifacts = await writeArtifacts(options.outputDir!, files);
         }
-        if (suspect) {
-          if (oomKills !== null) {
-            // The container's own cgroup counter, read in the container itself: the exact answer.
-            oomKilled = oomKills > 0;
-          } else {
-            // No cgroup to read (gVisor, or the container is gone): Docker's events say, once the
-            // container has died; removing it now (the run is over) makes that happen at once.
-            const state = await sandbox.state();
-            void sandbox.destroy();
-            const verdict = await this.#oom.verdict(sandbox.id, 5000);
-            // Nothing here stopped it (no stop reason, not closed), yet Docker was asked to: the
-            // container was stopped from outside, and the script's status says nothing about the script.
-            if (verdict === false && this.#oom.wasKilled(sandbox.id)) {
-              this.#oom.forget(sandbox.id);
-              throw new SandboxError(
-                `The sandbox container ${sandbox.name} was stopped from outside pycage during the run (docker stop, kill or rm, or the Docker daemon shutting down), so the script did not finish.`,
-                { containerId: sandbox.id },
-              );
-            }
-            // With no events either, an unexplained SIGKILL is taken for the memory limit.
-            oomKilled = verdict ?? (state?.oomKilled === true || exitCode === ExitCode.memory);
-          }
-        }
-        if (exitCode === null) {
-          if (!oomKilled) {
+      }
+      if (suspect) {
+        if (oomKills !== null) {
+          // The container's own cgroup counter, read in the container itself: the exact answer.
+          oomKilled = oomKills > 0;
+        } else {
+          // No cgroup to read (gVisor, or the container is gone): Docker's events say, once the
+          // container has died; removing it now (the run is over) makes that happen at once.
+          const state = await sandbox.state();
+          void sandbox.destroy();
+          const verdict = await this.#oom.verdict(sandbox.id, 5000);
+          // Nothing here stopped it (no stop reason, not closed), yet Docker was asked to: the
+          // container was stopped from outside, and the script's status says nothing about the script.
+          if (verdict === false && this.#oom.wasKilled(sandbox.id)) {
+            this.#oom.forget(sandbox.id);
             throw new SandboxError(
-              `The sandbox container ${sandbox.name} stopped during the run${sandbox.lifelineOutput.trim() ? `: ${sandbox.lifelineOutput.trim().slice(0, 300)}` : ''}.`,
+              `The sandbox container ${sandbox.name} was stopped from outside pycage during the run (docker stop, kill or rm, or the Docker daemon shutting down), so the script did not finish.`,
               { containerId: sandbox.id },
             );
           }
-          exitCode = ExitCode.memory;
+          // With no events either, an unexplained SIGKILL is taken for the memory limit.
+          oomKilled = verdict ?? (state?.oomKilled === true || exitCode === ExitCode.memory);
         }
+      }
+      if (exitCode === null && stopReason === undefined) {
+        if (!oomKilled) {
+          throw new SandboxError(
+            `The sandbox container ${sandbox.name} stopped during the run${sandbox.lifelineOutput.trim() ? `: ${sandbox.lifelineOutput.trim().slice(0, 300)}` : ''}.`,
+            { containerId: sandbox.id },
+          );
+        }
+        exitCode = ExitCode.memory;
       }
       this.#oom.forget(sandbox.id);
 
-      const result = this.finishRun(request, collector, { exitCode, stopReason, oomKilled, durationMs, artifacts });
-      // The environment's interpreter could not be started because its directory left the volume
-      // (`pycage prune`, a removed volume): Docker fails the exec with 126 or 127 and a message naming
-      // the path. This process must stop taking the key for complete, so the next run builds it again.
-      // `exitCode` is the exec's own status (result.exitCode may say 124 or 137 instead). Checked just
-      // after run-end is emitted, which no listener can tell: a run reaches the cache only after awaits.
+      const result = this.finishRun(request, collector, {
+        exitCode,
+        stopReason,
+        oomKilled,
+        durationMs,
+        artifacts,
+        network: { mode: limits.network, blocked: blocked.entries() },
+      });
+      // The environment's interpreter could not be started because its volume is gone or empty
+      // (`pycage prune`): Docker fails the exec with 126 or 127 and a message naming the path. This
+      // process must stop taking the key for complete, so the next run builds it again. `exitCode` is
+      // the exec's own status (result.exitCode may say 124 or 137 instead).
       const missingInterpreter = exitCode === 126 || exitCode === 127;
       if (request.environment !== undefined && missingInterpreter && `${result.stdout}${result.stderr}`.includes(request.environment.python)) {
         this.#environments.forget(request.environment.info.key);
@@ -277,9 +320,26 @@ export class DockerRuntime extends BaseRuntime {
     } finally {
       clearTimeout(timer);
       options.abortSignal?.removeEventListener('abort', onAbort);
+      sandbox.onConnection = undefined;
       collector.finish();
       this.#release(sandbox);
     }
+  }
+
+  /** The egress proxy for one sandbox's connections: this policy, refusals recorded in `blocked`. */
+  #egress(allowHosts: readonly string[], blocked: BlockedLog): (connection: Duplex) => void {
+    const policy = createEgressPolicy({ allowHosts });
+    const logger = this.logger.child('Egress');
+    return (connection) => {
+      serveProxyConnection(connection, {
+        policy,
+        ...(this.options.hosts === undefined ? {} : { extraHosts: this.options.hosts }),
+        onBlocked: (entry) => {
+          blocked.record(entry);
+        },
+        logger,
+      }).catch(() => connection.destroy());
+    };
   }
 
   /** What the warm pool is doing (benchmarks and tests wait for it to settle). */
@@ -348,6 +408,23 @@ export class DockerRuntime extends BaseRuntime {
     return this.#track(sandbox);
   }
 
+  /** collect.py within `collectBoundMs`; past it, or if the container is gone, nothing is collected. */
+  async #collectWithin(sandbox: Sandbox, wantsArtifacts: boolean): Promise<{ oomKills: number | null; archive: Buffer | undefined }> {
+    const nothing = { oomKills: null, archive: undefined };
+    const late = new Promise<undefined>((resolve) => setTimeout(resolve, collectBoundMs, undefined).unref());
+    const collected = this.#collect(sandbox, wantsArtifacts).catch((error: unknown) => {
+      if (error instanceof SandboxError) return nothing;
+      throw error;
+    });
+    const outcome = await Promise.race([collected, late]);
+    if (outcome === undefined) {
+      this.logger.warn(`collecting the output of ${sandbox.name} took longer than ${collectBoundMs / 1000} s; the container is removed without it`);
+      void sandbox.destroy();
+      return nothing;
+    }
+    return outcome;
+  }
+
   /** Runs collect.py: the output directory as a tar (when wanted) and the OOM-kill count. */
   async #collect(sandbox: Sandbox, wantsArtifacts: boolean): Promise<{ oomKills: number | null; archive: Buffer | undefined }> {
     const source = await loadPythonSource('collect');
@@ -380,9 +457,10 @@ export class DockerRuntime extends BaseRuntime {
     }
   }
 
-  #runSettings(limits: RunLimits): SandboxSettings {
+  #runSettings(limits: RunLimits, environmentKey?: string): SandboxSettings {
     const image = this.#image!;
     return {
+      environment: environmentKey === undefined ? undefined : { key: environmentKey, volume: this.#environments.volumeFor(environmentKey) },
       image: image.id,
       imagePath: image.path,
       network: limits.network,
@@ -392,25 +470,22 @@ export class DockerRuntime extends BaseRuntime {
       gvisor: this.options.gvisor,
       tmpBytes: runtimeDefaults.tmpBytes,
       workBytes: runtimeDefaults.workBytes,
-      environmentVolume: this.options.environmentVolume,
-      environmentsWritable: false,
     };
   }
 
-  /** Installs never run under gVisor (on hosts like pycage's CI its runsc has no network at all). */
+  /** Installs never run under gVisor (their build code is confined like a script, but by runc). */
   #installSettings(image: ResolvedImage): SandboxSettings {
     return {
       image: image.id,
       imagePath: image.path,
-      network: this.options.noIndex ? 'none' : 'open',
-      memoryBytes: Math.max(this.options.memoryBytes, gibibyte),
+      network: this.options.noIndex ? 'none' : 'public',
+      // The environment is built in a tmpfs, whose pages count against the memory limit.
+      memoryBytes: Math.max(this.options.memoryBytes, gibibyte) + this.options.environmentLimitBytes,
       cpus: Math.max(this.options.cpus, 1),
       pidsLimit: Math.max(this.options.pidsLimit, 512),
       gvisor: false,
       tmpBytes: gibibyte,
       workBytes: 64 * 1024 * 1024,
-      environmentVolume: this.options.environmentVolume,
-      environmentsWritable: true,
     };
   }
 
@@ -425,10 +500,17 @@ export class DockerRuntime extends BaseRuntime {
       gvisor: false,
       tmpBytes: 16 * 1024 * 1024,
       workBytes: 16 * 1024 * 1024,
-      environmentVolume: this.options.environmentVolume,
-      environmentsWritable: false,
     };
   }
+}
+
+/** The hosts an install may reach: the index the user named, else PyPI's two; none without an index. */
+export function indexHosts(source: { indexUrl?: string | undefined; noIndex?: boolean | undefined }): string[] {
+  if (source.noIndex === true) return [];
+  if (source.indexUrl === undefined) return ['pypi.org:443', 'files.pythonhosted.org:443'];
+  const url = new URL(source.indexUrl);
+  const port = url.port !== '' ? url.port : url.protocol === 'https:' ? '443' : '80';
+  return [`${url.hostname}:${port}`];
 }
 
 function daemonStoppedDuringRun(error: DockerUnavailableError): DockerUnavailableError {

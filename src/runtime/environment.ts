@@ -1,14 +1,21 @@
 /**
- * The environment cache of the Docker runner: one venv per distinct requirement set, in the labelled
- * volume `pycage-envs`, under `/opt/pycage/envs/<key>`. Run containers mount the volume read-only, so a
- * pooled container can use any environment, including one built after it started.
+ * The environment cache of the Docker runner: one venv per distinct requirement set, each in a Docker
+ * volume of its own (`<prefix>-<key>`, labelled), mounted read-only at `/opt/pycage/envs/<key>` into the
+ * runs that use it and into no other container. So an install can neither read nor change another
+ * environment, and a run sees only its own.
  *
- * An environment is built once, by a short-lived install container (hardened like a run, but with the
- * volume writable and, unless `noIndex`, a network), running install.py: it takes a per-key flock,
- * returns at once if the key's `.complete` marker exists, else builds the venv and installs. The host
- * also remembers complete keys, so a second run with the same requirements starts no container at all.
- * A failed install is reported back (the installer's own output), never thrown: it becomes a result.
+ * An environment is built once, by a short-lived install container, hardened like a run, in three steps:
+ * 1. install.py, as the sandbox user, builds the venv in a size-limited tmpfs at the environment's
+ *    final path (the tmpfs size is the environment's size limit; package build code that runs here can
+ *    write nowhere else that outlives the container);
+ * 2. reap.py, as root, kills every process the install left behind;
+ * 3. store.py, as root, copies the venv into the environment's volume under a lock and marks it
+ *    complete; it runs no package code, and the volume is writable by root only.
+ * The host also remembers complete keys, so a second run with the same requirements starts no container
+ * at all. A failed install is reported back (the installer's own output, capped), never thrown: it
+ * becomes a result; its volume is removed, so nothing it did can block the next try.
  */
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { throwIfAborted } from '../abort.js';
@@ -16,29 +23,30 @@ import { UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EnvironmentResult } from './base-runtime.js';
 import {
-  environmentsMountPath,
-  sandboxUid,
-  volumeOwnerCreateOptions,
+  environmentPath,
+  proxyEnvironment,
+  storeMountPath,
   type SandboxSettings,
 } from './container-options.js';
 import { daemonMessage, statusCode, type DockerClient } from './docker-client.js';
-import { SandboxError } from './errors.js';
 import type { ImageProbe, ResolvedImage } from './image.js';
 import { environmentKey, installCommands, venvPython, type PackageSourceOptions } from './install-commands.js';
-import { containerLabels, sharedLabels } from './labels.js';
-import { lastJsonLine } from './output.js';
+import { containerLabels, labelKeys, sharedLabels } from './labels.js';
+import { HeadTailLog, lastJsonLine } from './output.js';
 import { encodePayload } from './payload.js';
-import { loadPythonSource } from './python-sources.js';
+import { loadConfinedSource, loadPythonSource } from './python-sources.js';
 import { Sandbox } from './sandbox.js';
 import type { EnvironmentInfo, Installer, RuntimeEvent } from './types.js';
 
-/** install.py's "the environments directory is not writable" status. */
-const notWritableStatus = 75;
 const wheelhouseInContainer = '/tmp/pycage-wheelhouse';
 /** Longest an environment build may take before its container is removed. */
 export const installTimeoutMs = 15 * 60_000;
 /** What an install stopped at `installTimeoutMs` adds to its output (both runners). */
 export const installTimeoutMessage = `pycage: the install took longer than ${installTimeoutMs / 60_000} minutes and was stopped.\n`;
+/** An install that prints more than this is stopped: no installer needs to, and the host must not hold it. */
+export const installOutputLimitBytes = 16 * 1024 * 1024;
+/** Of an install's output, the first and the last this many bytes are kept. */
+const installLogHalfBytes = 256 * 1024;
 const wheelhouseSuffixes = ['.whl', '.tar.gz', '.tgz', '.zip', '.tar.bz2', '.tar.xz'];
 
 export function chooseInstaller(probe: Pick<ImageProbe, 'uv' | 'venv'>): Installer | undefined {
@@ -47,9 +55,14 @@ export function chooseInstaller(probe: Pick<ImageProbe, 'uv' | 'venv'>): Install
   return undefined;
 }
 
-/** Where an environment's venv lives under `root`: inside every container by default, or the local runner's envs directory. */
-export function venvDirectoryFor(key: string, root = environmentsMountPath): string {
-  return `${root}/${key}/venv`;
+/** Where an environment's venv lives: inside every container by default, or under the local runner's envs directory. */
+export function venvDirectoryFor(key: string, root?: string): string {
+  return root === undefined ? `${environmentPath(key)}/venv` : `${root}/${key}/venv`;
+}
+
+/** The Docker volume that holds one environment. */
+export function environmentVolumeName(prefix: string, key: string): string {
+  return `${prefix}-${key.slice(0, 32)}`;
 }
 
 /** What a runner gets for a built (or reused) environment whose venv is `venvDirectory`. */
@@ -94,12 +107,13 @@ export function installFailureSummary(output: string): string {
   return chosen.replace(/^(?:ERROR|error):\s*/, '');
 }
 
-// Keys known complete, per engine and volume, shared by every runtime of this process.
+// Keys known complete, per engine and volume prefix, shared by every runtime of this process.
 const completeKeys = new Map<string, Set<string>>();
 
 export interface DockerEnvironmentsOptions {
   client: DockerClient;
-  volume: string;
+  /** Prefix of the environments' volume names. */
+  volumePrefix: string;
   session: string;
   source: PackageSourceOptions;
   logger: Logger;
@@ -109,22 +123,31 @@ export interface EnsureEnvironmentRequest {
   image: ResolvedImage;
   probe: ImageProbe;
   requirements: readonly string[];
-  /** Settings for the install container (writable volume, network unless noIndex). */
+  /** Settings for the install container, without its mounts (added here). */
   settings: SandboxSettings;
+  /** Most bytes the environment may hold (the size of the tmpfs it is built in). */
+  limitBytes: number;
+  /** Gives the install container's proxied connections their egress policy (network `public`). */
+  egress: (sandbox: Sandbox) => void;
   onEvent: (event: RuntimeEvent) => void;
   abortSignal?: AbortSignal | undefined;
   /** Called with the install sandbox, so the runtime can remove it on close. */
   track: (sandbox: Sandbox) => () => void;
 }
 
+interface InstallOutcome {
+  exitCode: number;
+  output: string;
+  status: 'installed' | 'reused' | undefined;
+}
+
 export class DockerEnvironments {
   readonly #options: DockerEnvironmentsOptions;
   readonly #complete: Set<string>;
-  #volumeReady: Promise<void> | undefined;
 
   constructor(options: DockerEnvironmentsOptions) {
     this.#options = options;
-    const cacheKey = `${options.client.endpoint}\n${options.volume}`;
+    const cacheKey = `${options.client.endpoint}\n${options.volumePrefix}`;
     let complete = completeKeys.get(cacheKey);
     if (complete === undefined) {
       complete = new Set();
@@ -133,21 +156,12 @@ export class DockerEnvironments {
     this.#complete = complete;
   }
 
-  /** Creates the labelled volume if it does not exist yet (create is idempotent in Docker). */
-  ensureVolume(): Promise<void> {
-    this.#volumeReady ??= this.#options.client
-      .call((api) => api.createVolume({ Name: this.#options.volume, Labels: sharedLabels() }))
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          this.#volumeReady = undefined;
-          throw error;
-        },
-      );
-    return this.#volumeReady;
+  /** The volume of an environment. */
+  volumeFor(key: string): string {
+    return environmentVolumeName(this.#options.volumePrefix, key);
   }
 
-  /** The environment is missing from the volume after all (pruned): build it again next time. */
+  /** The environment is missing from its volume after all (pruned): build it again next time. */
   forget(key: string): void {
     this.#complete.delete(key);
   }
@@ -165,7 +179,8 @@ export class DockerEnvironments {
       };
     }
     const requirements = [...request.requirements];
-    const key = environmentKey({ base: image.id, pythonVersion: probe.pythonVersion, installer, requirements });
+    const wheelhouse = this.#options.source.findLinks === undefined ? [] : await readWheelhouse(this.#options.source.findLinks);
+    const key = environmentKey({ base: image.id, pythonVersion: probe.pythonVersion, installer, requirements, source: this.#sourceForKey(wheelhouse) });
     const venvDirectory = venvDirectoryFor(key);
     if (this.#complete.has(key)) {
       request.onEvent({ type: 'install-done', reused: true, durationMs: 0, installer });
@@ -174,16 +189,14 @@ export class DockerEnvironments {
 
     const started = Date.now();
     request.onEvent({ type: 'install-start', requirements });
-    await this.ensureVolume();
-    // Built once: the retry after the volume is handed over sends the same payload.
-    const payload = await this.#installPayload(request, installer, key, venvDirectory);
-    let outcome = await this.#install(request, installer, key, payload);
-    if (outcome.exitCode === notWritableStatus) {
-      await this.#giveVolumeToSandboxUser(request);
-      outcome = await this.#install(request, installer, key, payload);
-    }
+    const volume = this.volumeFor(key);
+    await this.#options.client.call((api) => api.createVolume({ Name: volume, Labels: { ...sharedLabels(), [labelKeys.environment]: key } }));
+    const payload = this.#installPayload(request, installer, venvDirectory, wheelhouse);
+    const outcome = await this.#install(request, installer, key, volume, payload);
     const durationMs = Date.now() - started;
     if (outcome.exitCode !== 0) {
+      // Whatever a failed install did stays in a volume nobody uses again.
+      await this.#options.client.call((api) => api.getVolume(volume).remove()).catch(() => undefined);
       return { ok: false, info: { key, reused: false, installer, installDurationMs: durationMs }, exitCode: outcome.exitCode, output: outcome.output };
     }
     this.#complete.add(key);
@@ -193,10 +206,24 @@ export class DockerEnvironments {
     return installedEnvironment({ key, reused, installer, installDurationMs: durationMs }, venvDirectory);
   }
 
-  /** install.py's stdin: the key, the installer's commands and the --find-links wheelhouse files. */
-  async #installPayload(request: EnsureEnvironmentRequest, installer: Installer, key: string, venvDirectory: string): Promise<Buffer> {
+  /** Where the packages come from, as the environment key covers it: a different wheel is a different environment. */
+  #sourceForKey(wheelhouse: ReadonlyArray<{ name: string; data: Buffer }>): unknown {
     const { source } = this.#options;
-    const wheelhouse = source.findLinks === undefined ? [] : await readWheelhouse(source.findLinks);
+    return {
+      indexUrl: source.indexUrl === undefined ? null : withoutCredentials(source.indexUrl),
+      noIndex: source.noIndex === true,
+      findLinks: wheelhouse.map((file) => [file.name, createHash('sha256').update(file.data).digest('hex')]),
+    };
+  }
+
+  /** install.py's stdin: the commands and the --find-links wheelhouse files. */
+  #installPayload(
+    request: EnsureEnvironmentRequest,
+    installer: Installer,
+    venvDirectory: string,
+    wheelhouse: ReadonlyArray<{ name: string; data: Buffer }>,
+  ): Buffer {
+    const { source } = this.#options;
     const commands = installCommands({
       installer,
       python: request.probe.executable,
@@ -209,8 +236,7 @@ export class DockerEnvironments {
       findLinks: source.findLinks === undefined ? undefined : wheelhouseInContainer,
     });
     const header = {
-      key,
-      envsDir: environmentsMountPath,
+      locking: false,
       installer,
       requirements: request.requirements,
       commands,
@@ -219,19 +245,13 @@ export class DockerEnvironments {
     return encodePayload(header, wheelhouse.map((file) => file.data));
   }
 
-  async #install(
-    request: EnsureEnvironmentRequest,
-    installer: Installer,
-    key: string,
-    payload: Buffer,
-  ): Promise<{ exitCode: number; output: string; status: string | undefined }> {
+  async #install(request: EnsureEnvironmentRequest, installer: Installer, key: string, volume: string, payload: Buffer): Promise<InstallOutcome> {
     const { client, logger, session } = this.#options;
-    const script = await loadPythonSource('install');
-
     throwIfAborted(request.abortSignal);
+    const settings: SandboxSettings = { ...request.settings, install: { key, volume, limitBytes: request.limitBytes } };
     const sandbox = await Sandbox.create({
       client,
-      settings: request.settings,
+      settings,
       labels: containerLabels({ role: 'install', session }),
       name: `pycage-${session}-install-${Date.now().toString(36)}`,
       poolKey: 'install',
@@ -241,38 +261,60 @@ export class DockerEnvironments {
     const onAbort = (): void => void sandbox.destroy();
     request.abortSignal?.addEventListener('abort', onAbort, { once: true });
     // pip and uv time out on a silent index, but not on a build that never ends.
-    let timedOut = false;
+    let stopped: 'timeout' | 'flood' | undefined;
     const timer = setTimeout(() => {
-      timedOut = true;
-      void sandbox.destroy();
+      stopped = 'timeout';
+      void sandbox.reap();
     }, installTimeoutMs);
-    let stdout = '';
-    let stderr = '';
+    const log = new HeadTailLog(installLogHalfBytes);
     try {
+      const store = await loadPythonSource('store');
+      const check = await this.#rootStep(sandbox, request, [store, 'check', storeMountPath]);
+      if ((check as { complete?: unknown } | undefined)?.complete === true) return { exitCode: 0, output: '', status: 'reused' };
+
       logger.info(`installing ${request.requirements.join(' ')} with ${installer} (environment ${key.slice(0, 12)})`);
+      if (settings.network === 'public') request.egress(sandbox);
+      let stdout = '';
       const outcome = await sandbox.exec({
-        cmd: ['python3', '-I', '-c', script],
+        cmd: ['python3', '-I', '-c', await loadConfinedSource('install')],
         env: {
           PATH: request.image.path,
           HOME: '/tmp',
           LANG: 'C.UTF-8',
           PYTHONDONTWRITEBYTECODE: '1',
           PIP_NO_INPUT: '1',
+          ...(settings.network === 'public' ? proxyEnvironment(false) : {}),
         },
         stdin: payload,
         onOutput: (stream, data) => {
-          const text = data.toString('utf8');
-          if (stream === 'stdout') stdout += text;
-          else {
-            stderr += text;
-            for (const line of text.split('\n')) if (line.trim() !== '') logger.debug(line);
+          if (stream === 'stdout') {
+            if (stdout.length < 64 * 1024) stdout += data.toString('utf8');
+            return;
           }
+          log.write(data);
+          if (log.totalBytes > installOutputLimitBytes && stopped === undefined) {
+            stopped = 'flood';
+            void sandbox.reap();
+          }
+          if (log.totalBytes <= installLogHalfBytes) for (const line of data.toString('utf8').split('\n')) if (line.trim() !== '') logger.debug(line);
         },
       });
       throwIfAborted(request.abortSignal);
-      if (timedOut) return { exitCode: 1, output: `${stderr}${installTimeoutMessage}`, status: undefined };
+      // Whatever the install left running dies before pycage's own step runs in the container.
+      const reaped = await sandbox.reap();
+      if (stopped === 'timeout') return { exitCode: 1, output: `${log.text}${installTimeoutMessage}`, status: undefined };
+      if (stopped === 'flood') {
+        return { exitCode: 1, output: `${log.text}pycage: the install printed more than ${installOutputLimitBytes / 1024 / 1024} MiB and was stopped.\n`, status: undefined };
+      }
       const status = installStatus(stdout);
-      return { exitCode: installExitCode(outcome.exitCode, status), output: stderr, status };
+      const exitCode = installExitCode(outcome.exitCode, status);
+      if (exitCode !== 0) return { exitCode, output: this.#explainFailure(log.text, request.limitBytes), status: undefined };
+      if (!reaped) return { exitCode: 1, output: `${log.text}pycage: processes started by the install could not be stopped.\n`, status: undefined };
+      const stored = (await this.#rootStep(sandbox, request, [store, 'commit', storeMountPath, `${environmentPath(key)}/venv`])) as
+        | { status?: unknown; error?: unknown }
+        | undefined;
+      if (stored?.status === 'stored' || stored?.status === 'reused') return { exitCode: 0, output: log.text, status: stored.status === 'reused' ? 'reused' : 'installed' };
+      return { exitCode: 1, output: `${log.text}pycage: the environment could not be stored: ${String(stored?.error ?? 'no answer')}\n`, status: undefined };
     } finally {
       clearTimeout(timer);
       request.abortSignal?.removeEventListener('abort', onAbort);
@@ -281,34 +323,40 @@ export class DockerEnvironments {
     }
   }
 
-  /**
-   * A new volume belongs to root; the sandbox user needs to write it. A root container with every
-   * capability dropped except CAP_CHOWN hands it over, once.
-   */
-  async #giveVolumeToSandboxUser(request: EnsureEnvironmentRequest): Promise<void> {
-    const { client, logger, session, volume } = this.#options;
-    logger.info(`handing volume ${volume} to uid ${sandboxUid}`);
-    const options = volumeOwnerCreateOptions(
-      { image: request.image.id, imagePath: request.image.path, environmentVolume: volume },
-      containerLabels({ role: 'install', session }),
-    );
-    try {
-      const container = await client.call((api) => api.createContainer(options));
-      try {
-        await client.call(() => container.start());
-        const result = (await client.call(() => container.wait())) as { StatusCode: number };
-        if (result.StatusCode !== 0) {
-          const logs = await container.logs({ stdout: true, stderr: true }).catch(() => Buffer.alloc(0));
-          throw new SandboxError(`Could not prepare volume ${volume}: ${logs.toString('utf8').trim() || `exit ${result.StatusCode}`}`);
-        }
-      } finally {
-        await container.remove({ force: true }).catch(() => undefined);
-      }
-    } catch (error) {
-      // client.call() has already turned "cannot connect" into DockerUnavailableError (thrown as is below).
-      if (error instanceof SandboxError) throw error;
-      if (statusCode(error) !== undefined) throw new SandboxError(`Could not prepare volume ${volume}: ${daemonMessage(error)}`, { cause: error });
-      throw error;
-    }
+  /** Runs store.py as root and returns its JSON line. */
+  async #rootStep(sandbox: Sandbox, request: EnsureEnvironmentRequest, args: [string, ...string[]]): Promise<unknown> {
+    let stdout = '';
+    let stderr = '';
+    const [source, ...rest] = args;
+    const outcome = await sandbox.exec({
+      cmd: ['python3', '-I', '-S', '-c', source, ...rest],
+      env: { PATH: request.image.path, LANG: 'C.UTF-8' },
+      user: 'root',
+      onOutput: (stream, data) => {
+        if (stream === 'stdout') stdout += data.toString('utf8');
+        else if (stderr.length < 16 * 1024) stderr += data.toString('utf8');
+      },
+    });
+    throwIfAborted(request.abortSignal);
+    if (outcome.exitCode !== 0 && stderr.trim() !== '') this.#options.logger.warn(`store step: ${stderr.trim().slice(0, 500)}`);
+    return lastJsonLine(stdout);
+  }
+
+  /** The installer's output, with pycage's own explanation when the environment hit its size limit. */
+  #explainFailure(output: string, limitBytes: number): string {
+    if (!/No space left on device|Errno 28\b/.test(output)) return output;
+    return `${output}pycage: the environment grew past its size limit of ${Math.round(limitBytes / 1024 / 1024)} MiB (environmentLimitBytes) and the install was stopped.\n`;
+  }
+}
+
+/** `https://user:token@host/simple` without `user:token@`: what an environment key and a log may hold. */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
   }
 }

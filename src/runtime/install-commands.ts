@@ -60,11 +60,13 @@ export interface EnvironmentKeyInput {
   pythonVersion: string;
   installer: Installer;
   requirements: readonly string[];
+  /** Where the packages come from (index URL without credentials, hashes of find-links files), as plain JSON. */
+  source?: unknown;
 }
 
-/** sha256 of (image id + Python version + installer + sorted requirements), hex. */
+/** sha256 of (image id + Python version + installer + sorted requirements + package source), hex. */
 export function environmentKey(input: EnvironmentKeyInput): string {
-  const material = JSON.stringify([input.base, input.pythonVersion, input.installer, normalizeRequirements(input.requirements)]);
+  const material = JSON.stringify([input.base, input.pythonVersion, input.installer, normalizeRequirements(input.requirements), input.source ?? null]);
   return createHash('sha256').update(material).digest('hex');
 }
 

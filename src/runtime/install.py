@@ -8,6 +8,10 @@
 # wait and then find the `.complete` marker and reuse it. A build that died half-way leaves no marker,
 # so the next one removes the partial directory and starts again.
 #
+# In a Docker install container (header `"locking": false`) none of that applies: the environment is
+# built into a fresh tmpfs at its final path, and store.py, not this program, moves it into the
+# environment's own volume; this program only runs the commands.
+#
 # stdout carries exactly one JSON line, the status; everything the installer prints goes to stderr.
 # Exit status: 0 done (installed or reused), 75 the environments directory is not writable (the host
 # then hands it to the sandbox user and tries again), anything else the installer's own failure.
@@ -61,6 +65,9 @@ def main():
             with open(os.path.join(wheelhouse["dir"], name), "wb") as target:
                 target.write(read_exact(source, entry["size"]))
 
+    if header.get("locking") is False:
+        return run_commands(header["commands"], None)
+
     envs = header["envsDir"]
     if not os.access(envs, os.W_OK):
         sys.stderr.write("pycage-install: %s is not writable\n" % envs)
@@ -80,27 +87,38 @@ def main():
             return 0
         shutil.rmtree(target, ignore_errors=True)
         os.makedirs(target)
-        for command in header["commands"]:
-            environment = dict(os.environ)
-            environment.update(command["env"])
-            sys.stderr.write("pycage-install: " + " ".join(command["argv"]) + "\n")
-            sys.stderr.flush()
-            try:
-                done = subprocess.run(command["argv"], stdin=subprocess.DEVNULL, stdout=2, stderr=2, env=environment)
-                status = done.returncode
-            except OSError as error:
-                sys.stderr.write("pycage-install: cannot run %s: %s\n" % (command["argv"][0], error.strerror))
-                status = 127
-            if status != 0:
-                shutil.rmtree(target, ignore_errors=True)
-                report("failed", exitCode=status)
-                return status if 0 < status < 256 and status != NOT_WRITABLE else 1
+        status = run_commands(header["commands"], target)
+        if status != 0:
+            return status
         # Written whole and renamed into place, so a reader never sees a half-written marker.
         with open(marker + ".tmp", "w") as done_file:
             json.dump({"requirements": header.get("requirements", []), "installer": header.get("installer")}, done_file)
         os.replace(marker + ".tmp", marker)
         report("installed", waitedMs=int(waited * 1000))
         return 0
+
+
+def run_commands(commands, target):
+    # `target`: a directory to remove when a command fails (None: the caller cleans up).
+    for command in commands:
+        environment = dict(os.environ)
+        environment.update(command["env"])
+        sys.stderr.write("pycage-install: " + " ".join(command["argv"]) + "\n")
+        sys.stderr.flush()
+        try:
+            done = subprocess.run(command["argv"], stdin=subprocess.DEVNULL, stdout=2, stderr=2, env=environment)
+            status = done.returncode
+        except OSError as error:
+            sys.stderr.write("pycage-install: cannot run %s: %s\n" % (command["argv"][0], error.strerror))
+            status = 127
+        if status != 0:
+            if target is not None:
+                shutil.rmtree(target, ignore_errors=True)
+            report("failed", exitCode=status)
+            return status if 0 < status < 256 and status != NOT_WRITABLE else 1
+    if target is None:
+        report("installed", waitedMs=0)
+    return 0
 
 
 sys.exit(main())

@@ -14,6 +14,8 @@ export const labelKeys = {
   ownerHost: 'pycage.owner-host',
   created: 'pycage.created',
   pool: 'pycage.pool',
+  /** On an environment's volume: the environment key. */
+  environment: 'pycage.environment',
 } as const;
 
 /** What a container is for: a script's run, an environment install, or a one-off image probe. */

@@ -247,6 +247,8 @@ export class LocalRuntime extends BaseRuntime {
         oomKilled: false,
         durationMs,
         artifacts,
+        // The local runner cannot restrict the network: the script has the host's own.
+        network: { mode: 'open', blocked: [] },
       });
     } finally {
       await rm(workDir, { recursive: true, force: true }).catch(() => undefined);

@@ -111,6 +111,53 @@ export class OutputCollector {
 }
 
 /**
+ * Keeps the first and the last `halfBytes` of a long output (an installer's log: the start says what
+ * was being installed, the end why it failed), so a flood of output costs this process a fixed amount
+ * of memory. What was left out in the middle is said in place.
+ */
+export class HeadTailLog {
+  readonly #halfBytes: number;
+  #head: Buffer[] = [];
+  #headBytes = 0;
+  #tail: Buffer[] = [];
+  #tailBytes = 0;
+  #totalBytes = 0;
+
+  constructor(halfBytes: number) {
+    this.#halfBytes = halfBytes;
+  }
+
+  /** Every byte written so far, kept or not. */
+  get totalBytes(): number {
+    return this.#totalBytes;
+  }
+
+  write(data: Buffer): void {
+    this.#totalBytes += data.length;
+    if (this.#headBytes < this.#halfBytes) {
+      const part = data.subarray(0, this.#halfBytes - this.#headBytes);
+      this.#head.push(part);
+      this.#headBytes += part.length;
+      data = data.subarray(part.length);
+    }
+    if (data.length === 0) return;
+    this.#tail.push(data);
+    this.#tailBytes += data.length;
+    while (this.#tail.length > 1 && this.#tailBytes - this.#tail[0]!.length >= this.#halfBytes) {
+      this.#tailBytes -= this.#tail.shift()!.length;
+    }
+  }
+
+  get text(): string {
+    const head = Buffer.concat(this.#head).toString('utf8');
+    let tail = Buffer.concat(this.#tail);
+    if (tail.length > this.#halfBytes) tail = tail.subarray(tail.length - this.#halfBytes);
+    const dropped = this.#totalBytes - this.#headBytes - tail.length;
+    return dropped > 0 ? `${head}\n[pycage: ${dropped} bytes of output left out]\n${tail.toString('utf8')}` : `${head}${tail.toString('utf8')}`;
+  }
+}
+
+/**
  * The helper scripts (probe, install, collect) end their output with one JSON line, after whatever
  * else was printed (pip's chatter, warnings): that line parsed, or undefined when it is not JSON.
  */

@@ -6,7 +6,7 @@
 import { ExitCode } from '../errors.js';
 import { installFailureSummary } from './environment.js';
 import { parsePythonError } from './traceback.js';
-import type { Artifact, EnvironmentInfo, PythonError, RunResult } from './types.js';
+import type { Artifact, EnvironmentInfo, NetworkReport, PythonError, RunResult } from './types.js';
 
 /** Why pycage ended a run itself, if it did. */
 export type StopReason = 'timeout' | 'output-limit' | 'abort' | undefined;
@@ -23,6 +23,7 @@ export interface RunFacts {
   durationMs: number;
   requirements: readonly string[];
   artifacts: Artifact[];
+  network: NetworkReport;
   environment: EnvironmentInfo | undefined;
 }
 
@@ -53,6 +54,7 @@ export function buildRunResult(facts: RunFacts): RunResult {
     durationMs: facts.durationMs,
     requirements: [...facts.requirements],
     artifacts: facts.artifacts,
+    network: facts.network,
   };
   if (facts.environment !== undefined) result.environment = facts.environment;
   const error = stoppedForOutput ? outputLimitError(facts.outputLimitBytes) : exitCode !== 0 ? parsePythonError(facts.stderr) : undefined;
@@ -66,6 +68,7 @@ export function installFailureResult(options: {
   environment: EnvironmentInfo;
   exitCode: number;
   output: string;
+  network: NetworkReport;
 }): RunResult {
   return {
     exitCode: options.exitCode === 0 ? ExitCode.failure : options.exitCode,
@@ -77,6 +80,7 @@ export function installFailureResult(options: {
     durationMs: 0,
     requirements: [...options.requirements],
     artifacts: [],
+    network: options.network,
     environment: options.environment,
     error: { name: 'InstallError', message: installFailureSummary(options.output), traceback: options.output.trimEnd() },
   };

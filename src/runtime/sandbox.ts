@@ -1,10 +1,13 @@
 /**
  * One started, hardened container and the execs run in it.
  *
- * The container's main process is a sleeper reading its stdin; `Sandbox.create` attaches to that stdin
- * before starting it and keeps the attach connection (the lifeline) open, unref'd so it never holds the
- * Node process up. When this process dies the connection closes, the sleeper exits, and AutoRemove
- * deletes the container: nothing outlives its owner, even after SIGKILL.
+ * The container's main process is the keeper (keeper.py, as root with CAP_KILL only); `Sandbox.create`
+ * attaches to its stdin before starting it and keeps the attach connection (the lifeline) open, unref'd
+ * so it never holds the Node process up. When this process dies the connection closes, the keeper
+ * exits, and AutoRemove deletes the container: nothing outlives its owner, even after SIGKILL, and the
+ * script (another uid) cannot freeze the keeper to prevent it. Under network `public` the same
+ * connection carries the egress tunnel: the script's proxied connections arrive through
+ * `onConnection`.
  *
  * Everything a run needs goes in through `exec`: a command, its environment, and bytes for its stdin.
  * Stopping a run never relies on closing an exec stream (that does not stop the process inside):
@@ -13,17 +16,23 @@
 import type { Duplex } from 'node:stream';
 import { PycageError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { sandboxCreateOptions, sandboxUser, toEnvList, workDirectory, type SandboxSettings } from './container-options.js';
+import { keeperUser, sandboxCreateOptions, sandboxUid, sandboxUser, toEnvList, workDirectory, type SandboxSettings } from './container-options.js';
 import { daemonMessage, statusCode, type DockerClient, type DockerContainer } from './docker-client.js';
 import { SandboxError } from './errors.js';
+import { Tunnel } from './network/tunnel.js';
 import { FrameDemuxer, type StreamName } from './output.js';
+import { loadPythonSource } from './python-sources.js';
 
+/** Longest the reaping of a run's processes may take before the whole container is removed instead. */
+export const reapBoundMs = 5000;
 /** How long an exec stream may stay open after its container died before it is cut. */
 const drainAfterExitMs = 500;
 const lifelineOutputLimit = 16 * 1024;
 
 export interface ExecOptions {
   cmd: string[];
+  /** `root` is for pycage's own steps (reap, store): root with CAP_KILL only. @default 'sandbox' (uid 10001, no capabilities) */
+  user?: 'sandbox' | 'root';
   env: Record<string, string>;
   /** Written to the process's stdin, which is then closed. Without it the exec has no stdin. */
   stdin?: Uint8Array;
@@ -53,6 +62,10 @@ export class Sandbox {
   readonly #ended: Promise<void>;
   #markEnded!: () => void;
   #lifelineOutput = '';
+  readonly #tunnel: Tunnel;
+  /** The image's PATH, for pycage's own execs. */
+  readonly #path: string;
+  #onConnection: ((connection: Duplex) => void) | undefined;
 
   private constructor(options: {
     client: DockerClient;
@@ -61,7 +74,9 @@ export class Sandbox {
     name: string;
     poolKey: string;
     logger: Logger;
+    path: string;
   }) {
+    this.#path = options.path;
     this.#client = options.client;
     this.#container = options.container;
     this.#lifeline = options.lifeline;
@@ -70,13 +85,25 @@ export class Sandbox {
     this.name = options.name;
     this.poolKey = options.poolKey;
     this.#ended = new Promise((resolve) => (this.#markEnded = resolve));
-    const demuxer = new FrameDemuxer((_stream, data) => {
-      if (this.#lifelineOutput.length < lifelineOutputLimit) this.#lifelineOutput += data.toString('utf8');
+    this.#tunnel = new Tunnel({
+      send: (frame) => {
+        if (!options.lifeline.destroyed) options.lifeline.write(frame);
+      },
+      onConnection: (connection) => {
+        if (this.#onConnection === undefined) connection.destroy();
+        else this.#onConnection(connection);
+      },
+    });
+    // The keeper's stdout is the tunnel; its stderr (tini or python failing to start) is kept as text.
+    const demuxer = new FrameDemuxer((stream, data) => {
+      if (stream === 'stdout') this.#tunnel.push(data);
+      else if (this.#lifelineOutput.length < lifelineOutputLimit) this.#lifelineOutput += data.toString('utf8');
     });
     this.#exited = new Promise((resolve) => {
       const onGone = (): void => {
         if (this.#alive) this.#logger.debug(`container ${this.name} stopped`);
         this.#alive = false;
+        this.#tunnel.close();
         resolve();
       };
       options.lifeline.on('data', (chunk: Buffer) => demuxer.push(chunk));
@@ -97,7 +124,7 @@ export class Sandbox {
     logger: Logger;
   }): Promise<Sandbox> {
     const { client, settings, labels, name, poolKey, logger } = options;
-    const createOptions = sandboxCreateOptions(settings, labels, name);
+    const createOptions = sandboxCreateOptions(settings, labels, await loadPythonSource('keeper'), name);
     let container: DockerContainer;
     try {
       container = await client.call((api) => api.createContainer(createOptions));
@@ -114,7 +141,7 @@ export class Sandbox {
       // The lifeline must never keep Node running on its own; the runtime's open handles decide that.
       (lifeline as unknown as { unref?: () => void }).unref?.();
       logger.debug(`started ${name} (${container.id.slice(0, 12)})`);
-      return new Sandbox({ client, container, lifeline, name, poolKey, logger });
+      return new Sandbox({ client, container, lifeline, name, poolKey, logger, path: settings.imagePath });
     } catch (error) {
       await container.remove({ force: true }).catch(() => undefined);
       if (PycageError.isInstance(error)) throw error;
@@ -131,7 +158,15 @@ export class Sandbox {
     return this.#exited;
   }
 
-  /** What the container's main process printed (e.g. tini failing to find python3). */
+  /**
+   * Who handles the script's proxied connections (network `public`): the run that holds this sandbox
+   * sets it with its own egress policy. Unset, a connection is refused.
+   */
+  set onConnection(handler: ((connection: Duplex) => void) | undefined) {
+    this.#onConnection = handler;
+  }
+
+  /** What the container's main process printed on stderr (e.g. tini failing to find python3). */
   get lifelineOutput(): string {
     return this.#lifelineOutput;
   }
@@ -146,8 +181,9 @@ export class Sandbox {
         this.#container.exec({
           Cmd: options.cmd,
           Env: toEnvList(options.env),
-          User: sandboxUser,
-          WorkingDir: workDirectory,
+          User: options.user === 'root' ? keeperUser : sandboxUser,
+          // Root without CAP_DAC_OVERRIDE cannot enter the sandbox user's 0700 work directory.
+          WorkingDir: options.user === 'root' ? '/' : workDirectory,
           AttachStdin: withStdin,
           AttachStdout: true,
           AttachStderr: true,
@@ -204,6 +240,32 @@ export class Sandbox {
     return { exitCode, containerExited: containerExited || !this.#alive };
   }
 
+  /**
+   * Kills every process of the sandbox user (reap.py, run as root: nothing the script left behind can
+   * stop it). True when none is left; false when some survived `boundMs`, the container died, or Docker
+   * did not answer in time: the caller must then remove the container rather than go on in it.
+   */
+  async reap(boundMs = reapBoundMs): Promise<boolean> {
+    if (!this.alive) return false;
+    const source = await loadPythonSource('reap');
+    let output = '';
+    const bound = new Promise<'late'>((resolve) => setTimeout(resolve, boundMs, 'late').unref());
+    const reaped = this.exec({
+      cmd: ['python3', '-I', '-S', '-c', source, String(sandboxUid), String(boundMs / 1000)],
+      env: { PATH: this.#path, LANG: 'C.UTF-8' },
+      user: 'root',
+      onOutput: (stream, data) => {
+        if (stream === 'stdout' && output.length < 4096) output += data.toString('utf8');
+      },
+    }).catch(() => undefined);
+    const outcome = await Promise.race([reaped, bound]);
+    if (outcome === 'late' || outcome === undefined || outcome.exitCode !== 0) {
+      this.#logger.warn(`could not end every process of the sandbox user in ${this.name}${outcome === 'late' ? ` within ${boundMs} ms` : ''}`);
+      return false;
+    }
+    return true;
+  }
+
   /** Inspects the container's State.OOMKilled, or undefined when it is gone. */
   async state(): Promise<{ oomKilled: boolean } | undefined> {
     try {
@@ -227,6 +289,7 @@ export class Sandbox {
    */
   abandon(): void {
     this.#removal.abort();
+    this.#tunnel.close();
     this.#lifeline.destroy();
     this.#alive = false;
     this.#destroying ??= Promise.resolve();

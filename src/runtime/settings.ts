@@ -8,6 +8,7 @@ import { defaultCacheDirectory } from '../cache-directory.js';
 import { UsageError } from '../errors.js';
 import type { NetworkMode, RunOptions, RuntimeEvent, RuntimeOptions } from './types.js';
 import type { Logger, LogSink } from '../logger.js';
+import { parseAllowHost } from './network/index.js';
 
 export const runtimeDefaults = {
   network: 'public' as NetworkMode,
@@ -20,7 +21,8 @@ export const runtimeDefaults = {
   /** poolMaxSize is the larger of this and poolSize. */
   poolMaxSize: 8,
   poolIdleMs: 5 * 60_000,
-  environmentVolume: 'pycage-envs',
+  environmentVolume: 'pycage-env',
+  environmentLimitBytes: 4 * 1024 * 1024 * 1024,
   /** tmpfs sizes; tmpfs pages count against the memory limit anyway. */
   tmpBytes: 256 * 1024 * 1024,
   workBytes: 256 * 1024 * 1024,
@@ -34,6 +36,8 @@ export interface ResolvedRuntimeOptions {
   /** undefined: the default image from docker/Dockerfile. */
   image: string | undefined;
   network: NetworkMode;
+  allowHosts: readonly string[];
+  hosts: Readonly<Record<string, string | readonly string[]>> | undefined;
   memoryBytes: number;
   cpus: number;
   pidsLimit: number;
@@ -48,6 +52,7 @@ export interface ResolvedRuntimeOptions {
   poolIdleMs: number;
   docker: DockerOptions | undefined;
   environmentVolume: string;
+  environmentLimitBytes: number;
   cacheDir: string;
   python: string;
   logger: Logger | LogSink | undefined;
@@ -71,6 +76,15 @@ function network(value: string | undefined, fallback: NetworkMode): NetworkMode 
   return value;
 }
 
+/** `allowHosts` only means something under network `public`; each entry is checked by the egress policy's parser. */
+function allowHosts(value: readonly string[] | undefined, fallback: readonly string[], mode: NetworkMode): readonly string[] {
+  if (value === undefined) return fallback;
+  if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string')) throw new UsageError('allowHosts must be a list of host names, addresses or networks.');
+  if (value.length > 0 && mode !== 'public') throw new UsageError(`allowHosts works with network 'public', not '${mode}'.`);
+  for (const entry of value) parseAllowHost(entry);
+  return [...value];
+}
+
 export function resolveRuntimeOptions(options: RuntimeOptions = {}, environment: NodeJS.ProcessEnv = process.env): ResolvedRuntimeOptions {
   const poolSize = options.poolSize ?? runtimeDefaults.poolSize;
   if (!Number.isInteger(poolSize) || poolSize < 0) throw new UsageError(`poolSize must be a whole number, 0 or more, not ${String(poolSize)}.`);
@@ -86,6 +100,8 @@ export function resolveRuntimeOptions(options: RuntimeOptions = {}, environment:
     isolate: options.isolate ?? true,
     image,
     network: network(options.network, runtimeDefaults.network),
+    allowHosts: allowHosts(options.allowHosts, [], options.network ?? runtimeDefaults.network),
+    hosts: options.hosts,
     memoryBytes: positive('memoryBytes', options.memoryBytes, runtimeDefaults.memoryBytes, { integer: true, minimum: minimumMemoryBytes }),
     cpus: positive('cpus', options.cpus, runtimeDefaults.cpus),
     pidsLimit: positive('pidsLimit', options.pidsLimit, runtimeDefaults.pidsLimit, { integer: true }),
@@ -100,6 +116,7 @@ export function resolveRuntimeOptions(options: RuntimeOptions = {}, environment:
     poolIdleMs: positive('poolIdleMs', options.poolIdleMs, runtimeDefaults.poolIdleMs),
     docker: options.docker,
     environmentVolume: options.environmentVolume ?? runtimeDefaults.environmentVolume,
+    environmentLimitBytes: positive('environmentLimitBytes', options.environmentLimitBytes, runtimeDefaults.environmentLimitBytes, { integer: true, minimum: 64 * 1024 * 1024 }),
     cacheDir: options.cacheDir ?? defaultCacheDirectory(environment),
     python: options.python ?? 'python3',
     logger: options.logger,
@@ -112,6 +129,7 @@ export interface RunLimits {
   memoryBytes: number;
   cpus: number;
   network: NetworkMode;
+  allowHosts: readonly string[];
   outputLimitBytes: number;
 }
 
@@ -122,6 +140,7 @@ export function resolveRunLimits(runtime: ResolvedRuntimeOptions, options: RunOp
     memoryBytes: positive('memoryBytes', options.memoryBytes, runtime.memoryBytes, { integer: true, minimum: minimumMemoryBytes }),
     cpus: positive('cpus', options.cpus, runtime.cpus),
     network: network(options.network, runtime.network),
+    allowHosts: allowHosts(options.allowHosts, runtime.allowHosts, options.network ?? runtime.network),
     outputLimitBytes: positive('outputLimitBytes', options.outputLimitBytes, runtime.outputLimitBytes, { integer: true }),
   };
 }

@@ -34,6 +34,19 @@ export interface RuntimeOptions {
    * @default 'public'
    */
   network?: NetworkMode;
+  /**
+   * With network `public`: the only hosts a script may reach (`api.github.com`, `*.example.com`,
+   * `10.0.0.5:5432`, `192.168.1.0/24`, `*` for any public host; ports 80 and 443 unless one is given).
+   * A private address is reachable when it is named here; link-local addresses never are.
+   * @default [] (any public host on ports 80 and 443)
+   */
+  allowHosts?: readonly string[];
+  /**
+   * Names the egress proxy answers itself instead of asking DNS, like an /etc/hosts of the sandbox's
+   * network: `{ 'api.internal': '10.0.0.5' }`. What they resolve to still goes through the policy.
+   * @default {}
+   */
+  hosts?: Readonly<Record<string, string | readonly string[]>>;
   /** Memory limit of a run, with no swap on top; past it the script is killed (exit 137, `oomKilled`). @default 536870912 (512 MiB) */
   memoryBytes?: number;
   /** CPU quota of a run, in CPUs. @default 1 */
@@ -74,8 +87,13 @@ export interface RuntimeOptions {
   poolIdleMs?: number;
   /** Docker endpoint. @default dockerode's own defaults (DOCKER_HOST, including tcp:// and ssh://) */
   docker?: DockerOptions;
-  /** Name of the Docker volume that caches environments. @default 'pycage-envs' */
+  /**
+   * Prefix of the Docker volumes that cache environments: each environment has a volume of its own,
+   * `<prefix>-<key>`. @default 'pycage-env'
+   */
   environmentVolume?: string;
+  /** Most bytes one environment may hold; an install past it fails with a clear error. @default 4294967296 (4 GiB) */
+  environmentLimitBytes?: number;
   /** Host directory for projects, local environments and image probes. @default $XDG_CACHE_HOME/pycage, else ~/.cache/pycage */
   cacheDir?: string;
   /** Host Python for `isolate: false`. @default 'python3' on the PATH */
@@ -109,6 +127,8 @@ export interface RunOptions {
   cpus?: number;
   /** @default the runtime's network */
   network?: NetworkMode;
+  /** @default the runtime's allowHosts */
+  allowHosts?: readonly string[];
   /** @default the runtime's outputLimitBytes */
   outputLimitBytes?: number;
   /**
@@ -152,6 +172,20 @@ export interface EnvironmentInfo {
   installDurationMs: number;
 }
 
+/** A refused connection: who the script tried to reach, and why not. */
+export interface BlockedConnection {
+  host: string;
+  port: number;
+  /** `link-local`, `private address 10.0.0.5`, `not in --allow-host`... */
+  reason: string;
+}
+
+export interface NetworkReport {
+  mode: NetworkMode;
+  /** Every connection the egress proxy refused during the run (de-duplicated, capped). */
+  blocked: BlockedConnection[];
+}
+
 export interface RunResult {
   exitCode: number;
   stdout: string;
@@ -163,6 +197,7 @@ export interface RunResult {
   durationMs: number;
   requirements: string[];
   artifacts: Artifact[];
+  network: NetworkReport;
   environment?: EnvironmentInfo;
   error?: PythonError;
 }

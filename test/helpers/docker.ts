@@ -28,3 +28,15 @@ export async function eventually(check: () => boolean, timeoutMs = 15_000, inter
   }
   return check();
 }
+
+/** Names of the volumes whose names start with `prefix-` (an environment cache: one volume per environment). */
+export function volumesWithPrefix(prefix: string): string[] {
+  const output = execFileSync('docker', ['volume', 'ls', '-q', '--filter', `name=^${prefix}-`], { encoding: 'utf8' });
+  return output.split('\n').filter((line) => line.startsWith(`${prefix}-`));
+}
+
+/** Removes every volume of an environment cache (the volumes of one prefix). */
+export function removeVolumesWithPrefix(prefix: string): void {
+  const volumes = volumesWithPrefix(prefix);
+  if (volumes.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...volumes], { encoding: 'utf8' });
+}

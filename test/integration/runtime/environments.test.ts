@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InstallError, type RuntimeEvent } from '../../../src/runtime/index.js';
+import { environmentVolumeName } from '../../../src/runtime/environment.js';
+import { volumesWithPrefix } from '../../helpers/docker.js';
 import { buildWheel } from '../../helpers/wheels.js';
 import { createScratch, docker, sessionContainers, type Scratch } from './helpers.js';
 
@@ -39,9 +41,11 @@ describe('environments', () => {
     expect(first.environment!.key).toMatch(/^[0-9a-f]{64}$/);
     expect(events.map((event) => event.type)).toEqual(['install-start', 'install-done', 'run-start', 'run-end']);
 
-    // The environment is really in the volume, with its completion marker.
-    const listing = docker('run', '--rm', '-v', `${scratch.volume}:/envs:ro`, '--entrypoint', 'python3', process.env.PYCAGE_TEST_IMAGE!, '-c', `import os; print(sorted(os.listdir('/envs/${first.environment!.key}')))`);
-    expect(listing).toBe("['.complete', 'venv']");
+    // The environment is really in a volume of its own, with its completion marker and lock, all root's.
+    const volume = environmentVolumeName(scratch.volume, first.environment!.key);
+    expect(volumesWithPrefix(scratch.volume)).toEqual([volume]);
+    const listing = docker('run', '--rm', '-v', `${volume}:/env:ro`, '--entrypoint', 'python3', process.env.PYCAGE_TEST_IMAGE!, '-c', `import os; print(sorted((name, os.stat('/env/' + name).st_uid) for name in os.listdir('/env')))`);
+    expect(listing).toBe("[('.complete', 0), ('.lock', 0), ('venv', 0)]");
 
     const second = await runtime.runScript(script, { requirements: ['pycage-demo==1.2.0'] });
     expect(second.exitCode).toBe(0);
@@ -64,8 +68,8 @@ describe('environments', () => {
     expect(first.exitCode).toBe(0);
     const key = first.environment!.key;
 
-    // What `pycage prune` from another shell does to it.
-    docker('run', '--rm', '-v', `${scratch.volume}:/envs`, '--entrypoint', 'rm', process.env.PYCAGE_TEST_IMAGE!, '-rf', `/envs/${key}`);
+    // What `pycage prune` from another shell does to it (the volume itself is in use by a warm container).
+    docker('run', '--rm', '-v', `${environmentVolumeName(scratch.volume, key)}:/env`, '--entrypoint', 'rm', process.env.PYCAGE_TEST_IMAGE!, '-rf', '/env/venv', '/env/.complete');
 
     // This process still takes the key for complete, so this run fails to start its interpreter...
     const broken = await runtime.runScript(script, { requirements });
@@ -87,9 +91,9 @@ describe('environments', () => {
     expect(result.error?.name).toBe('InstallError');
     expect(result.error?.message).toContain('No matching distribution found for pycage-does-not-exist==9.9');
     expect(result.environment?.reused).toBe(false);
-    // The failed build left no partial environment behind.
-    const leftovers = docker('run', '--rm', '-v', `${scratch.volume}:/envs:ro`, '--entrypoint', 'python3', process.env.PYCAGE_TEST_IMAGE!, '-c', `import os; print(os.path.exists('/envs/${result.environment!.key}'))`);
-    expect(leftovers).toBe('False');
+    // The failed build left nothing behind: its volume is gone.
+    expect(result.environment!.key).toMatch(/^[0-9a-f]{64}$/);
+    expect(volumesWithPrefix(scratch.volume)).not.toContain(environmentVolumeName(scratch.volume, result.environment!.key));
   });
 
   it('reports an unreachable index quickly, with pip\'s message', async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../../src/runtime/index.js';
 import { DockerRuntime } from '../../../src/runtime/docker-runtime.js';
-import { containersWith, eventually } from '../../helpers/docker.js';
+import { containersWith, eventually, removeVolumesWithPrefix } from '../../helpers/docker.js';
 import { defaultTestImage } from '../global-setup.js';
 
 export { containersWith, eventually };
@@ -109,7 +109,7 @@ export async function createScratch(name: string): Promise<Scratch> {
     },
     async dispose() {
       await Promise.allSettled(scratch.runtimes.map((runtime) => runtime.close()));
-      spawnSync('docker', ['volume', 'rm', '-f', scratch.volume], { encoding: 'utf8' });
+      removeVolumesWithPrefix(scratch.volume);
       await rm(cacheDir, { recursive: true, force: true });
     },
   };

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   baseEnvironment,
+  environmentPath,
   poolKey,
+  proxyEnvironment,
   sandboxCreateOptions,
-  sleeperSource,
-  volumeOwnerCreateOptions,
   type SandboxSettings,
 } from '../../../src/runtime/container-options.js';
 
@@ -18,19 +18,18 @@ const settings: SandboxSettings = {
   gvisor: false,
   tmpBytes: 64 * 1024 * 1024,
   workBytes: 128 * 1024 * 1024,
-  environmentVolume: 'pycage-envs',
-  environmentsWritable: false,
 };
 const labels = { pycage: 'true', 'pycage.role': 'run' };
+const keeper = '# keeper source';
 
 describe('sandboxCreateOptions', () => {
-  const options = sandboxCreateOptions(settings, labels, 'pycage-abc-run-1');
+  const options = sandboxCreateOptions(settings, labels, keeper, 'pycage-abc-run-1');
   const host = options.HostConfig!;
 
-  it('runs as the numeric sandbox user with no capabilities and no way to gain any', () => {
-    expect(options.User).toBe('10001:10001');
+  it('runs its keeper as root with CAP_KILL alone and no way to gain more (scripts run as 10001 through exec)', () => {
+    expect(options.User).toBe('0:0');
     expect(host.CapDrop).toEqual(['ALL']);
-    expect(host.CapAdd).toBeUndefined();
+    expect(host.CapAdd).toEqual(['KILL']);
     expect(host.SecurityOpt).toEqual(['no-new-privileges']);
     expect(host.Privileged).toBe(false);
   });
@@ -42,7 +41,8 @@ describe('sandboxCreateOptions', () => {
       '/tmp': `rw,nosuid,nodev,size=${64 * 1024 * 1024},mode=1777`,
       '/work': `rw,nosuid,nodev,size=${128 * 1024 * 1024},uid=10001,gid=10001,mode=0700`,
     });
-    expect(options.WorkingDir).toBe('/work');
+    // Root without CAP_DAC_OVERRIDE cannot enter the sandbox user's /work.
+    expect(options.WorkingDir).toBe('/');
   });
 
   it('limits memory with no swap, CPU and pids', () => {
@@ -52,28 +52,43 @@ describe('sandboxCreateOptions', () => {
     expect(host.PidsLimit).toBe(256);
   });
 
-  it('mounts nothing of the host: only the environment volume, read-only', () => {
+  it('mounts nothing of the host, and no environment unless the run uses one', () => {
     expect(host.Binds).toEqual([]);
     expect(host.Devices).toEqual([]);
-    expect(host.Mounts).toEqual([{ Type: 'volume', Source: 'pycage-envs', Target: '/opt/pycage/envs', ReadOnly: true }]);
+    expect(host.Mounts).toEqual([]);
     expect(JSON.stringify(options)).not.toContain('docker.sock');
   });
 
-  it('starts with a minimal environment and none of the host one', () => {
-    expect(options.Env).toEqual([
-      'PATH=/usr/local/bin:/usr/bin:/bin',
-      'HOME=/work',
-      'LANG=C.UTF-8',
-      'PYTHONUNBUFFERED=1',
-      'PYTHONDONTWRITEBYTECODE=1',
-      'MPLBACKEND=Agg',
-      'PYCAGE_OUTPUT_DIR=/work/output',
+  it("mounts a run's own environment volume read-only at its path, and no other", () => {
+    const run = sandboxCreateOptions({ ...settings, environment: { key: 'abc', volume: 'pycage-env-abc' } }, labels, keeper);
+    expect(run.HostConfig!.Mounts).toEqual([
+      expect.objectContaining({ Type: 'volume', Source: 'pycage-env-abc', Target: environmentPath('abc'), ReadOnly: true }),
     ]);
-    expect(baseEnvironment('/p').PATH).toBe('/p');
   });
 
-  it('holds a lifeline: a sleeper on stdin, attached, closed with its one client, removed when it stops', () => {
-    expect(options.Entrypoint).toEqual(['python3', '-I', '-S', '-c', sleeperSource]);
+  it('gives an install a size-limited tmpfs at the environment path and its volume where only root writes', () => {
+    const install = sandboxCreateOptions({ ...settings, install: { key: 'abc', volume: 'pycage-env-abc', limitBytes: 1024 * 1024 * 1024 } }, labels, keeper);
+    expect(install.HostConfig!.Tmpfs![environmentPath('abc')]).toBe(`rw,nosuid,nodev,size=${1024 * 1024 * 1024},uid=10001,gid=10001,mode=0755`);
+    expect(install.HostConfig!.Mounts).toEqual([
+      expect.objectContaining({ Type: 'volume', Source: 'pycage-env-abc', Target: '/opt/pycage/store', ReadOnly: false }),
+    ]);
+  });
+
+  it('starts with a minimal environment and none of the host one', () => {
+    expect(options.Env).toEqual(['PATH=/usr/local/bin:/usr/bin:/bin', 'LANG=C.UTF-8']);
+    expect(baseEnvironment('/p')).toEqual({
+      PATH: '/p',
+      HOME: '/work',
+      LANG: 'C.UTF-8',
+      PYTHONUNBUFFERED: '1',
+      PYTHONDONTWRITEBYTECODE: '1',
+      MPLBACKEND: 'Agg',
+      PYCAGE_OUTPUT_DIR: '/work/output',
+    });
+  });
+
+  it('holds a lifeline: the keeper on stdin, attached, closed with its one client, removed when it stops', () => {
+    expect(options.Entrypoint).toEqual(['python3', '-I', '-S', '-c', keeper]);
     expect(options.Cmd).toEqual([]);
     expect(options.OpenStdin).toBe(true);
     expect(options.StdinOnce).toBe(true);
@@ -91,29 +106,22 @@ describe('sandboxCreateOptions', () => {
     expect(host.Runtime).toBeUndefined();
   });
 
-  it('selects no network and gVisor when asked, and a writable volume for installs', () => {
-    const other = sandboxCreateOptions({ ...settings, network: 'none', gvisor: true, environmentsWritable: true }, labels);
+  it('has no network interface under public (the keeper tunnels on its proxy port) or none, and gVisor when asked', () => {
+    const publicOptions = sandboxCreateOptions({ ...settings, network: 'public' }, labels, keeper);
+    expect(publicOptions.HostConfig!.NetworkMode).toBe('none');
+    expect(publicOptions.NetworkDisabled).toBe(true);
+    expect(publicOptions.Cmd).toEqual(['3128']);
+    const other = sandboxCreateOptions({ ...settings, network: 'none', gvisor: true }, labels, keeper);
     expect(other.HostConfig!.NetworkMode).toBe('none');
     expect(other.NetworkDisabled).toBe(true);
+    expect(other.Cmd).toEqual([]);
     expect(other.HostConfig!.Runtime).toBe('runsc');
-    expect(other.HostConfig!.Mounts![0]!.ReadOnly).toBe(false);
     expect(other.name).toBeUndefined();
   });
-});
 
-describe('volumeOwnerCreateOptions', () => {
-  it('runs as root with CAP_CHOWN alone, no network, read-only root', () => {
-    const options = volumeOwnerCreateOptions({ image: 'sha256:0123', imagePath: '/usr/bin', environmentVolume: 'pycage-envs' }, labels);
-    expect(options.User).toBe('0:0');
-    expect(options.HostConfig!.CapDrop).toEqual(['ALL']);
-    expect(options.HostConfig!.CapAdd).toEqual(['CHOWN']);
-    expect(options.HostConfig!.SecurityOpt).toEqual(['no-new-privileges']);
-    expect(options.HostConfig!.ReadonlyRootfs).toBe(true);
-    expect(options.HostConfig!.NetworkMode).toBe('none');
-    expect(options.HostConfig!.Mounts).toEqual([{ Type: 'volume', Source: 'pycage-envs', Target: '/opt/pycage/envs', ReadOnly: false }]);
-    const script = (options.Entrypoint as string[]).at(-1)!;
-    expect(script.indexOf('chmod')).toBeLessThan(script.indexOf('chown'));
-    expect(script).toContain('10001, 10001');
+  it('points every proxy variable at the tunnel, keeping only the script loopback direct', () => {
+    expect(proxyEnvironment(true)).toMatchObject({ HTTP_PROXY: 'http://127.0.0.1:3128', https_proxy: 'http://127.0.0.1:3128', NO_PROXY: 'localhost,127.0.0.1,::1' });
+    expect(proxyEnvironment(false).NO_PROXY).toBeUndefined();
   });
 });
 
@@ -124,14 +132,15 @@ describe('poolKey', () => {
     const variants: Array<Partial<SandboxSettings>> = [
       { image: 'sha256:other' },
       { network: 'none' },
+      { network: 'public' },
       { memoryBytes: 1 },
       { cpus: 2 },
       { pidsLimit: 1 },
       { gvisor: true },
       { tmpBytes: 1 },
       { workBytes: 1 },
-      { environmentVolume: 'other' },
-      { environmentsWritable: true },
+      { environment: { key: 'k', volume: 'v' } },
+      { install: { key: 'k', volume: 'v', limitBytes: 1 } },
     ];
     for (const variant of variants) expect(poolKey({ ...settings, ...variant })).not.toBe(key);
   });

@@ -14,8 +14,6 @@ const settings: SandboxSettings = {
   gvisor: false,
   tmpBytes: 1 << 20,
   workBytes: 1 << 20,
-  environmentVolume: 'v',
-  environmentsWritable: false,
 };
 
 interface FakeSandbox {

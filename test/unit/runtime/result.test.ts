@@ -10,6 +10,7 @@ const facts: RunFacts = {
   oomKilled: false,
   outputTruncated: false,
   outputLimitBytes: 100,
+  network: { mode: 'public', blocked: [] },
   durationMs: 12,
   requirements: [],
   artifacts: [],
@@ -28,6 +29,7 @@ describe('buildRunResult', () => {
       'durationMs',
       'requirements',
       'artifacts',
+      'network',
     ]);
   });
 
@@ -57,6 +59,7 @@ describe('install failures', () => {
       environment: { key: 'k', reused: false, installer: 'pip', installDurationMs: 5 },
       exitCode: 1,
       output,
+      network: { mode: 'public', blocked: [] },
     });
     expect(result).toMatchObject({ exitCode: 1, stdout: '', stderr: output, timedOut: false, requirements: ['x'] });
     expect(result.error).toEqual({ name: 'InstallError', message: 'No matching distribution found for x', traceback: output.trimEnd() });

@@ -22,7 +22,7 @@ describe('resolveRuntimeOptions', () => {
       poolSize: 2,
       poolMaxSize: 8,
       poolIdleMs: 300_000,
-      environmentVolume: 'pycage-envs',
+      environmentVolume: 'pycage-env',
       python: 'python3',
       cacheDir: path.join(os.homedir(), '.cache', 'pycage'),
     });
@@ -66,9 +66,13 @@ describe('resolveRuntimeOptions', () => {
 describe('resolveRunLimits', () => {
   it('lets a run override the runtime limits', () => {
     const runtime = resolveRuntimeOptions({ timeoutMs: 5000, network: 'none' }, {});
-    expect(resolveRunLimits(runtime, {})).toEqual({ timeoutMs: 5000, memoryBytes: 512 * 1024 * 1024, cpus: 1, network: 'none', outputLimitBytes: 4 * 1024 * 1024 });
+    expect(resolveRunLimits(runtime, {})).toEqual({ timeoutMs: 5000, memoryBytes: 512 * 1024 * 1024, cpus: 1, network: 'none', allowHosts: [], outputLimitBytes: 4 * 1024 * 1024 });
     expect(resolveRunLimits(runtime, { timeoutMs: 100, network: 'open', cpus: 0.5 })).toMatchObject({ timeoutMs: 100, network: 'open', cpus: 0.5 });
     expect(() => resolveRunLimits(runtime, { outputLimitBytes: 0 })).toThrow(UsageError);
+    expect(resolveRunLimits(runtime, { network: 'public', allowHosts: ['api.github.com', '10.0.0.5:5432'] }).allowHosts).toEqual(['api.github.com', '10.0.0.5:5432']);
+    // A host list means nothing without the egress proxy: refused rather than silently ignored.
+    expect(() => resolveRunLimits(runtime, { allowHosts: ['api.github.com'] })).toThrow(/allowHosts works with network 'public'/);
+    expect(() => resolveRunLimits(runtime, { network: 'public', allowHosts: ['http://x/'] })).toThrow(UsageError);
   });
 });
 
