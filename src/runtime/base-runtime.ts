@@ -8,7 +8,7 @@ import { PycageError, UsageError } from '../errors.js';
 import { untilAborted } from '../abort.js';
 import { toLogger, type Logger } from '../logger.js';
 import { installFailureSummary } from './environment.js';
-import { normalizeRequirements } from './install-commands.js';
+import { normalizeRequirements, refuseUrlRequirements } from './install-commands.js';
 import type { OutputCollector } from './output.js';
 import { encodeRunPayload, filePayload, toBytes, type RunHeader } from './payload.js';
 import { loadProject, newProjectName, saveProject } from './projects.js';
@@ -264,7 +264,9 @@ export abstract class BaseRuntime implements Runtime {
     if (option === 'none') return [];
     if (option !== 'auto') {
       if (!Array.isArray(option)) throw new UsageError(`requirements must be 'auto', 'none' or a list, not ${JSON.stringify(option)}.`);
-      return normalizeRequirements(option);
+      const requirements = normalizeRequirements(option);
+      refuseUrlRequirements(requirements, this.options.allowUrlRequirements);
+      return requirements;
     }
     const { inferRequirements } = await import('../requirements/index.js');
     const inferred = await inferRequirements(code, {
@@ -275,6 +277,8 @@ export abstract class BaseRuntime implements Runtime {
       cacheDir: this.options.cacheDir,
     });
     const requirements = normalizeRequirements(inferred.requirements);
+    // PEP 723 metadata is the script's own word, and the script may be a model's: the same policy.
+    refuseUrlRequirements(requirements, this.options.allowUrlRequirements);
     emit({ type: 'requirements', requirements, warnings: inferred.warnings });
     for (const warning of inferred.warnings) this.logger.warn(warning);
     return requirements;

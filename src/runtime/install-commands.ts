@@ -4,7 +4,7 @@
  * and the install script (install.py) only executes what it is given.
  */
 import { createHash } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { PolicyError, UsageError } from '../errors.js';
 import type { Installer } from './types.js';
 
 export interface InstallCommand {
@@ -52,6 +52,30 @@ export function normalizeRequirements(requirements: readonly string[]): string[]
     seen.add(requirement);
   }
   return [...seen].sort();
+}
+
+/**
+ * Whether a requirement names where to fetch code from rather than a package on the index: a direct
+ * reference (`name @ https://...`, `name @ file:///...`), a bare URL (`git+https://...`) or a path
+ * (`./pkg`, `/tmp/x.whl`, `dist/x.tar.gz`). Such a requirement downloads from anywhere and, for a source
+ * tree, runs its build code, so it installs only when the caller allows it.
+ */
+export function isUrlRequirement(requirement: string): boolean {
+  const beforeMarker = requirement.split(';')[0]!.trim();
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@/.test(beforeMarker)) return true;
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(beforeMarker)) return true;
+  return /^[.~]/.test(beforeMarker) || /[/\\]/.test(beforeMarker) || /\.(whl|zip|tar\.gz|tgz|tar\.bz2|tar\.xz)$/i.test(beforeMarker);
+}
+
+/** Throws PolicyError (exit 5) for URL and path requirements unless allowed (see isUrlRequirement). */
+export function refuseUrlRequirements(requirements: readonly string[], allowed: boolean): void {
+  if (allowed) return;
+  const refused = requirements.filter(isUrlRequirement);
+  if (refused.length === 0) return;
+  throw new PolicyError(
+    `Refused ${refused.length === 1 ? 'a URL or path requirement' : 'URL or path requirements'}: ${refused.join(', ')}. They fetch code from anywhere and can run build code at install; pass allowUrlRequirements (--allow-url-requirements) to install them anyway.`,
+    { refused },
+  );
 }
 
 export interface EnvironmentKeyInput {

@@ -47,6 +47,7 @@ export interface ResolvedRuntimeOptions {
   indexUrl: string | undefined;
   findLinks: string | undefined;
   noIndex: boolean;
+  allowUrlRequirements: boolean;
   poolSize: number;
   poolMaxSize: number;
   poolIdleMs: number;
@@ -111,6 +112,7 @@ export function resolveRuntimeOptions(options: RuntimeOptions = {}, environment:
     indexUrl: options.indexUrl,
     findLinks: options.findLinks === undefined ? undefined : path.resolve(options.findLinks),
     noIndex: options.noIndex ?? false,
+    allowUrlRequirements: options.allowUrlRequirements ?? false,
     poolSize,
     poolMaxSize,
     poolIdleMs: positive('poolIdleMs', options.poolIdleMs, runtimeDefaults.poolIdleMs),

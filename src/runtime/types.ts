@@ -69,6 +69,11 @@ export interface RuntimeOptions {
   /** Install from `findLinks` only, with no index (and no network for the install). @default false */
   noIndex?: boolean;
   /**
+   * Install URL and path requirements (`name @ https://...`, `./pkg`): they fetch code from anywhere and
+   * can run build code. Refused with a PolicyError (exit 5) otherwise. @default false
+   */
+  allowUrlRequirements?: boolean;
+  /**
    * Started, unused containers kept ready for runs with the runtime's own settings (a run with other
    * limits gets a container of its own); 0 turns the pool off. @default 2
    */

@@ -29,7 +29,7 @@ interface Holder extends Started {
 const sessionIn = (output: string): string | undefined => /session ([0-9a-f]+)\n/.exec(output)?.[1];
 
 /** Starts the fixture and resolves once it printed its session (and, in hold mode, that the script runs). */
-async function startHolder(mode: 'hold' | 'start' | 'listener' | 'close-no-wait'): Promise<Holder> {
+async function startHolder(mode: 'hold' | 'start' | 'listener' | 'close-no-wait' | 'freeze'): Promise<Holder> {
   const started = await startUntil(
     process.execPath,
     ['--import', 'tsx', fixture],
@@ -47,6 +47,16 @@ describe('cleanup', () => {
     expect(await eventually(() => containersWith(label).length >= 2, 10_000)).toBe(true);
     holder.child.kill('SIGKILL');
     expect((await holder.exited).signal).toBe('SIGKILL');
+    expect(await eventually(() => containersWith(label).length === 0, 15_000)).toBe(true);
+  });
+
+  it('loses every container on SIGKILL even when the script stops every process it can (the keeper is not its to stop)', async () => {
+    const holder = await startHolder('freeze');
+    const label = `pycage.session=${holder.session}`;
+    expect(await eventually(() => containersWith(label).length >= 2, 10_000)).toBe(true);
+    holder.child.kill('SIGKILL');
+    expect((await holder.exited).signal).toBe('SIGKILL');
+    // Within seconds, not at the next start's sweep (about 110 s on 00e6c68).
     expect(await eventually(() => containersWith(label).length === 0, 15_000)).toBe(true);
   });
 

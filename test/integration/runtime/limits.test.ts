@@ -103,14 +103,14 @@ describe('limits', () => {
     expect(await eventually(() => sessionContainers(runtime).length === 0, 5000)).toBe(true);
   });
 
-  it('reports a script that kills its own sandbox as a result of the script, not as stopped from outside', async () => {
-    // Signal -1 reaches every process of the sandbox user but the caller, the container's keep-alive
-    // process included; the script then waits to be taken down with its container.
-    const result = await runtime.runScript('import os, signal, time\nprint("bye", flush=True)\nos.kill(-1, signal.SIGKILL)\ntime.sleep(30)\n');
-    expect(result.stdout).toBe('bye\n');
-    expect(result.exitCode).toBe(137);
+  it('cannot take its own sandbox down: signal -1 reaches only its own processes, and it ends as its own result', async () => {
+    // Signal -1 reaches every process the caller may signal; the keeper (root) is not one of them, so
+    // the container lives on and the script's own exit is its result.
+    const result = await runtime.runScript('import os, signal, time\nprint("bye", flush=True)\nos.kill(-1, signal.SIGKILL)\ntime.sleep(1)\nprint("still here")\n');
+    expect(result.stdout).toBe('bye\nstill here\n');
+    expect(result.exitCode).toBe(0);
     expect(result.oomKilled).toBe(false);
-    expect(await eventually(() => sessionContainers(runtime).length === 0, 5000)).toBe(true);
+    expect(await eventually(() => sessionContainers(runtime).length <= 1, 5000)).toBe(true);
   });
 
   it('cancels a run through its abortSignal, removing its container', async () => {

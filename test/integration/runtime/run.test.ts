@@ -71,6 +71,7 @@ describe('runScript', () => {
       durationMs: expect.any(Number),
       requirements: [],
       artifacts: [],
+      network: { mode: 'public', blocked: [] },
     });
   });
 
@@ -160,7 +161,9 @@ describe('runScript', () => {
       expect(inside.euid).not.toBe(0);
       expect(inside.capEff).toBe('0000000000000000');
       expect(inside.capPrm).toBe('0000000000000000');
-      expect(inside.capBnd).toBe('0000000000000000');
+      // The bounding set keeps CAP_KILL, for pycage's own reap step (root) alone: with no_new_privs
+      // and no effective, permitted, inheritable or ambient capability, the script can never gain it.
+      expect(inside.capBnd).toBe('0000000000000020');
       expect(inside.noNewPrivs).toBe('1');
       expect(inside.rootWritable).toBe(false);
       expect(inside.etcWritable).toBe(false);
@@ -186,10 +189,13 @@ describe('runScript', () => {
     }
   });
 
-  it('has only the loopback interface with network none', async () => {
+  it('has only the loopback interface with network none and public, and a bridge with open', async () => {
     const result = await runtime.runScript('import os\nprint(sorted(os.listdir("/sys/class/net")))\n', { network: 'none' });
     expect(result.stdout).toBe("['lo']\n");
-    const bridged = await runtime.runScript('import os\nprint(sorted(os.listdir("/sys/class/net")))\n');
+    // The default, `public`, has no interface of its own either: it reaches out only through the tunnel.
+    const byDefault = await runtime.runScript('import os\nprint(sorted(os.listdir("/sys/class/net")))\n');
+    expect(byDefault.stdout).toBe("['lo']\n");
+    const bridged = await runtime.runScript('import os\nprint(sorted(os.listdir("/sys/class/net")))\n', { network: 'open' });
     expect(bridged.stdout).toBe("['eth0', 'lo']\n");
   });
 
