@@ -15,7 +15,7 @@
  * Request headers are never logged: a package index's basic auth passes through here.
  */
 import { lookup } from 'node:dns/promises';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { untilAborted } from '../../abort.js';
 import { Logger } from '../../logger.js';
@@ -370,8 +370,8 @@ function answerAndClose(
 function relay(client: Duplex, upstream: Duplex, abortSignal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const destroyBoth = (): void => {
-      client.destroy();
-      upstream.destroy();
+      tearDown(client);
+      tearDown(upstream);
     };
     let open = 2;
     const onClose = (stream: Duplex) => (): void => {
@@ -391,4 +391,21 @@ function relay(client: Duplex, upstream: Duplex, abortSignal: AbortSignal | unde
     client.pipe(upstream);
     upstream.pipe(client);
   });
+}
+
+/**
+ * Ends a stream that cannot finish properly. A TCP socket is reset rather than closed, so that the
+ * peer sees a broken connection (ECONNRESET) and not a clean end it could take for a complete answer.
+ */
+function tearDown(stream: Duplex): void {
+  if (stream.destroyed) return;
+  if (stream instanceof Socket) {
+    try {
+      stream.resetAndDestroy();
+      return;
+    } catch {
+      // Not a TCP handle (a Unix socket): a plain destroy below.
+    }
+  }
+  stream.destroy();
 }
