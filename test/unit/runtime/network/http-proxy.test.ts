@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage } from 'node:http';
-import { type AddressInfo, connect as netConnect, createServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, connect as netConnect, createServer, type Server, Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Logger, type LogEntry } from '../../../../src/logger.js';
 import {
@@ -111,7 +111,10 @@ async function startProxy(options: Partial<ProxyConnectionOptions> & Pick<ProxyC
       },
       connect: (target) => {
         calls.connect.push(target);
-        return options.connect ? options.connect(target) : netConnect({ host: target.address, port: target.port, allowHalfOpen: true });
+        if (options.connect) return options.connect(target);
+        // Tests never leave loopback, even when the proxy under test is wrong: anything else fails here, unsent.
+        if (!loopbackAddresses.has(target.address)) return failingSocket(`test guard: no connection to ${target.address}`);
+        return netConnect({ host: target.address, port: target.port, allowHalfOpen: true });
       },
     }).then((outcome) => {
       outcomes.push(outcome);
@@ -128,6 +131,15 @@ async function startProxy(options: Partial<ProxyConnectionOptions> & Pick<ProxyC
     outcomes,
     nextOutcome: () => new Promise((resolve) => waiting.push(resolve)),
   };
+}
+
+const loopbackAddresses = new Set(['127.0.0.1', '::1']);
+
+/** A socket that fails at once without sending anything anywhere. */
+function failingSocket(message: string): Socket {
+  const socket = new Socket();
+  setImmediate(() => socket.destroy(Object.assign(new Error(message), { code: 'ETESTGUARD' })));
+  return socket;
 }
 
 async function openClient(proxy: Proxy): Promise<Socket> {
