@@ -114,6 +114,37 @@ export function parseAllowHost(text: string): HostRule {
   return { text, kind: 'name', name, ports };
 }
 
+export interface PackageIndexHostsOptions {
+  /** The index installs use (pip's `--index-url`); its credentials, if any, are ignored here. @default PyPI */
+  indexUrl?: string;
+}
+
+/** PyPI's two hosts: the simple index and the one its file links point to. */
+const pypiHosts: readonly string[] = Object.freeze(['pypi.org:443', 'files.pythonhosted.org:443']);
+
+/**
+ * The `allowHosts` of an install: the package index's host on its URL's port, nothing else. Without
+ * `indexUrl`, PyPI. An index whose file links point to another host (some mirrors) needs that host
+ * added by the caller: the URL alone does not say it.
+ */
+export function packageIndexAllowHosts(options: PackageIndexHostsOptions = {}): string[] {
+  if (options.indexUrl === undefined) return [...pypiHosts];
+  // Credentials in an index URL are masked wherever it is shown.
+  const shown = JSON.stringify(options.indexUrl.replace(/\/\/[^/@]*@/, '//***@'));
+  let url: URL;
+  try {
+    url = new URL(options.indexUrl);
+  } catch {
+    throw new UsageError(`Invalid index URL ${shown}: not a URL.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`Invalid index URL ${shown}: only http:// and https:// indexes go through the proxy.`);
+  }
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  // `hostname` keeps IPv6 brackets, which is the form `parseAllowHost` takes with a port.
+  return [`${url.hostname}:${port}`];
+}
+
 /** A decimal port from 1 to 65535. */
 export function parsePort(text: string): number | undefined {
   if (!/^\d{1,5}$/.test(text)) return undefined;

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../../src/errors.js';
-import { checkDestination, checkHostName, createEgressPolicy, parseAllowHost } from '../../../../src/runtime/network/index.js';
+import {
+  checkDestination,
+  checkHostName,
+  createEgressPolicy,
+  packageIndexAllowHosts,
+  parseAllowHost,
+} from '../../../../src/runtime/network/index.js';
 
 const publicPolicy = createEgressPolicy();
 
@@ -207,5 +213,31 @@ describe('checkDestination with --allow-host', () => {
     });
     expect(checkDestination(policy, 'fe80::1', 80, ['fe80::1'])).toEqual({ allowed: false, reason: 'link-local' });
     expect(checkDestination(policy, '::ffff:169.254.169.254', 80, ['::ffff:169.254.169.254'])).toEqual({ allowed: false, reason: 'link-local' });
+  });
+});
+
+describe('packageIndexAllowHosts', () => {
+  it("is PyPI's two hosts on 443 by default", () => {
+    const policy = createEgressPolicy({ allowHosts: packageIndexAllowHosts() });
+    expect(checkDestination(policy, 'pypi.org', 443, ['151.101.0.223']).allowed).toBe(true);
+    expect(checkDestination(policy, 'files.pythonhosted.org', 443, ['151.101.0.223']).allowed).toBe(true);
+    expect(checkDestination(policy, 'pypi.org', 80, ['151.101.0.223'])).toEqual({ allowed: false, reason: 'port 80 not allowed' });
+    expect(checkDestination(policy, 'evil.test', 443, ['151.101.0.223'])).toEqual({ allowed: false, reason: 'not in --allow-host' });
+  });
+
+  it("is the index URL's host on its port only, credentials aside, a private one included (the user named it)", () => {
+    expect(packageIndexAllowHosts({ indexUrl: 'http://user:secret@127.0.0.1:8081/simple/' })).toEqual(['127.0.0.1:8081']);
+    expect(packageIndexAllowHosts({ indexUrl: 'https://Mirror.Example.com/simple' })).toEqual(['mirror.example.com:443']);
+    expect(packageIndexAllowHosts({ indexUrl: 'http://[fd00::5]/simple' })).toEqual(['[fd00::5]:80']);
+    const policy = createEgressPolicy({ allowHosts: packageIndexAllowHosts({ indexUrl: 'http://index.internal:8081/simple' }) });
+    expect(checkDestination(policy, 'index.internal', 8081, ['10.0.0.9'])).toEqual({ allowed: true, address: '10.0.0.9' });
+    expect(checkDestination(policy, 'index.internal', 22, ['10.0.0.9'])).toEqual({ allowed: false, reason: 'port 22 not allowed' });
+  });
+
+  it('refuses what is no http(s) URL with a UsageError', () => {
+    expect(() => packageIndexAllowHosts({ indexUrl: 'not a url' })).toThrow(UsageError);
+    expect(() => packageIndexAllowHosts({ indexUrl: 'file:///srv/wheels' })).toThrow(/only http:\/\/ and https:\/\//);
+    expect(() => packageIndexAllowHosts({ indexUrl: 'ftp://user:hunter2@mirror.test/simple' })).toThrow('"ftp://***@mirror.test/simple"');
+    expect(() => packageIndexAllowHosts({ indexUrl: 'http://user:hunter2@[bad/simple' })).toThrow(/^Invalid index URL "http:\/\/\*\*\*@\[bad\/simple": not a URL\.$/);
   });
 });
