@@ -103,7 +103,12 @@ export async function serveProxyConnection(client: Duplex, options: ProxyConnect
   const blocked = async (reason: string): Promise<ProxyOutcome> => {
     const entry = { host, port, reason };
     logger.info(`blocked ${formatBlockedEntry(entry)}`);
-    options.onBlocked(entry);
+    try {
+      options.onBlocked(entry);
+    } catch (error) {
+      // The caller's bookkeeping failing must not leave the script without its answer.
+      logger.warn(`onBlocked failed: ${errorCode(error)}`);
+    }
     await answer(403, `pycage blocked ${formatBlockedEntry(entry)}`, { 'X-Pycage-Blocked': reason });
     return { kind: 'blocked', host, port, reason };
   };
@@ -202,9 +207,10 @@ function openUpstream(connect: NonNullable<ProxyConnectionOptions['connect']>, t
   });
 }
 
+/** The error's code (ENOTFOUND, ECONNREFUSED) or else its message, on one line: it goes into a status line's body. */
 function errorCode(error: unknown): string {
-  if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
-  return String(error);
+  const text = error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error);
+  return text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
 }
 
 function abandon(client: Duplex, message: string): ProxyOutcome {

@@ -534,6 +534,23 @@ describe('errors that are no policy decision', () => {
     await expect(outcome).resolves.toEqual({ kind: 'failed', status: 502, message: 'pycage could not resolve nowhere.test (ENOTFOUND)' });
   });
 
+  it('keeps the answer on one line when a resolver fails with a multi-line message, and survives a throwing onBlocked', async () => {
+    const proxy = await startProxy({
+      policy: publicPolicy,
+      resolve: async () => {
+        throw new Error('resolver broke\r\nInjected: header');
+      },
+      onBlocked: () => {
+        throw new Error('bookkeeping broke');
+      },
+    });
+    const unresolved = await exchange(proxy, 'CONNECT odd.test:443 HTTP/1.1\r\n\r\n');
+    expect(unresolved.status).toBe(502);
+    expect(unresolved.body).toBe('pycage could not resolve odd.test (resolver broke Injected: header)\n');
+    const refused = await exchange(proxy, 'CONNECT 10.0.0.1:443 HTTP/1.1\r\n\r\n');
+    expect([refused.status, refused.headers['x-pycage-blocked']]).toEqual([403, 'private']);
+  });
+
   it('answers 502 when the allowed upstream refuses the connection', async () => {
     const proxy = await startProxy({ policy: createEgressPolicy({ allowHosts: [`127.0.0.1:${closedPort}`] }) });
     const response = await exchange(proxy, `GET http://127.0.0.1:${closedPort}/ HTTP/1.1\r\n\r\n`);
