@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { type AddressInfo, connect as netConnect, createServer, type Server, Socket } from 'node:net';
+import { type Duplex, duplexPair } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Logger, type LogEntry } from '../../../../src/logger.js';
 import {
@@ -111,10 +112,7 @@ async function startProxy(options: Partial<ProxyConnectionOptions> & Pick<ProxyC
       },
       connect: (target) => {
         calls.connect.push(target);
-        if (options.connect) return options.connect(target);
-        // Tests never leave loopback, even when the proxy under test is wrong: anything else fails here, unsent.
-        if (!loopbackAddresses.has(target.address)) return failingSocket(`test guard: no connection to ${target.address}`);
-        return netConnect({ host: target.address, port: target.port, allowHalfOpen: true });
+        return options.connect ? options.connect(target) : loopbackOnlyConnect(target);
       },
     }).then((outcome) => {
       outcomes.push(outcome);
@@ -135,10 +133,14 @@ async function startProxy(options: Partial<ProxyConnectionOptions> & Pick<ProxyC
 
 const loopbackAddresses = new Set(['127.0.0.1', '::1']);
 
-/** A socket that fails at once without sending anything anywhere. */
-function failingSocket(message: string): Socket {
+/**
+ * The upstream connect of every proxy under test. Tests never leave loopback, even when the proxy is
+ * wrong: a connection anywhere else fails at once, with nothing sent.
+ */
+function loopbackOnlyConnect(target: { address: string; port: number }): Socket {
+  if (loopbackAddresses.has(target.address)) return netConnect({ host: target.address, port: target.port, allowHalfOpen: true });
   const socket = new Socket();
-  setImmediate(() => socket.destroy(Object.assign(new Error(message), { code: 'ETESTGUARD' })));
+  setImmediate(() => socket.destroy(Object.assign(new Error(`test guard: no connection to ${target.address}`), { code: 'ETESTGUARD' })));
   return socket;
 }
 
@@ -315,6 +317,43 @@ describe('CONNECT', () => {
     controller.abort();
     await secondClosed;
     await expect(outcome).resolves.toMatchObject({ kind: 'relayed', port: echoPort });
+  });
+});
+
+describe('a client that is no socket (the tunnel hands over a plain Duplex)', () => {
+  /** One side of a duplexPair served by the proxy; the other side is the script's end, read to its end. */
+  function servePair(options: ProxyConnectionOptions): { script: Duplex; outcome: Promise<ProxyOutcome>; received: Promise<Buffer> } {
+    const [script, proxySide] = duplexPair();
+    const outcome = serveProxyConnection(proxySide, { connect: loopbackOnlyConnect, ...options });
+    const received = (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of script) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    })();
+    return { script, outcome, received };
+  }
+
+  it('relays CONNECT and absolute-form requests, and answers refusals', async () => {
+    const blocked: BlockedEntry[] = [];
+    const policy = createEgressPolicy({ allowHosts: [`127.0.0.1:${echoPort}`, `127.0.0.1:${httpPort}`] });
+
+    const tunnel = servePair({ policy, onBlocked: (entry) => blocked.push(entry) });
+    tunnel.script.end(`CONNECT 127.0.0.1:${echoPort} HTTP/1.1\r\n\r\nping`);
+    expect((await tunnel.received).toString()).toBe('HTTP/1.1 200 Connection Established\r\n\r\nping');
+    await expect(tunnel.outcome).resolves.toMatchObject({ kind: 'relayed', port: echoPort });
+
+    const plain = servePair({ policy, onBlocked: (entry) => blocked.push(entry) });
+    plain.script.end(`GET http://127.0.0.1:${httpPort}/from/pair HTTP/1.1\r\n\r\n`);
+    const response = parseResponse(await plain.received);
+    expect(response.status).toBe(201);
+    expect((JSON.parse(response.body) as { url: string }).url).toBe('/from/pair');
+    await expect(plain.outcome).resolves.toMatchObject({ kind: 'relayed', port: httpPort });
+
+    const refused = servePair({ policy, onBlocked: (entry) => blocked.push(entry) });
+    refused.script.end('CONNECT 169.254.169.254:443 HTTP/1.1\r\n\r\n');
+    expect(parseResponse(await refused.received).headers['x-pycage-blocked']).toBe('link-local');
+    await expect(refused.outcome).resolves.toEqual({ kind: 'blocked', host: '169.254.169.254', port: 443, reason: 'link-local' });
+    expect(blocked).toEqual([{ host: '169.254.169.254', port: 443, reason: 'link-local' }]);
   });
 });
 
@@ -549,6 +588,33 @@ describe('errors that are no policy decision', () => {
     expect(unresolved.body).toBe('pycage could not resolve odd.test (resolver broke Injected: header)\n');
     const refused = await exchange(proxy, 'CONNECT 10.0.0.1:443 HTTP/1.1\r\n\r\n');
     expect([refused.status, refused.headers['x-pycage-blocked']]).toEqual([403, 'private']);
+  });
+
+  it('answers 504 when connecting takes longer than connectTimeoutMs', async () => {
+    // A socket that never connects nor fails: the upstream that does not answer.
+    const proxy = await startProxy({ policy: createEgressPolicy({ allowHosts: ['10.0.0.1'] }), connect: () => new Socket(), connectTimeoutMs: 100 });
+    const response = await exchange(proxy, 'CONNECT 10.0.0.1:443 HTTP/1.1\r\n\r\n');
+    expect(response.status).toBe(504);
+    expect(response.body).toBe('pycage could not connect to 10.0.0.1:443 in time\n');
+    expect(proxy.calls.connect).toEqual([{ address: '10.0.0.1', port: 443 }]);
+  });
+
+  it('closes without an answer when aborted while waiting for the request', async () => {
+    const controller = new AbortController();
+    const proxy = await startProxy({ policy: publicPolicy, abortSignal: controller.signal });
+    const outcome = proxy.nextOutcome();
+    const socket = await openClient(proxy);
+    socket.on('error', () => {});
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const socketClosed = closed(socket);
+    socket.write('CONNECT api.github');
+    controller.abort();
+    await expect(outcome).resolves.toEqual({ kind: 'closed', message: 'aborted' });
+    // Closed (reset or ended, depending on whether the proxy had read those bytes yet), never answered.
+    socket.end();
+    await socketClosed;
+    expect(Buffer.concat(received).length).toBe(0);
   });
 
   it('answers 502 when the allowed upstream refuses the connection', async () => {
