@@ -91,6 +91,8 @@ export function networkContains(network: IpNetwork, address: IpAddress): boolean
 /** Compact text of an address: dotted IPv4, or IPv6 as Node prints it (`fd00::1`). */
 export function formatIpAddress(address: IpAddress): string {
   if (address.family === 4) return address.bytes.join('.');
+  // IPv4-mapped addresses keep their dotted tail, as Node and the RFC print them.
+  if (networkContains(ipv4Mapped, address)) return `::ffff:${address.bytes.slice(12).join('.')}`;
   const groups: string[] = [];
   for (let index = 0; index < 16; index += 2) groups.push((((address.bytes[index] ?? 0) << 8) | (address.bytes[index + 1] ?? 0)).toString(16));
   // The longest run of two or more zero groups becomes `::` (RFC 5952).

@@ -15,7 +15,7 @@
  * Request headers are never logged: a package index's basic auth passes through here.
  */
 import { lookup } from 'node:dns/promises';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { untilAborted } from '../../abort.js';
 import { Logger } from '../../logger.js';
@@ -103,7 +103,12 @@ export async function serveProxyConnection(client: Duplex, options: ProxyConnect
   const blocked = async (reason: string): Promise<ProxyOutcome> => {
     const entry = { host, port, reason };
     logger.info(`blocked ${formatBlockedEntry(entry)}`);
-    options.onBlocked(entry);
+    try {
+      options.onBlocked(entry);
+    } catch (error) {
+      // The caller's bookkeeping failing must not leave the script without its answer.
+      logger.warn(`onBlocked failed: ${errorCode(error)}`);
+    }
     await answer(403, `pycage blocked ${formatBlockedEntry(entry)}`, { 'X-Pycage-Blocked': reason });
     return { kind: 'blocked', host, port, reason };
   };
@@ -202,9 +207,10 @@ function openUpstream(connect: NonNullable<ProxyConnectionOptions['connect']>, t
   });
 }
 
+/** The error's code (ENOTFOUND, ECONNREFUSED) or else its message, on one line: it goes into a status line's body. */
 function errorCode(error: unknown): string {
-  if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
-  return String(error);
+  const text = error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error);
+  return text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
 }
 
 function abandon(client: Duplex, message: string): ProxyOutcome {
@@ -370,8 +376,8 @@ function answerAndClose(
 function relay(client: Duplex, upstream: Duplex, abortSignal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const destroyBoth = (): void => {
-      client.destroy();
-      upstream.destroy();
+      tearDown(client);
+      tearDown(upstream);
     };
     let open = 2;
     const onClose = (stream: Duplex) => (): void => {
@@ -391,4 +397,21 @@ function relay(client: Duplex, upstream: Duplex, abortSignal: AbortSignal | unde
     client.pipe(upstream);
     upstream.pipe(client);
   });
+}
+
+/**
+ * Ends a stream that cannot finish properly. A TCP socket is reset rather than closed, so that the
+ * peer sees a broken connection (ECONNRESET) and not a clean end it could take for a complete answer.
+ */
+function tearDown(stream: Duplex): void {
+  if (stream.destroyed) return;
+  if (stream instanceof Socket) {
+    try {
+      stream.resetAndDestroy();
+      return;
+    } catch {
+      // Not a TCP handle (a Unix socket): a plain destroy below.
+    }
+  }
+  stream.destroy();
 }

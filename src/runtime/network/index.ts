@@ -9,5 +9,13 @@ export { createBlockedLog, formatBlockedEntry } from './blocked-log.js';
 export type { BlockedEntry, BlockedLog, BlockedLogOptions } from './blocked-log.js';
 export { serveProxyConnection } from './http-proxy.js';
 export type { ProxyConnectionOptions, ProxyOutcome } from './http-proxy.js';
-export { checkDestination, checkHostName, createEgressPolicy, defaultPorts, formatHostPort, parseAllowHost } from './policy.js';
-export type { Decision, EgressPolicy, EgressPolicyOptions, HostRule } from './policy.js';
+export {
+  checkDestination,
+  checkHostName,
+  createEgressPolicy,
+  defaultPorts,
+  formatHostPort,
+  packageIndexAllowHosts,
+  parseAllowHost,
+} from './policy.js';
+export type { Decision, EgressPolicy, EgressPolicyOptions, HostRule, PackageIndexHostsOptions } from './policy.js';

@@ -56,6 +56,10 @@ const acceptedForms =
   'accepted: a host name (api.github.com), *.domain, an IP address (10.0.0.5, [fd00::1]), a network ' +
   '(192.168.1.0/24, 2001:db8::/32) or *, each with an optional :port (IPv6 with a port in brackets: [fd00::1]:8080)';
 
+/**
+ * The policy of a run (`allowHosts` from `--allow-host`) or of an install (`packageIndexAllowHosts`).
+ * Throws `UsageError` naming the first entry that is not valid.
+ */
 export function createEgressPolicy(options: EgressPolicyOptions = {}): EgressPolicy {
   const allowHosts = options.allowHosts ?? [];
   if (allowHosts.length === 0) {
@@ -68,6 +72,10 @@ export function createEgressPolicy(options: EgressPolicyOptions = {}): EgressPol
 /**
  * One `--allow-host` entry: `api.github.com`, `*.example.com`, `10.0.0.5`, `10.0.0.5:5432`,
  * `192.168.1.0/24`, `[fd00::1]:8080`, `2001:db8::/32`, `*`, `*:8443`. Throws `UsageError` otherwise.
+ *
+ * `*.example.com` matches `api.example.com` and `a.b.example.com` but not `example.com` itself, as a
+ * TLS wildcard certificate does: list `example.com` too for the apex. An IP or network rule admits
+ * the addresses it covers whatever name the script used to get there.
  */
 export function parseAllowHost(text: string): HostRule {
   const fail = (problem: string): never => {
@@ -112,6 +120,37 @@ export function parseAllowHost(text: string): HostRule {
   const name = normalizeHostName(hostText);
   if (name === undefined) return fail(`${JSON.stringify(hostText)} is not a host name`);
   return { text, kind: 'name', name, ports };
+}
+
+export interface PackageIndexHostsOptions {
+  /** The index installs use (pip's `--index-url`); its credentials, if any, are ignored here. @default PyPI */
+  indexUrl?: string;
+}
+
+/** PyPI's two hosts: the simple index and the one its file links point to. */
+const pypiHosts: readonly string[] = Object.freeze(['pypi.org:443', 'files.pythonhosted.org:443']);
+
+/**
+ * The `allowHosts` of an install: the package index's host on its URL's port, nothing else. Without
+ * `indexUrl`, PyPI. An index whose file links point to another host (some mirrors) needs that host
+ * added by the caller: the URL alone does not say it.
+ */
+export function packageIndexAllowHosts(options: PackageIndexHostsOptions = {}): string[] {
+  if (options.indexUrl === undefined) return [...pypiHosts];
+  // Credentials in an index URL are masked wherever it is shown.
+  const shown = JSON.stringify(options.indexUrl.replace(/\/\/[^/@]*@/, '//***@'));
+  let url: URL;
+  try {
+    url = new URL(options.indexUrl);
+  } catch {
+    throw new UsageError(`Invalid index URL ${shown}: not a URL.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`Invalid index URL ${shown}: only http:// and https:// indexes go through the proxy.`);
+  }
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  // `hostname` keeps IPv6 brackets, which is the form `parseAllowHost` takes with a port.
+  return [`${url.hostname}:${port}`];
 }
 
 /** A decimal port from 1 to 65535. */
@@ -171,7 +210,8 @@ function coverage(rule: HostRule, host: Host, address: IpAddress | undefined): C
     case 'name':
       return host.kind === 'name' && host.name === rule.name ? 'named' : undefined;
     case 'network':
-      // Before resolving (no address yet) a network rule might still cover the name's addresses.
+      // Before resolving (no address yet) a network rule might still cover the name's addresses, so
+      // with one in the list any name is resolved: the price of letting names reach a named network.
       if (address === undefined) return 'named';
       return networkContains(rule.network, address) ? 'named' : undefined;
   }
