@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { throwIfAborted } from '../abort.js';
 import { AbortedError, ExitCode } from '../errors.js';
-import { selectArtifacts, writeArtifacts, artifactLimitBytes, artifactLimitFiles } from './artifacts.js';
+import { displayName, readArtifactArchive, writeArtifacts, artifactLimitBytes, artifactLimitFiles } from './artifacts.js';
 import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
 import { removeContainers, sweepOrphans } from './cleanup.js';
 import { baseEnvironment, outputDirectory, workDirectory, type SandboxSettings } from './container-options.js';
@@ -23,7 +23,6 @@ import { loadPythonSource } from './python-sources.js';
 import type { StopReason } from './result.js';
 import { Sandbox } from './sandbox.js';
 import { resolveRunLimits, runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
-import { parseTar } from './tar.js';
 import type { Artifact, RunResult, RuntimeInfo } from './types.js';
 
 const gibibyte = 1024 * 1024 * 1024;
@@ -217,9 +216,12 @@ export class DockerRuntime extends BaseRuntime {
           });
           oomKills = collected.oomKills;
           if (wantsArtifacts && collected.archive !== undefined) {
-            const { files, skipped } = selectArtifacts(parseTar(collected.archive));
-            if (skipped.length > 0) this.logger.warn(`not copied from the output directory: ${skipped.slice(0, 10).join(', ')}`);
-            artifacts = await writeArtifacts(options.outputDir!, files);
+            const archive = readArtifactArchive(collected.archive);
+            if (archive.error !== undefined) this.logger.warn(archive.error);
+            const written = await writeArtifacts(options.outputDir!, archive.files);
+            const refused = [...archive.refused, ...written.refused].map((item) => `${displayName(item.name)} (${item.reason})`);
+            if (refused.length > 0) this.logger.warn(`not copied from the output directory: ${refused.slice(0, 10).join(', ')}`);
+            artifacts = written.artifacts;
           }
         }
         if (suspect) {

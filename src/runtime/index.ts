@@ -16,6 +16,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   return resolved.isolate ? new DockerRuntime(resolved) : new LocalRuntime(resolved);
 }
 
+export { displayName, readArtifactArchive, writeArtifacts } from './artifacts.js';
+export type { ArtifactFile, RefusedArtifact } from './artifacts.js';
 export { checkDocker, checkImage } from './checks.js';
 export type { DockerCheck, ImageCheck } from './checks.js';
 export { prune } from './cleanup.js';

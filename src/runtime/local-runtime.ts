@@ -239,7 +239,7 @@ export class LocalRuntime extends BaseRuntime {
 
       let artifacts: Artifact[] = [];
       if (options.outputDir !== undefined && stopReason === undefined) {
-        artifacts = await writeArtifacts(options.outputDir, await readOutputDirectory(path.join(workDir, 'output')));
+        artifacts = (await writeArtifacts(options.outputDir, await readOutputDirectory(path.join(workDir, 'output')))).artifacts;
       }
       return this.finishRun(request, collector, {
         exitCode: outcome.exitCode ?? signalExitCode(outcome.signal),

@@ -141,6 +141,11 @@ export interface Artifact {
   /** Absolute path of the copy on the host. */
   path: string;
   sizeBytes: number;
+  /**
+   * The name the script gave, when a file of that name already existed: existing files are never
+   * overwritten, so this one was kept under `name` (`plot (1).png`) instead.
+   */
+  requestedName?: string;
 }
 
 export interface EnvironmentInfo {
