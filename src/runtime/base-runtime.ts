@@ -16,6 +16,7 @@ import { buildRunResult, installFailureResult, type StopReason } from './result.
 import { checkEnvironment, resolveRunLimits, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
 import { registerOpenRuntime, unregisterOpenRuntime } from './signals.js';
 import { InstallError } from './errors.js';
+import { checkCloseOptions, checkCreateProjectOptions, checkProjectRunOptions, checkRunOptions, checkStartOptions } from './option-keys.js';
 import type { PackageSource } from '../requirements/index.js';
 import type {
   Artifact,
@@ -79,6 +80,7 @@ export abstract class BaseRuntime implements Runtime {
   protected abstract shutdown(options: { wait: boolean }): Promise<void>;
 
   start(options: { abortSignal?: AbortSignal } = {}): Promise<RuntimeInfo> {
+    checkStartOptions(options);
     this.#throwIfClosed();
     if (!this.#registered) {
       this.#registered = true;
@@ -99,6 +101,7 @@ export abstract class BaseRuntime implements Runtime {
   }
 
   async runScript(code: string, options: RunOptions = {}): Promise<RunResult> {
+    checkRunOptions(options);
     this.#throwIfClosed();
     if (typeof code !== 'string') throw new UsageError('runScript needs the script as a string.');
     const emit = this.#emitter(options.onEvent);
@@ -125,6 +128,7 @@ export abstract class BaseRuntime implements Runtime {
   }
 
   async createProject(options: CreateProjectOptions): Promise<Project> {
+    checkCreateProjectOptions(options);
     this.#throwIfClosed();
     const emit = this.#emitter(options.onEvent);
     const name = options.name ?? newProjectName();
@@ -149,12 +153,14 @@ export abstract class BaseRuntime implements Runtime {
   }
 
   async runProject(name: string, options: Omit<RunOptions, 'requirements'> = {}): Promise<RunResult> {
+    checkProjectRunOptions(options);
     this.#throwIfClosed();
     const project = await loadProject(this.options.cacheDir, name);
     return this.runScript(project.code, { ...options, requirements: project.requirements, files: { ...project.files, ...(options.files ?? {}) } });
   }
 
   close(options: CloseOptions = {}): Promise<void> {
+    checkCloseOptions(options);
     this.#closing ??= (async () => {
       try {
         await this.shutdown({ wait: options.wait ?? true });
