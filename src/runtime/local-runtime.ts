@@ -13,7 +13,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { throwIfAborted } from '../abort.js';
 import { AbortedError } from '../errors.js';
-import { readOutputDirectory, writeArtifacts } from './artifacts.js';
+import { displayName, readOutputDirectory, writeArtifacts } from './artifacts.js';
 import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
 import { baseEnvironment } from './container-options.js';
 import {
@@ -239,7 +239,10 @@ export class LocalRuntime extends BaseRuntime {
 
       let artifacts: Artifact[] = [];
       if (options.outputDir !== undefined && stopReason === undefined) {
-        artifacts = (await writeArtifacts(options.outputDir, await readOutputDirectory(path.join(workDir, 'output')))).artifacts;
+        const written = await writeArtifacts(options.outputDir, await readOutputDirectory(path.join(workDir, 'output')));
+        const refused = written.refused.map((item) => `${displayName(item.name)} (${item.reason})`);
+        if (refused.length > 0) this.logger.warn(`not copied from the output directory: ${refused.slice(0, 10).join(', ')}`);
+        artifacts = written.artifacts;
       }
       return this.finishRun(request, collector, {
         exitCode: outcome.exitCode ?? signalExitCode(outcome.signal),
