@@ -48,9 +48,13 @@ export function flushOutput(stream: OutputStream): void {
   if (rest !== '' && !stream.destroyed) stream.write(rest);
 }
 
-/** --json: exactly one object on stdout. */
+/**
+ * --json: exactly one object on stdout. JSON.stringify leaves DEL and the C1 controls (U+0080-U+009F)
+ * as they are, which a terminal may act on; written as `\u009d` they are the same JSON and inert.
+ */
 export function printJson(io: CliIo, value: unknown): void {
-  writeOutput(io.stdout, `${JSON.stringify(value, null, 2)}\n`);
+  const text = JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  writeOutput(io.stdout, `${text}\n`);
 }
 
 const escape = '\x1b';

@@ -4,7 +4,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { OutputStream } from '../../../src/cli/io.js';
-import { flushOutput, TerminalSanitizer, writeOutput } from '../../../src/cli/output.js';
+import type { CliIo } from '../../../src/cli/io.js';
+import { flushOutput, printJson, TerminalSanitizer, writeOutput } from '../../../src/cli/output.js';
 
 /** A stream that keeps what it was given, as a terminal (`isTTY`) or as a pipe. */
 function captureStream(isTTY: boolean): OutputStream & { written: () => string } {
@@ -115,6 +116,16 @@ describe('writeOutput on a terminal', () => {
     expect(stream.written()).toBe('last line');
     flushOutput(stream);
     expect(stream.written()).toBe('last line\\x1b[1');
+  });
+});
+
+describe('printJson on a terminal', () => {
+  it('stays valid JSON with the same value, and holds nothing a terminal acts on', () => {
+    const stdout = captureStream(true);
+    const value = { stdout: `out ${clipboardWrite} \u009d52;c;eA==\u0007 \u007f end`, exitCode: 0 };
+    printJson({ stdout } as unknown as CliIo, value);
+    expect(stdout.written()).not.toMatch(controls);
+    expect(JSON.parse(stdout.written())).toEqual(value);
   });
 });
 

@@ -277,6 +277,7 @@ describe('writeArtifacts against hostile names', () => {
     expect(shown).toBe('report\\x1b]52;c;ZWNobyBwd25lZA==\\x07\\n\\u202etxt.exe');
     expect(shown).not.toMatch(/[\u0000-\u001f\u007f\u202e]/);
     expect(displayName('plot (1).png')).toBe('plot (1).png');
+    expect(displayName('half\ud800.txt')).toBe('half\\ud800.txt');
     expect(displayName('données/结果.csv')).toBe('données/结果.csv');
   });
 });
