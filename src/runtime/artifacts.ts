@@ -146,13 +146,26 @@ async function prepareOutputRoot(outputDir: string): Promise<string> {
     });
     stats = await lstat(root);
   }
-  if (stats.isSymbolicLink()) {
-    throw new UsageError(
-      `The output folder ${JSON.stringify(outputDir)} is a symbolic link; pycage never follows links when it writes the sandbox's files. Name the real folder instead.`,
-    );
-  }
+  if (stats.isSymbolicLink()) throw symlinkedRoot(outputDir);
   if (!stats.isDirectory()) throw new UsageError(`The output folder ${JSON.stringify(outputDir)} is not a folder.`);
   return root;
+}
+
+/**
+ * Throws the UsageError writeArtifacts would throw for this output folder (a symlink, or not a
+ * folder), without creating anything, so a caller can refuse it before the script runs.
+ */
+export async function checkOutputDirectory(outputDir: string): Promise<void> {
+  const stats = await lstat(path.resolve(outputDir)).catch(() => undefined);
+  if (stats === undefined) return;
+  if (stats.isSymbolicLink()) throw symlinkedRoot(outputDir);
+  if (!stats.isDirectory()) throw new UsageError(`The output folder ${JSON.stringify(outputDir)} is not a folder.`);
+}
+
+function symlinkedRoot(outputDir: string): UsageError {
+  return new UsageError(
+    `The output folder ${JSON.stringify(outputDir)} is a symbolic link; pycage never follows links when it writes the sandbox's files. Name the real folder instead.`,
+  );
 }
 
 /**

@@ -8,7 +8,6 @@
 import { DockerRuntime } from './docker-runtime.js';
 import { LocalRuntime } from './local-runtime.js';
 import { checkRuntimeOptions } from './option-keys.js';
-export { runOptionKeys } from './option-keys.js';
 import { resolveRuntimeOptions } from './settings.js';
 import type { Runtime, RuntimeOptions } from './types.js';
 
@@ -19,8 +18,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   return resolved.isolate ? new DockerRuntime(resolved) : new LocalRuntime(resolved);
 }
 
-export { displayName, readArtifactArchive, writeArtifacts } from './artifacts.js';
+export { checkOutputDirectory, displayName, readArtifactArchive, writeArtifacts } from './artifacts.js';
 export type { ArtifactFile, RefusedArtifact } from './artifacts.js';
+export { runOptionKeys } from './option-keys.js';
 export { checkDocker, checkImage } from './checks.js';
 export type { CheckDockerOptions, CheckImageOptions, DockerCheck, ImageCheck } from './checks.js';
 export { prune } from './cleanup.js';

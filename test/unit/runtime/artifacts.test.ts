@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
 import {
+  checkOutputDirectory,
   displayName,
   isSafeArtifactName,
   numberedName,
@@ -265,6 +266,10 @@ describe('writeArtifacts against hostile names', () => {
     const attempt = writeArtifacts(path.join(directory, 'out'), [{ name: 'a.txt', data: Buffer.from('a') }]);
     await expect(attempt).rejects.toBeInstanceOf(UsageError);
     await expect(attempt).rejects.toThrow(/symbolic link/);
+    // The same answer before a run, without creating anything.
+    await expect(checkOutputDirectory(path.join(directory, 'out'))).rejects.toThrow(/symbolic link/);
+    await expect(checkOutputDirectory(path.join(directory, 'not-yet'))).resolves.toBeUndefined();
+    expect(await readdir(directory)).not.toContain('not-yet');
     expect(await readdir(elsewhere)).toEqual([]);
   });
 
