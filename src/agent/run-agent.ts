@@ -14,9 +14,11 @@ import {
   isStandardLibrary,
   pinRequirements,
   requirementKey,
+  packageSourceKeys,
   type PackageSource,
 } from '../requirements/index.js';
-import type { RunOptions, RunResult, Runtime, RuntimeEvent } from '../runtime/index.js';
+import { runOptionKeys, type RunOptions, type RunResult, type Runtime, type RuntimeEvent } from '../runtime/index.js';
+import { checkOptionKeys, type OptionKeys } from '../options.js';
 import { codeAnswer, describeFailure, followUpMessage, noCodeMessage, retryMessage } from './messages.js';
 import { indexUnreachable, missingModule } from './missing-module.js';
 import type { AgentEvent, AgentResult, Attempt, AttemptTrigger, Proposal, ReviewDecision } from './types.js';
@@ -59,7 +61,41 @@ export interface AgentOptions {
   logger?: Logger | LogSink;
 }
 
+export const agentOptionKeys = {
+  request: true,
+  provider: true,
+  runtime: true,
+  maxAttempts: true,
+  instruction: true,
+  history: true,
+  previousResult: true,
+  requirements: true,
+  packageSource: true,
+  requirementOverrides: true,
+  runOptions: true,
+  review: true,
+  maxModuleFixes: true,
+  onEvent: true,
+  abortSignal: true,
+  logger: true,
+} as const satisfies OptionKeys<AgentOptions>;
+
+/** The run options the agent passes through: the runtime's, less those the agent sets itself. */
+const { requirements: _requirements, onStdout: _onStdout, onStderr: _onStderr, onEvent: _onEvent, abortSignal: _abortSignal, ...agentRunOptionKeys } =
+  runOptionKeys;
+agentRunOptionKeys satisfies OptionKeys<AgentRunOptions>;
+
+/** Throws a UsageError naming an unknown key of the agent's options, or of its nested runOptions or packageSource. */
+export function checkAgentOptions(functionName: string, options: unknown, validKeys: Readonly<Record<string, true>>, optional = false): void {
+  checkOptionKeys(functionName, options, validKeys, { optional });
+  if (typeof options !== 'object' || options === null) return;
+  const { runOptions, packageSource } = options as Partial<AgentOptions>;
+  checkOptionKeys(`${functionName} (runOptions)`, runOptions, agentRunOptionKeys, { elsewhere: { requirements: functionName } });
+  checkOptionKeys(`${functionName} (packageSource)`, packageSource, packageSourceKeys);
+}
+
 export async function runAgent(options: AgentOptions): Promise<AgentResult> {
+  checkAgentOptions('runAgent', options, agentOptionKeys);
   const maxAttempts = options.maxAttempts ?? 3;
   const maxModuleFixes = options.maxModuleFixes ?? 3;
   const requirementsMode = options.requirements ?? 'auto';

@@ -5,7 +5,8 @@
  */
 import type { RunResult } from '../runtime/index.js';
 import type { ChatMessage } from '../generator/index.js';
-import { runAgent, type AgentOptions } from './run-agent.js';
+import type { OptionKeys } from '../options.js';
+import { agentOptionKeys, checkAgentOptions, runAgent, type AgentOptions } from './run-agent.js';
 import type { AgentResult } from './types.js';
 
 export type SessionOptions = Omit<AgentOptions, 'request' | 'history' | 'previousResult'>;
@@ -21,12 +22,17 @@ export interface Session {
   reset(): void;
 }
 
+const { request: _request, history: _history, previousResult: _previousResult, ...sessionOptionKeys } = agentOptionKeys;
+sessionOptionKeys satisfies OptionKeys<SessionOptions>;
+
 export function createSession(options: SessionOptions): Session {
+  checkAgentOptions('createSession', options, sessionOptionKeys);
   let history: ChatMessage[] = [];
   let previousResult: RunResult | undefined;
   const results: AgentResult[] = [];
   return {
     async ask(request, overrides = {}) {
+      checkAgentOptions('session.ask', overrides, sessionOptionKeys, true);
       const outcome = await runAgent({
         ...options,
         ...overrides,

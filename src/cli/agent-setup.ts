@@ -11,7 +11,7 @@ import type { Runtime } from '../runtime/index.js';
 import type { CliFlags } from './args.js';
 import { readSource } from './input.js';
 import type { CliIo } from './io.js';
-import { writeOutput } from './output.js';
+import { flushOutput, writeOutput } from './output.js';
 import type { Reporter } from './reporter.js';
 import { describeArtifacts, reportRuntimeEvent, runOptionsFrom, summarizeRun } from './runtime-setup.js';
 
@@ -87,6 +87,8 @@ export function reportAgentEvent(event: AgentEvent, context: EventContext): void
       writeOutput(event.stream === 'stdout' ? context.io.stdout : context.io.stderr, event.text);
       return;
     case 'run-finished':
+      flushOutput(context.io.stdout);
+      flushOutput(context.io.stderr);
       // A timeout or the memory limit is a non-zero exitCode too (124, 137).
       if (event.result.exitCode !== 0) reporter.warn(summarizeRun(event.result));
       return;

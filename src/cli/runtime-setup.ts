@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type { PackageSource } from '../requirements/index.js';
 import type { RunOptions, RunResult, RuntimeEvent, RuntimeInfo, RuntimeOptions } from '../runtime/index.js';
+import { displayName } from '../runtime/index.js';
 import { imageFromEnvironment } from '../runtime/settings.js';
 import type { CliFlags } from './args.js';
 import type { CliIo } from './io.js';
@@ -115,7 +116,8 @@ export function summarizeRun(result: RunResult, timeoutMs?: number): string {
 
 export function describeArtifacts(result: RunResult): string | undefined {
   if (result.artifacts.length === 0) return undefined;
-  const names = result.artifacts.map((artifact) => `${artifact.path} (${formatBytes(artifact.sizeBytes)})`);
+  // Names come from the sandbox: escaped, so a file name cannot drive the terminal.
+  const names = result.artifacts.map((artifact) => `${displayName(artifact.path)} (${formatBytes(artifact.sizeBytes)})`);
   return `Saved ${names.length === 1 ? 'a file' : `${names.length} files`}: ${names.join(', ')}`;
 }
 

@@ -18,6 +18,7 @@ import {
   ModelTimeoutError,
 } from './errors.js';
 import { createThinkFilter } from './think-filter.js';
+import { checkOptionKeys, type OptionKeys } from '../options.js';
 import type { ChatMessage, GenerateOptions, ModelProvider, ProviderName } from './types.js';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -99,6 +100,8 @@ interface Answer {
   finishReason: string | undefined;
 }
 
+const generateOptionKeys = { messages: true, abortSignal: true, onText: true } as const satisfies OptionKeys<GenerateOptions>;
+
 /** Same shape as the SDKs' own `Logger`; their log lines go to pycage's logger, never the console. */
 function sdkLogger(logger: Logger): Record<'error' | 'warn' | 'info' | 'debug', (message: string) => void> {
   return {
@@ -126,7 +129,9 @@ export function createChatProvider(options: ChatProviderOptions): ModelProvider 
     name,
     model,
     baseUrl,
-    async generate({ messages, abortSignal, onText }: GenerateOptions): Promise<string> {
+    async generate(generateOptions: GenerateOptions): Promise<string> {
+      checkOptionKeys(`${name} provider generate`, generateOptions, generateOptionKeys, { optional: false });
+      const { messages, abortSignal, onText } = generateOptions;
       throwIfAborted(abortSignal);
       const sdk = await connect();
       // Aborting this controller stops the SDK, even in the middle of a retry, when the caller

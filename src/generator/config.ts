@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type * as Zod from 'zod';
 import { buildModelConfigSchema } from './config-schema.js';
 import { InvalidModelConfigError, MissingApiKeyError } from './errors.js';
+import { checkOptionKeys, type OptionKeys } from '../options.js';
 import type { ProviderName } from './types.js';
 
 /**
@@ -63,11 +64,31 @@ export interface ModelConfig {
   maxRetries: number;
 }
 
+export const modelConfigInputKeys = {
+  provider: true,
+  model: true,
+  apiKey: true,
+  baseUrl: true,
+  env: true,
+  timeoutMs: true,
+  maxRetries: true,
+} as const satisfies OptionKeys<ModelConfigInput>;
+
+export const modelConfigKeys = {
+  provider: true,
+  model: true,
+  apiKey: true,
+  baseUrl: true,
+  timeoutMs: true,
+  maxRetries: true,
+} as const satisfies OptionKeys<ModelConfig>;
+
 const defaultTimeoutMs = 120_000;
 const defaultMaxRetries = 2;
 
 /** Validates options and environment into a `ModelConfig`. Throws `MissingApiKeyError` or `InvalidModelConfigError`. */
 export function resolveModelConfig(input: ModelConfigInput = {}): ModelConfig {
+  checkOptionKeys('resolveModelConfig', input, modelConfigInputKeys);
   const env = input.env ?? process.env;
   const read = (variable: string): string | undefined => nonEmpty(env[variable]);
   const schema = modelConfigSchema();

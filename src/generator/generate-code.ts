@@ -4,6 +4,7 @@
  */
 import { extractCode, type ExtractRule } from '../extract/index.js';
 import { loadInstruction } from './instruction.js';
+import { checkOptionKeys, type OptionKeys } from '../options.js';
 import type { ChatMessage, ModelProvider } from './types.js';
 
 export interface GenerateCodeOptions {
@@ -34,7 +35,17 @@ export interface GeneratedCode {
 }
 
 /** Asks the provider for code. Throws the provider's `ModelError`s, or `NoCodeBlockError` when the answer has no code. */
+export const generateCodeOptionKeys = {
+  request: true,
+  provider: true,
+  instruction: true,
+  history: true,
+  abortSignal: true,
+  onText: true,
+} as const satisfies OptionKeys<GenerateCodeOptions>;
+
 export async function generateCode(options: GenerateCodeOptions): Promise<GeneratedCode> {
+  checkOptionKeys('generateCode', options, generateCodeOptionKeys, { optional: false });
   const instruction = options.instruction ?? (await loadInstruction());
   const messages: ChatMessage[] = [
     { role: 'system', content: instruction },

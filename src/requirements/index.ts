@@ -20,3 +20,4 @@ export { compareVersions, newestVersion, parseVersion, satisfiesSpecifier } from
 export { defaultCacheDirectory } from '../cache-directory.js';
 export { PythonParserError, PythonVersionError } from './errors.js';
 export type { InferOptions, InferredRequirements, PackageSource, PinOptions, PinnedRequirements } from './options.js';
+export { packageSourceKeys } from './options.js';

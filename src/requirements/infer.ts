@@ -11,13 +11,14 @@ import { toLogger } from '../logger.js';
 import { isSharedNamespace, resolveDistribution } from './distributions.js';
 import { readImports } from './imports.js';
 import { readScriptMetadata } from './inline-metadata.js';
-import type { InferOptions, InferredRequirements } from './options.js';
+import { checkInferOptions, type InferOptions, type InferredRequirements } from './options.js';
 import { comparablePythonVersion, satisfiesSpecifier } from './pep440.js';
 import { pinRequirements } from './pin.js';
 import { requirementKey, topLevelName } from './requirement-names.js';
 import { defaultPythonVersion, isStandardLibrary, resolvePythonVersion, standardLibraryHistory } from './standard-library.js';
 
 export async function inferRequirements(code: string, options: InferOptions = {}): Promise<InferredRequirements> {
+  checkInferOptions(options);
   const logger = toLogger(options.logger, 'Requirements');
   throwIfAborted(options.abortSignal);
   const requestedVersion = options.pythonVersion ?? defaultPythonVersion;
@@ -48,7 +49,9 @@ export async function inferRequirements(code: string, options: InferOptions = {}
     logger.debug(`Requirements inferred from imports: ${requirements.join(', ') || 'none'}`);
   }
 
-  const pinned = await pinRequirements(requirements, { ...options, pythonVersion: requestedVersion });
+  // Inference's own options are not pinRequirements' (which checks its keys).
+  const { overrides: _overrides, localModules: _localModules, ...pinOptions } = options;
+  const pinned = await pinRequirements(requirements, { ...pinOptions, pythonVersion: requestedVersion });
   warnings.push(...pinned.warnings);
   return { requirements: pinned.requirements, source, warnings, ...(requiresPython === undefined ? {} : { requiresPython }) };
 }

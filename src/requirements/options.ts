@@ -3,6 +3,7 @@
  * `pinRequirements` document each field once.
  */
 import type { Logger, LogSink } from '../logger.js';
+import { checkOptionKeys, type OptionKeys } from '../options.js';
 
 /** Where packages come from: the same three choices pip and uv offer, used for pinning and installing. */
 export interface PackageSource {
@@ -60,6 +61,33 @@ export interface InferOptions extends PinOptions {
    * `pkg/mod.py` are accepted too): never requirements. @default []
    */
   localModules?: readonly string[];
+}
+
+export const packageSourceKeys = { indexUrl: true, findLinks: true, noIndex: true } as const satisfies OptionKeys<PackageSource>;
+
+export const pinOptionKeys = {
+  ...packageSourceKeys,
+  pin: true,
+  pythonVersion: true,
+  cacheDir: true,
+  cacheTtlMs: true,
+  jsonApiUrl: true,
+  concurrency: true,
+  timeoutMs: true,
+  abortSignal: true,
+  logger: true,
+} as const satisfies OptionKeys<PinOptions>;
+
+export const inferOptionKeys = { ...pinOptionKeys, overrides: true, localModules: true } as const satisfies OptionKeys<InferOptions>;
+
+/** Throws a UsageError naming an unknown key of `pinRequirements`'s options (a typo must not pass unseen). */
+export function checkPinOptions(options: unknown): void {
+  checkOptionKeys('pinRequirements', options, pinOptionKeys);
+}
+
+/** Throws a UsageError naming an unknown key of `inferRequirements`'s options. */
+export function checkInferOptions(options: unknown): void {
+  checkOptionKeys('inferRequirements', options, inferOptionKeys);
 }
 
 export interface InferredRequirements {

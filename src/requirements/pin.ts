@@ -8,13 +8,14 @@
  */
 import { throwIfAborted } from '../abort.js';
 import { toLogger } from '../logger.js';
-import { pinDefaults, type PinOptions, type PinnedRequirements } from './options.js';
+import { checkPinOptions, pinDefaults, type PinOptions, type PinnedRequirements } from './options.js';
 import { bareRequirementName, normalizeName } from './requirement-names.js';
 import { defaultCacheDirectory } from '../cache-directory.js';
 import { VersionCache } from './version-cache.js';
 import { lookupFindLinks, lookupPypiJson, lookupSimpleIndex, type LookupContext, type VersionLookup } from './version-sources.js';
 
 export async function pinRequirements(requirements: readonly string[], options: PinOptions = {}): Promise<PinnedRequirements> {
+  checkPinOptions(options);
   const logger = toLogger(options.logger, 'Requirements');
   throwIfAborted(options.abortSignal);
   const names = new Map<string, string>(); // normalized -> name as written first

@@ -1,15 +1,19 @@
 /**
  * Writes the files a script left in its output directory into the caller's `outputDir`, treating what
- * comes out of the sandbox as hostile: only regular files, names re-checked (no absolute paths, no `..`,
- * no backslashes), every parent directory verified to be inside `outputDir` after symlinks are
- * resolved, files opened with O_NOFOLLOW, and a cap on the total size.
+ * comes out of the sandbox as hostile (DESIGN.md, "Files out"): only regular files; names re-checked (no
+ * absolute paths, no `..`, no backslashes, no component beginning with a dot, so `.git/config` or
+ * `.bashrc` never land); only new files are created (an existing one is never overwritten, the new one
+ * takes a free name such as `plot (1).png`); no symlink is ever followed on the host, neither the file
+ * itself (O_EXCL | O_NOFOLLOW) nor any folder on the way (walked one component at a time with lstat);
+ * and a cap on the total size. Every file not written is reported with a short reason.
  */
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { UsageError } from '../errors.js';
 import { isSafeRelativePath } from './payload.js';
 import type { Artifact } from './types.js';
-import type { TarEntry } from './tar.js';
+import { parseTar, type TarEntry } from './tar.js';
 
 /** Most bytes copied back from one run's output directory. */
 export const artifactLimitBytes = 64 * 1024 * 1024;
@@ -21,61 +25,265 @@ export interface ArtifactFile {
   data: Uint8Array;
 }
 
+/** A file the script left that was not copied to the host, and why, in a short phrase. */
+export interface RefusedArtifact {
+  /** The name as the sandbox gave it (show it with displayName: it may hold control characters). */
+  name: string;
+  /** `dot-name`, `symlink on the way`, `not a regular file`, `over the size cap`... */
+  reason: string;
+}
+
 /** An artifact name is checked like a file name going in: relative, no `..`, no backslashes or NUL. */
 export const isSafeArtifactName = isSafeRelativePath;
 
-/** Regular files with safe names from a tar listing, within the caps; the rest is reported as skipped. */
+/** Why a name from the sandbox may not be written on the host, or undefined when it may. */
+export function artifactNameProblem(name: string): string | undefined {
+  if (name === '') return 'empty name';
+  if (name.includes('\0')) return 'NUL in name';
+  if (name.startsWith('/')) return 'absolute path';
+  if (name.includes('\\')) return 'backslash in name';
+  const parts = name.split('/');
+  if (parts.includes('..')) return 'leaves the output folder';
+  if (parts.some((part) => part === '' || part === '.')) return 'empty or "." path component';
+  // A dot-name is how a file turns into configuration something else runs: .git/config, .bashrc, .env.
+  if (parts.some((part) => part.startsWith('.'))) return 'dot-name';
+  return isSafeRelativePath(name) ? undefined : 'unsafe path';
+}
+
+const defaultLimits = { maxBytes: artifactLimitBytes, maxFiles: artifactLimitFiles };
+
+/** Regular files with safe names from a tar listing, within the caps; the rest is refused with a reason. */
 export function selectArtifacts(
   entries: readonly TarEntry[],
-  limits: { maxBytes: number; maxFiles: number } = { maxBytes: artifactLimitBytes, maxFiles: artifactLimitFiles },
-): { files: ArtifactFile[]; skipped: string[] } {
+  limits: { maxBytes: number; maxFiles: number } = defaultLimits,
+): { files: ArtifactFile[]; refused: RefusedArtifact[] } {
   const files: ArtifactFile[] = [];
-  const skipped: string[] = [];
+  const refused: RefusedArtifact[] = [];
   let total = 0;
   for (const entry of entries) {
+    // Folders come back as the files inside them; an entry for the folder itself says nothing more.
+    if (entry.type === '5') continue;
     const name = entry.name.replace(/^\.\//, '');
-    if (entry.type !== '0' || !isSafeArtifactName(name)) {
-      if (entry.type !== '5') skipped.push(entry.name);
+    if (entry.type !== '0') {
+      refused.push({ name: entry.name, reason: entry.type === '2' ? 'symlink' : 'not a regular file' });
       continue;
     }
-    if (files.length >= limits.maxFiles || total + entry.data.length > limits.maxBytes) {
-      skipped.push(name);
+    const problem = artifactNameProblem(name);
+    if (problem !== undefined) {
+      refused.push({ name: entry.name, reason: problem });
+      continue;
+    }
+    if (files.length >= limits.maxFiles) {
+      refused.push({ name, reason: 'over the file count cap' });
+      continue;
+    }
+    if (total + entry.data.length > limits.maxBytes) {
+      refused.push({ name, reason: 'over the size cap' });
       continue;
     }
     total += entry.data.length;
     files.push({ name, data: entry.data });
   }
-  return { files, skipped };
+  return { files, refused };
 }
 
-function isInside(parent: string, child: string): boolean {
-  const relative = path.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-}
-
-/** Writes the files under `outputDir` (created if needed) and returns what landed where, by name. */
-export async function writeArtifacts(outputDir: string, files: readonly ArtifactFile[]): Promise<Artifact[]> {
-  await mkdir(outputDir, { recursive: true });
-  const root = await realpath(outputDir);
-  const artifacts: Artifact[] = [];
-  for (const file of files) {
-    if (!isSafeArtifactName(file.name)) continue;
-    const target = path.join(root, ...file.name.split('/'));
-    const parent = path.dirname(target);
-    await mkdir(parent, { recursive: true });
-    // A symlinked directory already in outputDir must not lead the write elsewhere.
-    if (!isInside(root, await realpath(parent))) continue;
-    const existing = await lstat(target).catch(() => undefined);
-    if (existing !== undefined && !existing.isFile()) continue;
-    const handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
-    try {
-      await handle.writeFile(file.data);
-    } finally {
-      await handle.close();
-    }
-    artifacts.push({ name: file.name, path: target, sizeBytes: file.data.length });
+/**
+ * The collector's archive, read without trusting it: the files that may be written, the entries
+ * refused, and, when the archive cannot be read at all (corrupt, or forged by the script), an `error`
+ * saying so, with no files, so that the run's result still carries the script's own output and status.
+ */
+export function readArtifactArchive(
+  archive: Buffer,
+  limits: { maxBytes: number; maxFiles: number } = defaultLimits,
+): { files: ArtifactFile[]; refused: RefusedArtifact[]; error?: string } {
+  let entries: TarEntry[];
+  try {
+    entries = parseTar(archive);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { files: [], refused: [], error: `The archive of the output folder could not be read (${reason}); no files were copied.` };
   }
-  return artifacts.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
+  return selectArtifacts(entries, limits);
+}
+
+/** Compression suffixes that belong with the extension before them: `data.tar.gz` -> `data (1).tar.gz`. */
+const compressionExtensions = new Set(['.gz', '.bz2', '.xz', '.zst', '.z', '.lz', '.lzma', '.br', '.lz4']);
+
+/** `plot.png` -> `plot (1).png`; `data.tar.gz` -> `data (2).tar.gz`; `README` -> `README (1)`. */
+export function numberedName(baseName: string, number: number): string {
+  let extension = path.extname(baseName);
+  let stem = baseName.slice(0, baseName.length - extension.length);
+  if (compressionExtensions.has(extension.toLowerCase())) {
+    const inner = path.extname(stem);
+    if (inner.length >= 2 && inner.length <= 5) {
+      extension = inner + extension;
+      stem = stem.slice(0, stem.length - inner.length);
+    }
+  }
+  return `${stem} (${number})${extension}`;
+}
+
+/** Most free names tried for one file before it is refused. */
+const maxNumberedNames = 1000;
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+/**
+ * The output root: created if missing, refused if it is a symlink (the caller may not know where it
+ * leads, and the sandbox's files must land where the caller looked) or not a folder.
+ */
+async function prepareOutputRoot(outputDir: string): Promise<string> {
+  const root = path.resolve(outputDir);
+  let stats = await lstat(root).catch((error: unknown) => {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw new UsageError(`The output folder ${JSON.stringify(outputDir)} cannot be read: ${(error as Error).message}`, { cause: error });
+  });
+  if (stats === undefined) {
+    await mkdir(root, { recursive: true }).catch((error: unknown) => {
+      throw new UsageError(`The output folder ${JSON.stringify(outputDir)} cannot be created: ${(error as Error).message}`, { cause: error });
+    });
+    stats = await lstat(root);
+  }
+  if (stats.isSymbolicLink()) throw symlinkedRoot(outputDir);
+  if (!stats.isDirectory()) throw new UsageError(`The output folder ${JSON.stringify(outputDir)} is not a folder.`);
+  return root;
+}
+
+/**
+ * Throws the UsageError writeArtifacts would throw for this output folder (a symlink, or not a
+ * folder), without creating anything, so a caller can refuse it before the script runs.
+ */
+export async function checkOutputDirectory(outputDir: string): Promise<void> {
+  const stats = await lstat(path.resolve(outputDir)).catch(() => undefined);
+  if (stats === undefined) return;
+  if (stats.isSymbolicLink()) throw symlinkedRoot(outputDir);
+  if (!stats.isDirectory()) throw new UsageError(`The output folder ${JSON.stringify(outputDir)} is not a folder.`);
+}
+
+function symlinkedRoot(outputDir: string): UsageError {
+  return new UsageError(
+    `The output folder ${JSON.stringify(outputDir)} is a symbolic link; pycage never follows links when it writes the sandbox's files. Name the real folder instead.`,
+  );
+}
+
+/**
+ * The folder `parts` names under `root`, walked one component at a time: a missing folder is made
+ * (without `recursive`, so mkdir never walks anything itself), a symlink or a non-folder is refused.
+ * Returns the folder's path, or the reason it cannot be used.
+ */
+async function walkFolders(root: string, parts: readonly string[]): Promise<{ folder: string } | { reason: string }> {
+  let current = root;
+  for (const part of parts) {
+    const next = path.join(current, part);
+    let stats = await lstat(next).catch(() => undefined);
+    if (stats === undefined) {
+      try {
+        await mkdir(next, 0o755);
+      } catch (error) {
+        if (errorCode(error) !== 'EEXIST') return { reason: `cannot create folder (${errorCode(error) ?? 'error'})` };
+      }
+      stats = await lstat(next).catch(() => undefined);
+      if (stats === undefined) return { reason: 'cannot create folder' };
+    }
+    if (stats.isSymbolicLink()) return { reason: 'symlink on the way' };
+    if (!stats.isDirectory()) return { reason: 'not a folder on the way' };
+    current = next;
+  }
+  return { folder: current };
+}
+
+const createFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/**
+ * Writes the files under `outputDir` (created if needed; refused with a UsageError if it is a symlink)
+ * and returns what landed where, sorted by name, and what was refused, with a reason each. An existing
+ * file is never touched: the new one takes the first free name `stem (N).ext`, reported in the
+ * artifact's `requestedName`.
+ */
+export async function writeArtifacts(
+  outputDir: string,
+  files: readonly ArtifactFile[],
+): Promise<{ artifacts: Artifact[]; refused: RefusedArtifact[] }> {
+  const root = await prepareOutputRoot(outputDir);
+  const artifacts: Artifact[] = [];
+  const refused: RefusedArtifact[] = [];
+  for (const file of files) {
+    const problem = artifactNameProblem(file.name);
+    if (problem !== undefined) {
+      refused.push({ name: file.name, reason: problem });
+      continue;
+    }
+    const parts = file.name.split('/');
+    const baseName = parts.pop()!;
+    const walked = await walkFolders(root, parts);
+    if ('reason' in walked) {
+      refused.push({ name: file.name, reason: walked.reason });
+      continue;
+    }
+    const written = await createFresh(walked.folder, baseName, file.data);
+    if ('reason' in written) {
+      refused.push({ name: file.name, reason: written.reason });
+      continue;
+    }
+    const name = [...parts, written.baseName].join('/');
+    artifacts.push({
+      name,
+      path: path.join(walked.folder, written.baseName),
+      sizeBytes: file.data.length,
+      ...(name === file.name ? {} : { requestedName: file.name }),
+    });
+  }
+  artifacts.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
+  return { artifacts, refused };
+}
+
+/** Creates a new file in `folder` under `baseName` or the first free numbered name, and writes `data`. */
+async function createFresh(folder: string, baseName: string, data: Uint8Array): Promise<{ baseName: string } | { reason: string }> {
+  for (let number = 0; number <= maxNumberedNames; number += 1) {
+    const candidate = number === 0 ? baseName : numberedName(baseName, number);
+    const target = path.join(folder, candidate);
+    let handle;
+    try {
+      // O_EXCL also refuses an existing symlink at the target, dangling or not: it is never followed.
+      handle = await open(target, createFlags, 0o644);
+    } catch (error) {
+      if (errorCode(error) === 'EEXIST') continue;
+      return { reason: `cannot create (${errorCode(error) ?? 'error'})` };
+    }
+    try {
+      await handle.writeFile(data);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      // The file is this call's own (O_EXCL made it), so a half-written one is removed, not left behind.
+      await unlink(target).catch(() => undefined);
+      return { reason: `cannot write (${errorCode(error) ?? 'error'})` };
+    }
+    await handle.close();
+    return { baseName: candidate };
+  }
+  return { reason: 'exists, and no free name left' };
+}
+
+/**
+ * A name from the sandbox as it may be shown on a terminal: control characters and other
+ * non-printables (ESC, newlines, bidirectional overrides) escaped as `\x1b`, `\n`, `\u202e`, so a file
+ * name cannot move the cursor, rewrite the screen, write the clipboard or pass for another name.
+ */
+export function displayName(name: string): string {
+  let shown = '';
+  for (const character of name) {
+    const code = character.codePointAt(0)!;
+    if (character === '\\') shown += '\\\\';
+    else if (character === '\n') shown += '\\n';
+    else if (character === '\r') shown += '\\r';
+    else if (character === '\t') shown += '\\t';
+    else if (code < 0x20 || code === 0x7f) shown += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (/[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u.test(character)) shown += code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    else shown += character;
+  }
+  return shown;
 }
 
 /**

@@ -16,6 +16,7 @@ import { buildRunResult, installFailureResult, type StopReason } from './result.
 import { checkEnvironment, resolveRunLimits, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
 import { registerOpenRuntime, unregisterOpenRuntime } from './signals.js';
 import { InstallError } from './errors.js';
+import { checkCloseOptions, checkCreateProjectOptions, checkProjectRunOptions, checkRunOptions, checkStartOptions } from './option-keys.js';
 import type { PackageSource } from '../requirements/index.js';
 import type {
   Artifact,
@@ -24,6 +25,7 @@ import type {
   EnvironmentInfo,
   NetworkReport,
   Project,
+  RefusedArtifact,
   RequirementsOption,
   RunOptions,
   RunResult,
@@ -80,6 +82,7 @@ export abstract class BaseRuntime implements Runtime {
   protected abstract shutdown(options: { wait: boolean }): Promise<void>;
 
   start(options: { abortSignal?: AbortSignal } = {}): Promise<RuntimeInfo> {
+    checkStartOptions(options);
     this.#throwIfClosed();
     if (!this.#registered) {
       this.#registered = true;
@@ -100,6 +103,7 @@ export abstract class BaseRuntime implements Runtime {
   }
 
   async runScript(code: string, options: RunOptions = {}): Promise<RunResult> {
+    checkRunOptions(options);
     this.#throwIfClosed();
     if (typeof code !== 'string') throw new UsageError('runScript needs the script as a string.');
     const emit = this.#emitter(options.onEvent);
@@ -132,6 +136,7 @@ export abstract class BaseRuntime implements Runtime {
   }
 
   async createProject(options: CreateProjectOptions): Promise<Project> {
+    checkCreateProjectOptions(options);
     this.#throwIfClosed();
     const emit = this.#emitter(options.onEvent);
     const name = options.name ?? newProjectName();
@@ -156,12 +161,14 @@ export abstract class BaseRuntime implements Runtime {
   }
 
   async runProject(name: string, options: Omit<RunOptions, 'requirements'> = {}): Promise<RunResult> {
+    checkProjectRunOptions(options);
     this.#throwIfClosed();
     const project = await loadProject(this.options.cacheDir, name);
     return this.runScript(project.code, { ...options, requirements: project.requirements, files: { ...project.files, ...(options.files ?? {}) } });
   }
 
   close(options: CloseOptions = {}): Promise<void> {
+    checkCloseOptions(options);
     this.#closing ??= (async () => {
       try {
         await this.shutdown({ wait: options.wait ?? true });
@@ -217,7 +224,16 @@ export abstract class BaseRuntime implements Runtime {
   protected finishRun(
     request: ExecuteRequest,
     collector: OutputCollector,
-    facts: { exitCode: number | null; stopReason: StopReason; oomKilled: boolean; durationMs: number; artifacts: Artifact[]; network: NetworkReport },
+    facts: {
+      exitCode: number | null;
+      stopReason: StopReason;
+      oomKilled: boolean;
+      durationMs: number;
+      artifacts: Artifact[];
+      refusedArtifacts: RefusedArtifact[];
+      artifactsError: string | undefined;
+      network: NetworkReport;
+    },
   ): RunResult {
     const { stdout, stderr } = collector.finish();
     const result = buildRunResult({
@@ -231,6 +247,8 @@ export abstract class BaseRuntime implements Runtime {
       durationMs: facts.durationMs,
       requirements: request.requirements,
       artifacts: facts.artifacts,
+      refusedArtifacts: facts.refusedArtifacts,
+      artifactsError: facts.artifactsError,
       network: facts.network,
       environment: request.environment?.info,
     });

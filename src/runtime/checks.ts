@@ -7,6 +7,7 @@ import type { DockerOptions } from 'dockerode';
 import { DockerClient } from './docker-client.js';
 import { readDefaultDockerfile } from './image.js';
 import { imageFromEnvironment } from './settings.js';
+import { checkDockerCheckOptions, checkImageCheckOptions } from './option-keys.js';
 
 export interface DockerCheck {
   /** Engine version, e.g. `20.10.24+dfsg1`. */
@@ -18,8 +19,22 @@ export interface DockerCheck {
   runtimes: string[];
 }
 
+export interface CheckDockerOptions {
+  /** Docker endpoint. @default dockerode's own defaults (DOCKER_HOST) */
+  docker?: DockerOptions;
+  abortSignal?: AbortSignal;
+}
+
+export interface CheckImageOptions {
+  /** @default env PYCAGE_IMAGE, else the image built from docker/Dockerfile */
+  image?: string;
+  /** Docker endpoint. @default dockerode's own defaults (DOCKER_HOST) */
+  docker?: DockerOptions;
+}
+
 /** Pings the engine; throws DockerUnavailableError (exit 3, with a hint to start Docker) when it is not there. */
-export async function checkDocker(options: { docker?: DockerOptions; abortSignal?: AbortSignal } = {}): Promise<DockerCheck> {
+export async function checkDocker(options: CheckDockerOptions = {}): Promise<DockerCheck> {
+  checkDockerCheckOptions(options);
   const client = new DockerClient(options.docker);
   await client.ping(options.abortSignal);
   const { version, apiVersion } = await client.version();
@@ -41,7 +56,8 @@ export interface ImageCheck {
  * Which image a runtime with these options would use, and whether the engine has it, without pulling
  * or building anything. `image` defaults as in `createRuntime`: env PYCAGE_IMAGE, else docker/Dockerfile.
  */
-export async function checkImage(options: { image?: string; docker?: DockerOptions } = {}): Promise<ImageCheck> {
+export async function checkImage(options: CheckImageOptions = {}): Promise<ImageCheck> {
+  checkImageCheckOptions(options);
   const client = new DockerClient(options.docker);
   const named = options.image ?? imageFromEnvironment(process.env);
   const reference = named ?? (await readDefaultDockerfile()).tag;

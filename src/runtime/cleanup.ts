@@ -9,6 +9,7 @@ import { toLogger, type Logger, type LogSink } from '../logger.js';
 import { daemonMessage, DockerClient, statusCode } from './docker-client.js';
 import { isOrphan, isProcessAlive, labelFilter, labelKeys } from './labels.js';
 import { memoize } from './memo.js';
+import { checkPruneOptions } from './option-keys.js';
 
 // One sweep per engine per process is enough: later orphans belong to processes that are still alive.
 const swept = new Map<string, Promise<number>>();
@@ -65,6 +66,7 @@ export interface PruneOptions {
  * (`pycage prune`). The environment cache goes too, so the next run with requirements installs again.
  */
 export async function prune(options: PruneOptions = {}): Promise<{ containers: number; volumes: number; images: number }> {
+  checkPruneOptions(options);
   const client = new DockerClient(options.docker);
   const logger = toLogger(options.logger, 'Runtime');
   const filters = labelFilter();

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { throwIfAborted } from '../abort.js';
 import { AbortedError, ExitCode } from '../errors.js';
-import { selectArtifacts, writeArtifacts, artifactLimitBytes, artifactLimitFiles } from './artifacts.js';
+import { displayName, readArtifactArchive, writeArtifacts, artifactLimitBytes, artifactLimitFiles } from './artifacts.js';
 import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
 import { removeContainers, sweepOrphans } from './cleanup.js';
 import { baseEnvironment, outputDirectory, proxyEnvironment, workDirectory, type SandboxSettings } from './container-options.js';
@@ -31,8 +31,7 @@ import { createBlockedLog, createEgressPolicy, serveProxyConnection, type Blocke
 import type { StopReason } from './result.js';
 import { Sandbox } from './sandbox.js';
 import { resolveRunLimits, runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
-import { parseTar } from './tar.js';
-import type { Artifact, RunResult, RuntimeInfo } from './types.js';
+import type { Artifact, RefusedArtifact, RunResult, RuntimeInfo } from './types.js';
 
 const gibibyte = 1024 * 1024 * 1024;
 /** Longest the collection of a run's output directory may take before the container is removed without it. */
@@ -248,6 +247,8 @@ export class DockerRuntime extends BaseRuntime {
         (exitCode === null || exitCode === ExitCode.memory || outcome.containerExited || (this.options.gvisor && exitCode !== 0));
       let oomKills: number | null = null;
       let artifacts: Artifact[] = [];
+      let refusedArtifacts: RefusedArtifact[] = [];
+      let artifactsError: string | undefined;
       if (reaped && sandbox.alive && (wantsArtifacts || suspect)) {
         // Phase 3. The container may die while this starts (under gVisor an OOM takes it down a moment
         // after the exec ends): then there is nothing to collect, and the verdict comes from the events.
@@ -255,9 +256,18 @@ export class DockerRuntime extends BaseRuntime {
         throwIfCancelled();
         oomKills = collected.oomKills;
         if (wantsArtifacts && collected.archive !== undefined) {
-          const { files, skipped } = selectArtifacts(parseTar(collected.archive));
-          if (skipped.length > 0) this.logger.warn(`not copied from the output directory: ${skipped.slice(0, 10).join(', ')}`);
-          artifacts = await writeArtifacts(options.outputDir!, files);
+          // What comes out of the sandbox is hostile: a corrupt archive is a result that says so.
+          const archive = readArtifactArchive(collected.archive);
+          if (archive.error !== undefined) {
+            artifactsError = archive.error;
+            this.logger.warn(archive.error);
+          }
+          const written = await writeArtifacts(options.outputDir!, archive.files);
+          refusedArtifacts = [...archive.refused, ...written.refused];
+          if (refusedArtifacts.length > 0) {
+            this.logger.warn(`not copied from the output directory: ${refusedArtifacts.slice(0, 10).map((item) => `${displayName(item.name)} (${item.reason})`).join(', ')}`);
+          }
+          artifacts = written.artifacts;
         }
       }
       if (suspect) {
@@ -300,6 +310,8 @@ export class DockerRuntime extends BaseRuntime {
         oomKilled,
         durationMs,
         artifacts,
+        refusedArtifacts,
+        artifactsError,
         network: { mode: limits.network, blocked: blocked.entries() },
       });
       // The environment's interpreter could not be started because its volume is gone or empty

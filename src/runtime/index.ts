@@ -7,17 +7,22 @@
  */
 import { DockerRuntime } from './docker-runtime.js';
 import { LocalRuntime } from './local-runtime.js';
+import { checkRuntimeOptions } from './option-keys.js';
 import { resolveRuntimeOptions } from './settings.js';
 import type { Runtime, RuntimeOptions } from './types.js';
 
 /** A runtime with these options; synchronous and lazy: Docker is contacted on first use. */
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  checkRuntimeOptions(options);
   const resolved = resolveRuntimeOptions(options);
   return resolved.isolate ? new DockerRuntime(resolved) : new LocalRuntime(resolved);
 }
 
+export { checkOutputDirectory, displayName, readArtifactArchive, writeArtifacts } from './artifacts.js';
+export type { ArtifactFile, RefusedArtifact } from './artifacts.js';
+export { runOptionKeys } from './option-keys.js';
 export { checkDocker, checkImage } from './checks.js';
-export type { DockerCheck, ImageCheck } from './checks.js';
+export type { CheckDockerOptions, CheckImageOptions, DockerCheck, ImageCheck } from './checks.js';
 export { prune } from './cleanup.js';
 export type { PruneOptions } from './cleanup.js';
 export { DockerUnavailableError, ImageError, InstallError, SandboxError } from './errors.js';

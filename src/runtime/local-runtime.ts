@@ -13,7 +13,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { throwIfAborted } from '../abort.js';
 import { AbortedError } from '../errors.js';
-import { readOutputDirectory, writeArtifacts } from './artifacts.js';
+import { displayName, readOutputDirectory, writeArtifacts } from './artifacts.js';
 import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
 import { baseEnvironment } from './container-options.js';
 import {
@@ -33,7 +33,7 @@ import { encodePayload } from './payload.js';
 import { loadPythonSource } from './python-sources.js';
 import type { StopReason } from './result.js';
 import type { ResolvedRuntimeOptions } from './settings.js';
-import type { Artifact, RunResult, RuntimeEvent, RuntimeInfo } from './types.js';
+import type { Artifact, RefusedArtifact, RunResult, RuntimeEvent, RuntimeInfo } from './types.js';
 
 export const noIsolationWarning = 'pycage: isolate: false runs model-written code on this machine with no sandbox';
 
@@ -238,8 +238,14 @@ export class LocalRuntime extends BaseRuntime {
       if (stopReason === 'abort') throw new AbortedError('The run was cancelled; its processes were killed.', { cause: options.abortSignal?.reason });
 
       let artifacts: Artifact[] = [];
-      if (options.outputDir !== undefined && stopReason === undefined) {
-        artifacts = await writeArtifacts(options.outputDir, await readOutputDirectory(path.join(workDir, 'output')));
+      let refusedArtifacts: RefusedArtifact[] = [];
+      // What a timed-out script wrote so far is kept too (its processes are dead by now).
+      if (options.outputDir !== undefined) {
+        const written = await writeArtifacts(options.outputDir, await readOutputDirectory(path.join(workDir, 'output')));
+        refusedArtifacts = written.refused;
+        const refused = written.refused.map((item) => `${displayName(item.name)} (${item.reason})`);
+        if (refused.length > 0) this.logger.warn(`not copied from the output directory: ${refused.slice(0, 10).join(', ')}`);
+        artifacts = written.artifacts;
       }
       return this.finishRun(request, collector, {
         exitCode: outcome.exitCode ?? signalExitCode(outcome.signal),
@@ -247,6 +253,8 @@ export class LocalRuntime extends BaseRuntime {
         oomKilled: false,
         durationMs,
         artifacts,
+        refusedArtifacts,
+        artifactsError: undefined,
         // The local runner cannot restrict the network: the script has the host's own.
         network: { mode: 'open', blocked: [] },
       });

@@ -6,7 +6,7 @@
 import { ExitCode } from '../errors.js';
 import { installFailureSummary } from './environment.js';
 import { parsePythonError } from './traceback.js';
-import type { Artifact, EnvironmentInfo, NetworkReport, PythonError, RunResult } from './types.js';
+import type { Artifact, EnvironmentInfo, NetworkReport, PythonError, RefusedArtifact, RunResult } from './types.js';
 
 /** Why pycage ended a run itself, if it did. */
 export type StopReason = 'timeout' | 'output-limit' | 'abort' | undefined;
@@ -23,6 +23,8 @@ export interface RunFacts {
   durationMs: number;
   requirements: readonly string[];
   artifacts: Artifact[];
+  refusedArtifacts: RefusedArtifact[];
+  artifactsError: string | undefined;
   network: NetworkReport;
   environment: EnvironmentInfo | undefined;
 }
@@ -54,8 +56,10 @@ export function buildRunResult(facts: RunFacts): RunResult {
     durationMs: facts.durationMs,
     requirements: [...facts.requirements],
     artifacts: facts.artifacts,
+    refusedArtifacts: facts.refusedArtifacts,
     network: facts.network,
   };
+  if (facts.artifactsError !== undefined) result.artifactsError = facts.artifactsError;
   if (facts.environment !== undefined) result.environment = facts.environment;
   const error = stoppedForOutput ? outputLimitError(facts.outputLimitBytes) : exitCode !== 0 ? parsePythonError(facts.stderr) : undefined;
   if (error !== undefined) result.error = error;
@@ -80,6 +84,7 @@ export function installFailureResult(options: {
     durationMs: 0,
     requirements: [...options.requirements],
     artifacts: [],
+    refusedArtifacts: [],
     network: options.network,
     environment: options.environment,
     error: { name: 'InstallError', message: installFailureSummary(options.output), traceback: options.output.trimEnd() },

@@ -78,6 +78,14 @@ function parsePax(data: Buffer): Record<string, string> {
   return records;
 }
 
+/** The sum of a header's bytes with its checksum field counted as spaces, as ustar defines it. */
+function headerChecksum(block: Buffer): number {
+  let sum = 0;
+  for (let index = 0; index < blockSize; index += 1) sum += index >= 148 && index < 156 ? 0x20 : block[index]!;
+  return sum;
+}
+
+/** The entries of a ustar/PAX archive; throws on anything malformed (the caller decides what that means). */
 export function parseTar(archive: Buffer): TarEntry[] {
   const entries: TarEntry[] = [];
   let offset = 0;
@@ -88,11 +96,15 @@ export function parseTar(archive: Buffer): TarEntry[] {
     if (block.every((byte) => byte === 0)) break;
     const magic = readString(block, 257, 6);
     if (!magic.startsWith('ustar')) throw new Error('tar: not a ustar header');
+    if (readNumber(block, 148, 8) !== headerChecksum(block)) throw new Error('tar: bad header checksum');
     let size = readNumber(block, 124, 12);
     const type = readString(block, 156, 1) || '0';
     const prefix = readString(block, 345, 155);
     const baseName = readString(block, 0, 100);
-    if (pax.size !== undefined) size = Number(pax.size);
+    if (pax.size !== undefined) {
+      if (!/^\d{1,15}$/.test(pax.size)) throw new Error('tar: bad PAX size');
+      size = Number(pax.size);
+    }
     const dataStart = offset + blockSize;
     if (dataStart + size > archive.length) throw new Error('tar: archive ends inside an entry');
     const data = archive.subarray(dataStart, dataStart + size);

@@ -166,6 +166,11 @@ export interface Artifact {
   /** Absolute path of the copy on the host. */
   path: string;
   sizeBytes: number;
+  /**
+   * The name the script gave, when a file of that name already existed: existing files are never
+   * overwritten, so this one was kept under `name` (`plot (1).png`) instead.
+   */
+  requestedName?: string;
 }
 
 export interface EnvironmentInfo {
@@ -175,6 +180,14 @@ export interface EnvironmentInfo {
   reused: boolean;
   installer: Installer;
   installDurationMs: number;
+}
+
+/** A file the script wrote under `output/` that was not copied to the host, and why. */
+export interface RefusedArtifact {
+  /** As the script named it (may hold control characters: escape it before showing it). */
+  name: string;
+  /** `dot-name`, `symlink on the way`, `not a regular file`, `over the size cap`... */
+  reason: string;
 }
 
 /** A refused connection: who the script tried to reach, and why not. */
@@ -202,6 +215,10 @@ export interface RunResult {
   durationMs: number;
   requirements: string[];
   artifacts: Artifact[];
+  /** Files under `output/` that were not copied, each with its reason. */
+  refusedArtifacts: RefusedArtifact[];
+  /** Set when the output directory's archive could not be read (the script's result still stands). */
+  artifactsError?: string;
   network: NetworkReport;
   environment?: EnvironmentInfo;
   error?: PythonError;

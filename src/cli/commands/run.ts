@@ -11,7 +11,7 @@ import { findLocalModules } from '../local-modules.js';
 import { oneShotRuntime } from '../one-shot.js';
 import type { Reporter } from '../reporter.js';
 import { describeArtifacts, describeSettings, localWarning, reportRuntimeEvent, runOptionsFrom, summarizeRun } from '../runtime-setup.js';
-import { printJson, writeOutput } from '../output.js';
+import { flushOutput, printJson, writeOutput } from '../output.js';
 
 export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
   const { flags } = parsed;
@@ -64,6 +64,9 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
     } catch (error) {
       if (interrupts.received !== undefined) throw new AbortedError('Cancelled; the run was stopped.', { cause: error });
       throw error;
+    } finally {
+      flushOutput(io.stdout);
+      flushOutput(io.stderr);
     }
     if (interrupts.received !== undefined) throw new AbortedError('Cancelled; the run was stopped.');
 

@@ -71,6 +71,7 @@ describe('runScript', () => {
       durationMs: expect.any(Number),
       requirements: [],
       artifacts: [],
+      refusedArtifacts: [],
       network: { mode: 'public', blocked: [] },
     });
   });

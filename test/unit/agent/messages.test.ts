@@ -6,7 +6,7 @@ import type { RunResult } from '../../../src/runtime/index.js';
 function result(overrides: Partial<RunResult>): RunResult {
   return {
     exitCode: 1, stdout: '', stderr: '', timedOut: false, oomKilled: false, outputTruncated: false,
-    durationMs: 10, requirements: [], artifacts: [], network: { mode: 'public', blocked: [] }, ...overrides,
+    durationMs: 10, requirements: [], artifacts: [], refusedArtifacts: [], network: { mode: 'public', blocked: [] }, ...overrides,
   };
 }
 

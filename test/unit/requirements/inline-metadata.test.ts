@@ -59,6 +59,54 @@ describe('readScriptMetadata', () => {
   });
 });
 
+/** PEP 723's own reference expression, as an oracle for the line scanner (quadratic, so fed small inputs only). */
+function referenceScriptBlocks(code: string): string[] {
+  const pattern = /^# \/\/\/ (?<type>[a-zA-Z0-9-]+)$\n(?<content>(?:^#(?:| .*)$\n)+)^# \/\/\/$/gm;
+  return [...`${code.replace(/\r\n?/g, '\n')}\n`.matchAll(pattern)].filter((match) => match.groups?.type === 'script').map((match) => match.groups?.content ?? '');
+}
+
+/** A small deterministic generator, so a failure can be replayed. */
+function randomLines(seed: number, count: number): string {
+  const kinds = ['# /// script', '# /// other', '# ///', '#', '# dependencies = ["a"]', '# x = 1', 'print(1)', '', '#no-space', '# ///  ', '#  /// script', '# \u2028 x'];
+  let state = seed;
+  const lines: string[] = [];
+  for (let index = 0; index < count; index += 1) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    lines.push(kinds[state % kinds.length]!);
+  }
+  return lines.join(state % 2 === 0 ? '\n' : '\r\n') + (state % 3 === 0 ? '\n' : '');
+}
+
+describe('readScriptMetadata on hostile input', () => {
+  it('finds the same blocks as PEP 723\'s expression', () => {
+    for (let seed = 1; seed <= 3000; seed += 1) {
+      const code = randomLines(seed, 1 + (seed % 14));
+      const expected = referenceScriptBlocks(code);
+      const result = readScriptMetadata(code);
+      if (expected.length === 0) expect(result, JSON.stringify(code)).toEqual({ status: 'absent' });
+      else if (expected.length > 1) expect(result, JSON.stringify(code)).toEqual({ status: 'invalid', problem: 'the script has more than one "# /// script" block' });
+      // One block: reading its content alone, as the only block, must give the same answer.
+      else expect(result, JSON.stringify(code)).toEqual(readScriptMetadata(`# /// script\n${expected[0]}# ///\n`));
+    }
+  });
+
+  // 520 KB of comment lines with block openers that never close: the expression PEP 723 gives tries
+  // every opener against the rest of the run. No timed assertion: the test timeout is the guard.
+  it('reads a 520 KB adversarial script in linear time', { timeout: 10_000 }, () => {
+    const nearMisses = '# /// script\n#\n# ///x\n# dependencies = ["a"]\n';
+    const run = nearMisses.repeat(Math.ceil((520 * 1024) / nearMisses.length));
+    expect(run.length).toBeGreaterThanOrEqual(520 * 1024);
+    expect(readScriptMetadata(run)).toEqual({ status: 'absent' });
+    // The same run, closed at the very end: one block, opened by the first opener, holding the rest.
+    const closed = readScriptMetadata(`${run}# ///\nimport a\n`);
+    expect(closed.status).toBe('invalid');
+    // After it, a real block in a run of its own is still found.
+    const real = '# /// script\n# dependencies = ["requests"]\n# ///\n';
+    expect(readScriptMetadata(`${run}print(1)\n${real}`)).toEqual({ status: 'valid', metadata: { dependencies: ['requests'], requiresPython: undefined } });
+    expect(readScriptMetadata(`${'#\n'.repeat(260 * 1024)}${real}`)).toEqual({ status: 'valid', metadata: { dependencies: ['requests'], requiresPython: undefined } });
+  });
+});
+
 describe('parseToml', () => {
   it('reads the value forms a script header may hold', () => {
     const text = [

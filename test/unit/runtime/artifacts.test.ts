@@ -1,8 +1,20 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isSafeArtifactName, readOutputDirectory, selectArtifacts, writeArtifacts } from '../../../src/runtime/artifacts.js';
+import { UsageError } from '../../../src/errors.js';
+import {
+  checkOutputDirectory,
+  displayName,
+  isSafeArtifactName,
+  numberedName,
+  readArtifactArchive,
+  readOutputDirectory,
+  selectArtifacts,
+  writeArtifacts,
+} from '../../../src/runtime/artifacts.js';
 import { createTar, parseTar, type TarEntry } from '../../../src/runtime/tar.js';
 
 let directory: string;
@@ -76,7 +88,7 @@ function fixChecksum(archive: Buffer): void {
 
 describe('selectArtifacts', () => {
   it('keeps regular files with safe names and reports the rest', () => {
-    const { files, skipped } = selectArtifacts([
+    const { files, refused } = selectArtifacts([
       entry('plot.png'),
       entry('./nested/data.csv'),
       entry('nested', '5'),
@@ -87,13 +99,15 @@ describe('selectArtifacts', () => {
       entry('back\\slash'),
     ]);
     expect(files.map((file) => file.name)).toEqual(['plot.png', 'nested/data.csv']);
-    expect(skipped).toEqual(['../escape.txt', '/etc/passwd', 'a/../../b', 'link', 'back\\slash']);
+    expect(refused.map((item) => item.name)).toEqual(['../escape.txt', '/etc/passwd', 'a/../../b', 'link', 'back\\slash']);
+    expect(refused.map((item) => item.reason)).toEqual(['leaves the output folder', 'absolute path', 'leaves the output folder', 'symlink', 'backslash in name']);
   });
 
   it('stops at the size and count caps', () => {
     const entries = [entry('a', '0', '12345'), entry('b', '0', '12345'), entry('c', '0', '1')];
     expect(selectArtifacts(entries, { maxBytes: 6, maxFiles: 10 }).files.map((file) => file.name)).toEqual(['a', 'c']);
-    expect(selectArtifacts(entries, { maxBytes: 100, maxFiles: 2 }).skipped).toEqual(['c']);
+    expect(selectArtifacts(entries, { maxBytes: 100, maxFiles: 2 }).refused).toEqual([{ name: 'c', reason: 'over the file count cap' }]);
+    expect(selectArtifacts(entries, { maxBytes: 6, maxFiles: 10 }).refused).toEqual([{ name: 'b', reason: 'over the size cap' }]);
   });
 
   it('names safe paths', () => {
@@ -105,7 +119,7 @@ describe('selectArtifacts', () => {
 describe('writeArtifacts', () => {
   it('writes files under the output dir, sorted by name', async () => {
     const outputDir = path.join(directory, 'out');
-    const artifacts = await writeArtifacts(outputDir, [
+    const { artifacts } = await writeArtifacts(outputDir, [
       { name: 'z.txt', data: Buffer.from('z') },
       { name: 'sub/a.txt', data: Buffer.from('aa') },
     ]);
@@ -124,14 +138,180 @@ describe('writeArtifacts', () => {
     await writeFile(path.join(outside, 'victim.txt'), 'original');
     await symlink(outside, path.join(outputDir, 'linked-dir'));
     await symlink(path.join(outside, 'victim.txt'), path.join(outputDir, 'victim.txt'));
-    const artifacts = await writeArtifacts(outputDir, [
+    const { artifacts, refused } = await writeArtifacts(outputDir, [
       { name: 'linked-dir/planted.txt', data: Buffer.from('planted') },
       { name: 'victim.txt', data: Buffer.from('overwritten') },
       { name: 'fine.txt', data: Buffer.from('ok') },
     ]);
-    expect(artifacts.map((artifact) => artifact.name)).toEqual(['fine.txt']);
+    // The symlink named victim.txt is left as it is: the new file takes a free name beside it.
+    expect(artifacts.map((artifact) => artifact.name)).toEqual(['fine.txt', 'victim (1).txt']);
+    expect(refused).toEqual([{ name: 'linked-dir/planted.txt', reason: 'symlink on the way' }]);
     expect(await readdir(outside)).toEqual(['victim.txt']);
     expect(await readFile(path.join(outside, 'victim.txt'), 'utf8')).toBe('original');
+  });
+});
+
+/** Every entry under `root` (not following symlinks), with a hash of each file's bytes or a link's target. */
+async function snapshot(root: string): Promise<Record<string, string>> {
+  const state: Record<string, string> = {};
+  const walk = async (relative: string): Promise<void> => {
+    for (const name of await readdir(path.join(root, relative))) {
+      const entryPath = path.join(root, relative, name);
+      const key = path.join(relative, name);
+      const stats = await lstat(entryPath);
+      if (stats.isSymbolicLink()) state[key] = `link -> ${await readlink(entryPath)}`;
+      else if (stats.isDirectory()) {
+        state[key] = `folder ${stats.mode.toString(8)}`;
+        await walk(key);
+      } else state[key] = `file ${stats.mode.toString(8)} ${createHash('sha256').update(await readFile(entryPath)).digest('hex')}`;
+    }
+  };
+  await walk('');
+  return state;
+}
+
+describe('writeArtifacts against hostile names', () => {
+  it('changes nothing that existed in an output folder that is a git repository, and lists each refusal', async () => {
+    const repository = path.join(directory, 'repository');
+    await mkdir(repository);
+    execFileSync('git', ['init', '--quiet', repository]);
+    await writeFile(path.join(repository, 'result.txt'), 'the user\'s own result');
+    const before = await snapshot(repository);
+    const parentBefore = await readdir(directory);
+    expect(Object.keys(before)).toContain(path.join('.git', 'config'));
+
+    const forged = ['.git/config', '.git/hooks/pre-commit', '../x', 'a/../../x', '/etc/x', 'result.txt', 'a/.bashrc', '.env'];
+    const payload = Buffer.from('[core]\n\tfsmonitor = "touch /tmp/pwned"\n');
+    const { artifacts, refused } = await writeArtifacts(
+      repository,
+      forged.map((name) => ({ name, data: payload })),
+    );
+
+    const after = await snapshot(repository);
+    for (const [name, state] of Object.entries(before)) expect(after[name], name).toBe(state);
+    expect(refused).toEqual([
+      { name: '.git/config', reason: 'dot-name' },
+      { name: '.git/hooks/pre-commit', reason: 'dot-name' },
+      { name: '../x', reason: 'leaves the output folder' },
+      { name: 'a/../../x', reason: 'leaves the output folder' },
+      { name: '/etc/x', reason: 'absolute path' },
+      { name: 'a/.bashrc', reason: 'dot-name' },
+      { name: '.env', reason: 'dot-name' },
+    ]);
+    // The one acceptable file is kept, beside the user's own, which is untouched.
+    expect(artifacts).toEqual([{ name: 'result (1).txt', path: path.join(repository, 'result (1).txt'), sizeBytes: payload.length, requestedName: 'result.txt' }]);
+    expect(Object.keys(after).filter((name) => !(name in before))).toEqual(['result (1).txt']);
+    expect(await readdir(directory)).toEqual(parentBefore);
+  });
+
+  it('keeps an existing file and gives the new one the first free name', async () => {
+    const outputDir = path.join(directory, 'out');
+    await mkdir(outputDir);
+    await writeFile(path.join(outputDir, 'plot.png'), 'old plot');
+    await writeFile(path.join(outputDir, 'data.tar.gz'), 'old archive');
+    const first = await writeArtifacts(outputDir, [
+      { name: 'plot.png', data: Buffer.from('new plot') },
+      { name: 'data.tar.gz', data: Buffer.from('new archive') },
+    ]);
+    expect(first.artifacts.map((artifact) => [artifact.requestedName, artifact.name])).toEqual([
+      ['data.tar.gz', 'data (1).tar.gz'],
+      ['plot.png', 'plot (1).png'],
+    ]);
+    const second = await writeArtifacts(outputDir, [{ name: 'plot.png', data: Buffer.from('newer plot') }]);
+    expect(second.artifacts.map((artifact) => artifact.name)).toEqual(['plot (2).png']);
+    expect(await readFile(path.join(outputDir, 'plot.png'), 'utf8')).toBe('old plot');
+    expect(await readFile(path.join(outputDir, 'plot (1).png'), 'utf8')).toBe('new plot');
+    expect(await readFile(path.join(outputDir, 'plot (2).png'), 'utf8')).toBe('newer plot');
+    expect(await readFile(path.join(outputDir, 'data.tar.gz'), 'utf8')).toBe('old archive');
+    expect(await readFile(path.join(outputDir, 'data (1).tar.gz'), 'utf8')).toBe('new archive');
+  });
+
+  it('numbers names before the extension, keeping compressed archives whole', () => {
+    expect(numberedName('plot.png', 1)).toBe('plot (1).png');
+    expect(numberedName('data.tar.gz', 2)).toBe('data (2).tar.gz');
+    expect(numberedName('README', 1)).toBe('README (1)');
+    expect(numberedName('my.data.csv', 1)).toBe('my.data (1).csv');
+  });
+
+  it('refuses a parent folder that is a symlink to outside, and nothing lands outside', async () => {
+    const outputDir = path.join(directory, 'out');
+    const elsewhere = path.join(directory, 'elsewhere');
+    await mkdir(outputDir);
+    await mkdir(elsewhere);
+    await symlink(elsewhere, path.join(outputDir, 'link'));
+    await mkdir(path.join(outputDir, 'real'));
+    await symlink(elsewhere, path.join(outputDir, 'real', 'deeper'));
+    await writeFile(path.join(outputDir, 'plain-file'), 'a file, not a folder');
+    const { artifacts, refused } = await writeArtifacts(outputDir, [
+      { name: 'link/planted.txt', data: Buffer.from('planted') },
+      { name: 'link/new-folder/planted.txt', data: Buffer.from('planted') },
+      { name: 'real/deeper/planted.txt', data: Buffer.from('planted') },
+      { name: 'plain-file/planted.txt', data: Buffer.from('planted') },
+      { name: 'real/kept.txt', data: Buffer.from('kept') },
+    ]);
+    expect(refused).toEqual([
+      { name: 'link/planted.txt', reason: 'symlink on the way' },
+      { name: 'link/new-folder/planted.txt', reason: 'symlink on the way' },
+      { name: 'real/deeper/planted.txt', reason: 'symlink on the way' },
+      { name: 'plain-file/planted.txt', reason: 'not a folder on the way' },
+    ]);
+    expect(artifacts.map((artifact) => artifact.name)).toEqual(['real/kept.txt']);
+    expect(await readdir(elsewhere)).toEqual([]);
+  });
+
+  it('refuses an output folder that is itself a symlink, with a UsageError saying why', async () => {
+    const elsewhere = path.join(directory, 'elsewhere');
+    await mkdir(elsewhere);
+    await symlink(elsewhere, path.join(directory, 'out'));
+    const attempt = writeArtifacts(path.join(directory, 'out'), [{ name: 'a.txt', data: Buffer.from('a') }]);
+    await expect(attempt).rejects.toBeInstanceOf(UsageError);
+    await expect(attempt).rejects.toThrow(/symbolic link/);
+    // The same answer before a run, without creating anything.
+    await expect(checkOutputDirectory(path.join(directory, 'out'))).rejects.toThrow(/symbolic link/);
+    await expect(checkOutputDirectory(path.join(directory, 'not-yet'))).resolves.toBeUndefined();
+    expect(await readdir(directory)).not.toContain('not-yet');
+    expect(await readdir(elsewhere)).toEqual([]);
+  });
+
+  it('keeps a file whose name holds control characters, and shows the name escaped', async () => {
+    const outputDir = path.join(directory, 'out');
+    const name = 'report\x1b]52;c;ZWNobyBwd25lZA==\x07\n\u202etxt.exe';
+    const { artifacts } = await writeArtifacts(outputDir, [{ name, data: Buffer.from('data') }]);
+    expect(artifacts.map((artifact) => artifact.name)).toEqual([name]);
+    const shown = displayName(name);
+    expect(shown).toBe('report\\x1b]52;c;ZWNobyBwd25lZA==\\x07\\n\\u202etxt.exe');
+    expect(shown).not.toMatch(/[\u0000-\u001f\u007f\u202e]/);
+    expect(displayName('plot (1).png')).toBe('plot (1).png');
+    expect(displayName('half\ud800.txt')).toBe('half\\ud800.txt');
+    expect(displayName('données/结果.csv')).toBe('données/结果.csv');
+  });
+});
+
+describe('readArtifactArchive', () => {
+  it('says so when the archive is corrupt or forged, instead of throwing', () => {
+    const good = createTar([{ name: 'a.txt', data: Buffer.from('a') }]);
+    expect(readArtifactArchive(good)).toEqual({ files: [{ name: 'a.txt', data: Buffer.from('a') }], refused: [] });
+
+    const badChecksum = Buffer.from(good);
+    badChecksum.write('b', 0, 'ascii');
+    const garbage = Buffer.alloc(1024, 0x41);
+    const truncated = createTar([{ name: 'a', data: Buffer.alloc(2000) }]).subarray(0, 1024);
+    for (const archive of [badChecksum, garbage, truncated]) {
+      const read = readArtifactArchive(archive);
+      expect(read.files).toEqual([]);
+      expect(read.error).toMatch(/could not be read/);
+    }
+  });
+
+  it('refuses forged entries by name and type', () => {
+    const archive = createTar([
+      { name: '.git/config', data: Buffer.from('x') },
+      { name: 'notes.txt', data: Buffer.from('notes') },
+    ]);
+    const read = readArtifactArchive(archive);
+    expect(read.error).toBeUndefined();
+    expect(read.files.map((file) => file.name)).toEqual(['notes.txt']);
+    expect(read.refused).toEqual([{ name: '.git/config', reason: 'dot-name' }]);
   });
 });
 

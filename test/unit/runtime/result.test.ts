@@ -11,6 +11,8 @@ const facts: RunFacts = {
   outputTruncated: false,
   outputLimitBytes: 100,
   network: { mode: 'public', blocked: [] },
+  refusedArtifacts: [],
+  artifactsError: undefined,
   durationMs: 12,
   requirements: [],
   artifacts: [],
@@ -29,6 +31,7 @@ describe('buildRunResult', () => {
       'durationMs',
       'requirements',
       'artifacts',
+      'refusedArtifacts',
       'network',
     ]);
   });
