@@ -23,8 +23,9 @@ import {
 } from './container-options.js';
 import { daemonMessage, statusCode, type DockerClient } from './docker-client.js';
 import { SandboxError } from './errors.js';
+import { maskSecretsIn } from '../index-url.js';
 import type { ImageProbe, ResolvedImage } from './image.js';
-import { environmentKey, installCommands, venvPython, type PackageSourceOptions } from './install-commands.js';
+import { environmentKey, findLinksFileHashes, installCommands, venvPython, type PackageSourceOptions } from './install-commands.js';
 import { containerLabels, sharedLabels } from './labels.js';
 import { lastJsonLine } from './output.js';
 import { encodePayload } from './payload.js';
@@ -165,7 +166,15 @@ export class DockerEnvironments {
       };
     }
     const requirements = [...request.requirements];
-    const key = environmentKey({ base: image.id, pythonVersion: probe.pythonVersion, installer, requirements });
+    const { source } = this.#options;
+    const wheelhouse = source.findLinks === undefined ? [] : await readWheelhouse(source.findLinks);
+    const key = environmentKey({
+      base: image.id,
+      pythonVersion: probe.pythonVersion,
+      installer,
+      requirements,
+      source: { indexUrl: source.indexUrl, noIndex: source.noIndex, findLinksFiles: findLinksFileHashes(wheelhouse) },
+    });
     const venvDirectory = venvDirectoryFor(key);
     if (this.#complete.has(key)) {
       request.onEvent({ type: 'install-done', reused: true, durationMs: 0, installer });
@@ -265,7 +274,7 @@ export class DockerEnvironments {
           if (stream === 'stdout') stdout += text;
           else {
             stderr += text;
-            for (const line of text.split('\n')) if (line.trim() !== '') logger.debug(line);
+            for (const line of text.split('\n')) if (line.trim() !== '') logger.debug(maskSecretsIn(line, [this.#options.source.indexUrl]));
           }
         },
       });
