@@ -261,7 +261,8 @@ async function request(address: string, headers: Record<string, string>, context
   }
 }
 
-function describeFetchError(error: unknown, timeoutMs: number): string {
+/** A fetch failure in a few plain words: `connection refused`, `DNS lookup failed`, `no answer within 5000 ms`. */
+export function describeFetchError(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
   const cause = error instanceof Error ? (error.cause as (Error & { code?: string }) | undefined) : undefined;
   switch (cause?.code) {
