@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import type { LogEntry } from '../../../src/logger.js';
 import type { RuntimeEvent } from '../../../src/runtime/index.js';
+import { startChatServer } from '../../helpers/chat-server.js';
 import { baseEnv, cliPath, runCliProcess } from '../../helpers/cli.js';
 import { dockerBridgeGateway, pycageContainers } from '../../helpers/docker.js';
 import { startIndexServer, type IndexServer } from '../../helpers/index-server.js';
@@ -183,6 +184,26 @@ describe('an index that wants credentials', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/could not be installed/i);
     expect(result.stderr).not.toContain(secret);
+  });
+
+  it('a request pins and installs through it, the proposal names the plain-HTTP host, and the secret stays hidden', async () => {
+    const fence = '```';
+    const chat = await startChatServer([{ content: `Here:\n\n${fence}python\n${scriptNeeding('pycage-private-demo', 'import pycage_private_demo\nprint(pycage_private_demo.VALUE)')}\n${fence}\n` }]);
+    try {
+      const result = await runCliProcess(['print the private value', '--yes', '--verbose', '--index-url', privateUrl(), '--network', 'open'], {
+        cwd: directory,
+        env: { ...env(), PYCAGE_PROVIDER: 'openai', OPENAI_BASE_URL: chat.openaiBaseUrl, OPENAI_API_KEY: 'test-key', PYCAGE_MODEL: 'test-model' },
+        timeoutMs: 300_000,
+      });
+      expect(result.stdout).toContain('from the private index');
+      expect(result.exitCode).toBe(0);
+      expect(result.stderr).toMatch(new RegExp(`Sandbox: .*index over plain HTTP: ${gateway.replace(/\./g, '\\.')}`));
+      // Pinned on the host through the agent, with the credentials the flags gave.
+      expect(result.stderr).toContain('pycage-private-demo==3.1.0');
+      expect(`${result.stdout}${result.stderr}`).not.toContain(secret);
+    } finally {
+      await chat.close();
+    }
   });
 
   it('keeps the secret out of the library: describe(), runtime events and log lines', async () => {
