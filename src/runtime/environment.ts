@@ -13,6 +13,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { throwIfAborted } from '../abort.js';
 import { UsageError } from '../errors.js';
+import { maskSecretsIn } from '../index-url.js';
 import type { Logger } from '../logger.js';
 import type { EnvironmentResult } from './base-runtime.js';
 import {
@@ -23,7 +24,6 @@ import {
 } from './container-options.js';
 import { daemonMessage, statusCode, type DockerClient } from './docker-client.js';
 import { SandboxError } from './errors.js';
-import { maskSecretsIn } from '../index-url.js';
 import type { ImageProbe, ResolvedImage } from './image.js';
 import { environmentKey, findLinksFileHashes, installCommands, venvPython, type PackageSourceOptions } from './install-commands.js';
 import { containerLabels, sharedLabels } from './labels.js';
