@@ -44,7 +44,11 @@ export interface AgentOptions {
    * as given. @default 'auto'
    */
   requirements?: 'auto' | 'none' | readonly string[];
-  /** Where packages are looked up when pinning. @default the runtime's own (its `describe().packageSource`) */
+  /**
+   * Where packages are looked up when pinning. Give it when the runtime's index URL carries
+   * credentials: `describe()` shows them masked, so pinning against that would be refused.
+   * @default the runtime's own (its `describe().packageSource`)
+   */
   packageSource?: PackageSource;
   /** Import name -> distribution overrides for inference. */
   requirementOverrides?: Record<string, string | null>;

@@ -13,7 +13,7 @@ import { readSource } from './input.js';
 import type { CliIo } from './io.js';
 import { flushOutput, writeOutput } from './output.js';
 import type { Reporter } from './reporter.js';
-import { describeArtifacts, reportRuntimeEvent, runOptionsFrom, summarizeRun } from './runtime-setup.js';
+import { describeArtifacts, packageSourceFrom, reportRuntimeEvent, runOptionsFrom, summarizeRun } from './runtime-setup.js';
 
 export interface ModelSetup {
   config: ModelConfig;
@@ -52,7 +52,8 @@ export function agentOptionsFrom(flags: CliFlags, io: CliIo, reporter: Reporter,
     provider: model.provider,
     runtime,
     requirements: flags.requirements ?? 'auto',
-    // No packageSource: the agent pins against the runtime's own, which these flags already set.
+    // The runtime's own source, from the flags: its describe() masks the index credentials pinning needs.
+    packageSource: packageSourceFrom(flags, io),
     runOptions: runOptionsFrom(flags, io),
   };
   if (flags.maxAttempts !== undefined) options.maxAttempts = flags.maxAttempts;

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
+import { maskUrl } from '../index-url.js';
 
 export type CommandName = 'request' | 'session' | 'run' | 'requirements' | 'extract' | 'prune' | 'doctor' | 'help' | 'version';
 
@@ -226,7 +227,7 @@ function parseUrl(flag: string, value: string): string {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
     return value;
   } catch {
-    throw new UsageError(`${flag} takes an http(s) URL, not "${value}".`);
+    throw new UsageError(`${flag} takes an http(s) URL, not "${maskUrl(value)}".`);
   }
 }
 

@@ -5,6 +5,7 @@
  * timeout, 137 for the memory limit: see src/runtime/result.ts).
  */
 import path from 'node:path';
+import { plainHttpHost } from '../index-url.js';
 import type { PackageSource } from '../requirements/index.js';
 import type { RunOptions, RunResult, RuntimeEvent, RuntimeInfo, RuntimeOptions } from '../runtime/index.js';
 import { displayName } from '../runtime/index.js';
@@ -57,10 +58,14 @@ export function runOptionsFrom(flags: CliFlags, io: CliIo): Pick<RunOptions, 'ou
   return flags.output === undefined ? {} : { outputDir: path.resolve(io.cwd, flags.output) };
 }
 
-/** The settings that matter for safety and limits, on one line. */
+/**
+ * The settings that matter for safety and limits, on one line. An `http://` index is named, since the
+ * installer is told to trust its host: nothing protects what it serves on the way.
+ */
 export function describeSettings(info: RuntimeInfo): string {
+  const index = indexNote(info);
   if (!info.isolated) {
-    return `NOT ISOLATED: runs on this machine with Python ${info.pythonVersion} · timeout ${formatDuration(info.timeoutMs)}`;
+    return [`NOT ISOLATED: runs on this machine with Python ${info.pythonVersion}`, `timeout ${formatDuration(info.timeoutMs)}`, ...index].join(' · ');
   }
   return [
     `image ${info.image} (Python ${info.pythonVersion}, ${info.installer})`,
@@ -68,7 +73,14 @@ export function describeSettings(info: RuntimeInfo): string {
     `memory ${formatBytes(info.memoryBytes)} (no swap)`,
     `${info.cpus} CPU${info.cpus === 1 ? '' : 's'}`,
     `timeout ${formatDuration(info.timeoutMs)}`,
+    ...index,
   ].join(' · ');
+}
+
+function indexNote(info: RuntimeInfo): string[] {
+  const { indexUrl, noIndex } = info.packageSource;
+  const host = indexUrl === undefined || noIndex === true ? undefined : plainHttpHost(indexUrl);
+  return host === undefined ? [] : [`index over plain HTTP: ${host}`];
 }
 
 /** Shows runtime progress; when the script is about to start, stops any spinner before its output. */

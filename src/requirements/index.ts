@@ -7,6 +7,8 @@
  */
 export { inferRequirements } from './infer.js';
 export { pinRequirements } from './pin.js';
+export { checkIndex } from './index-check.js';
+export type { IndexCheck, IndexCheckOptions } from './index-check.js';
 export { parseImports, readImports } from './imports.js';
 export type { ImportedModule } from './imports.js';
 export { distributionForModule, resolveDistribution } from './distributions.js';

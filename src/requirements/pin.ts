@@ -11,6 +11,7 @@ import { toLogger } from '../logger.js';
 import { checkPinOptions, pinDefaults, type PinOptions, type PinnedRequirements } from './options.js';
 import { bareRequirementName, normalizeName } from './requirement-names.js';
 import { defaultCacheDirectory } from '../cache-directory.js';
+import { maskUrl, urlWithoutCredentials } from '../index-url.js';
 import { VersionCache } from './version-cache.js';
 import { lookupFindLinks, lookupPypiJson, lookupSimpleIndex, type LookupContext, type VersionLookup } from './version-sources.js';
 
@@ -35,10 +36,14 @@ export async function pinRequirements(requirements: readonly string[], options: 
     abortSignal: options.abortSignal,
     logger,
   };
-  const indexLabel = options.indexUrl ?? options.jsonApiUrl ?? pinDefaults.jsonApiUrl;
-  // An `indexUrl` is a simple index; otherwise the source is PyPI's JSON API. The cache keeps the two apart.
+  const indexAddress = options.indexUrl ?? options.jsonApiUrl ?? pinDefaults.jsonApiUrl;
+  // What warnings and log lines name: never the credentials, which only the requests carry.
+  const indexLabel = maskUrl(indexAddress);
+  // An `indexUrl` is a simple index; otherwise the source is PyPI's JSON API. The cache keeps the two
+  // apart, and keys them by the URL without credentials: the cache file must not hold a secret.
   const lookupIndex = options.indexUrl === undefined ? lookupPypiJson : lookupSimpleIndex;
-  const cacheSource = options.indexUrl === undefined ? `json:${indexLabel}` : `simple:${indexLabel}`;
+  const cacheSource = `${options.indexUrl === undefined ? 'json' : 'simple'}:${urlWithoutCredentials(indexAddress)}`;
+  const findLinksLabel = options.findLinks === undefined ? undefined : maskUrl(options.findLinks);
   const cache = options.noIndex === true ? undefined : await VersionCache.open(options.cacheDir ?? defaultCacheDirectory(), options.cacheTtlMs ?? pinDefaults.cacheTtlMs, logger);
 
   const pinned = new Map<string, string>();
@@ -55,14 +60,14 @@ export async function pinRequirements(requirements: readonly string[], options: 
       const local = await lookupFindLinks(options.findLinks, name, context);
       if (local.kind === 'found') {
         pinned.set(normalized, local.version);
-        logger.debug(`${name}: ${local.version} from ${options.findLinks}`);
+        logger.debug(`${name}: ${local.version} from ${findLinksLabel}`);
         return;
       }
       if (options.noIndex === true) {
-        report(local, name, `the find-links location ${options.findLinks}`);
+        report(local, name, `the find-links location ${findLinksLabel}`);
         return;
       }
-      if (local.kind === 'unreachable') report(local, name, `the find-links location ${options.findLinks}`);
+      if (local.kind === 'unreachable') report(local, name, `the find-links location ${findLinksLabel}`);
     }
     const key = VersionCache.key(cacheSource, normalized, options.pythonVersion);
     const cached = cache?.get(key);
@@ -78,7 +83,7 @@ export async function pinRequirements(requirements: readonly string[], options: 
       report({ kind: 'unreachable', reason: downReason }, name, indexLabel);
       return;
     }
-    const answer = await lookupIndex(indexLabel, name, context);
+    const answer = await lookupIndex(indexAddress, name, context);
     if (answer.kind === 'unreachable' && !answer.reason.startsWith('HTTP ')) sourcesDown.set(indexLabel, answer.reason);
     if (answer.kind === 'found') {
       cache?.set(key, answer.version);

@@ -6,6 +6,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { combineSignals, throwIfAborted } from '../abort.js';
+import { maskUrl, splitCredentials } from '../index-url.js';
 import type { Logger } from '../logger.js';
 import { comparablePythonVersion, newestVersion, parseVersion, satisfiesSpecifier } from './pep440.js';
 import { normalizeName } from './requirement-names.js';
@@ -43,7 +44,7 @@ export async function lookupPypiJson(apiUrl: string, name: string, context: Look
   try {
     document = JSON.parse(response.body) as PypiProject;
   } catch {
-    return { kind: 'unreachable', reason: `${url} did not answer with JSON` };
+    return { kind: 'unreachable', reason: `${maskUrl(url)} did not answer with JSON` };
   }
   const files: ReleaseFile[] = [];
   if (isRecord(document.releases)) {
@@ -76,7 +77,7 @@ export async function lookupSimpleIndex(indexUrl: string, name: string, context:
   );
   if (response.kind !== 'ok') return response;
   const listed = response.contentType.includes('json') ? filesFromSimpleJson(response.body) : filesFromSimpleHtml(response.body);
-  if (listed === undefined) return { kind: 'unreachable', reason: `${url} did not answer with a simple index page` };
+  if (listed === undefined) return { kind: 'unreachable', reason: `${maskUrl(url)} did not answer with a simple index page` };
   return chooseRelease(releaseFilesFor(name, listed), context.pythonVersion);
 }
 
@@ -84,7 +85,7 @@ export async function lookupSimpleIndex(indexUrl: string, name: string, context:
 export async function lookupFindLinks(location: string, name: string, context: LookupContext): Promise<VersionLookup> {
   if (/^https?:\/\//i.test(location)) {
     const response = await request(location, { accept: 'text/html' }, context);
-    if (response.kind !== 'ok') return response.kind === 'not-found' ? { kind: 'unreachable', reason: `${location} answered 404` } : response;
+    if (response.kind !== 'ok') return response.kind === 'not-found' ? { kind: 'unreachable', reason: `${maskUrl(location)} answered 404` } : response;
     return chooseRelease(releaseFilesFor(name, filesFromSimpleHtml(response.body) ?? []), context.pythonVersion);
   }
   const directory = location.startsWith('file://') ? new URL(location).pathname : location;
@@ -221,18 +222,32 @@ function safeCodePoint(codePoint: number): string | undefined {
 
 type FetchOutcome = { kind: 'ok'; body: string; contentType: string } | { kind: 'not-found' } | { kind: 'unreachable'; reason: string };
 
-async function request(url: string, headers: Record<string, string>, context: LookupContext): Promise<FetchOutcome> {
+/**
+ * GET `address`. Credentials in it (`https://user:token@host/simple`) are sent as a Basic
+ * authorization header, since fetch refuses URLs that carry them; every log line and reason names the
+ * URL without them.
+ */
+async function request(address: string, headers: Record<string, string>, context: LookupContext): Promise<FetchOutcome> {
   throwIfAborted(context.abortSignal);
   const signal = combineSignals(context.abortSignal, context.timeoutMs);
   const startedAtMs = Date.now();
+  const { url, authorization } = splitCredentials(address);
   try {
-    const response = await fetch(url, { headers, redirect: 'follow', ...(signal === undefined ? {} : { signal }) });
+    const response = await fetch(url, {
+      headers: authorization === undefined ? headers : { ...headers, authorization },
+      redirect: 'follow',
+      ...(signal === undefined ? {} : { signal }),
+    });
     if (response.status === 404 || response.status === 410) {
       await response.body?.cancel();
       return { kind: 'not-found' };
     }
     if (!response.ok) {
       await response.body?.cancel();
+      context.logger.debug(`GET ${url}: ${response.status}`);
+      if (response.status === 401 || response.status === 403) {
+        return { kind: 'unreachable', reason: `HTTP ${response.status}: ${authorization === undefined ? 'the index wants credentials (user:password@ in the URL)' : 'the index refused the credentials'}` };
+      }
       return { kind: 'unreachable', reason: `HTTP ${response.status}` };
     }
     const body = await response.text();
@@ -246,7 +261,8 @@ async function request(url: string, headers: Record<string, string>, context: Lo
   }
 }
 
-function describeFetchError(error: unknown, timeoutMs: number): string {
+/** A fetch failure in a few plain words: `connection refused`, `DNS lookup failed`, `no answer within 5000 ms`. */
+export function describeFetchError(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
   const cause = error instanceof Error ? (error.cause as (Error & { code?: string }) | undefined) : undefined;
   switch (cause?.code) {

@@ -6,6 +6,7 @@
  */
 import { PycageError, UsageError } from '../errors.js';
 import { untilAborted } from '../abort.js';
+import { maskSecretsIn, maskUrl } from '../index-url.js';
 import { toLogger, type Logger } from '../logger.js';
 import { installFailureSummary } from './environment.js';
 import { normalizeRequirements, refuseUrlRequirements } from './install-commands.js';
@@ -119,11 +120,12 @@ export abstract class BaseRuntime implements Runtime {
       const built = await this.buildEnvironment(requirements, { emit, abortSignal: options.abortSignal });
       if (!built.ok) {
         this.logger.warn(`installing ${requirements.join(' ')} failed (exit ${built.exitCode})`);
+        const output = maskSecretsIn(built.output, [this.options.indexUrl]);
         const result = installFailureResult({
           requirements,
           environment: built.info,
           exitCode: built.exitCode,
-          output: built.output,
+          output,
           network: { mode: limits.network, blocked: [] },
         });
         if (result.stderr !== '') this.#safely(() => options.onStderr?.(result.stderr));
@@ -148,9 +150,10 @@ export abstract class BaseRuntime implements Runtime {
     if (requirements.length > 0) {
       const built = await this.buildEnvironment(requirements, { emit, abortSignal: options.abortSignal });
       if (!built.ok) {
-        throw new InstallError(`Could not install the requirements of project ${name}: ${installFailureSummary(built.output)}`, {
+        const output = maskSecretsIn(built.output, [this.options.indexUrl]);
+        throw new InstallError(`Could not install the requirements of project ${name}: ${installFailureSummary(output)}`, {
           requirements,
-          output: built.output,
+          output,
         });
       }
       environment = built.info;
@@ -259,7 +262,8 @@ export abstract class BaseRuntime implements Runtime {
   /** What `describe()` reports: the probe's findings plus the limits and sources every run uses. */
   protected runtimeInfo(found: Pick<RuntimeInfo, 'isolated' | 'image' | 'pythonVersion' | 'installer' | 'gvisor'>): RuntimeInfo {
     const packageSource: PackageSource = {};
-    if (this.options.indexUrl !== undefined) packageSource.indexUrl = this.options.indexUrl;
+    // Shown, logged and printed by callers: the credentials stay with the installer (see #resolveRequirements).
+    if (this.options.indexUrl !== undefined) packageSource.indexUrl = maskUrl(this.options.indexUrl);
     if (this.options.findLinks !== undefined) packageSource.findLinks = this.options.findLinks;
     if (this.options.noIndex) packageSource.noIndex = true;
     return {
@@ -290,6 +294,7 @@ export abstract class BaseRuntime implements Runtime {
     const inferred = await inferRequirements(code, {
       pythonVersion: info.pythonVersion,
       ...info.packageSource,
+      ...(this.options.indexUrl === undefined ? {} : { indexUrl: this.options.indexUrl }),
       ...(abortSignal === undefined ? {} : { abortSignal }),
       ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
       cacheDir: this.options.cacheDir,

@@ -27,7 +27,7 @@ import { OomWatcher } from './oom-watch.js';
 import { lastJsonLine, OutputCollector } from './output.js';
 import { SandboxPool, type PoolStats } from './pool.js';
 import { loadConfinedSource, loadPythonSource } from './python-sources.js';
-import { createBlockedLog, createEgressPolicy, serveProxyConnection, type BlockedLog } from './network/index.js';
+import { createBlockedLog, createEgressPolicy, packageIndexAllowHosts, serveProxyConnection, type BlockedLog } from './network/index.js';
 import type { StopReason } from './result.js';
 import { Sandbox } from './sandbox.js';
 import { resolveRunLimits, runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
@@ -129,7 +129,10 @@ export class DockerRuntime extends BaseRuntime {
       limitBytes: this.options.environmentLimitBytes,
       egress: (sandbox) => {
         // An install reaches the package index hosts and nothing else; its refusals only go to the log.
-        sandbox.onConnection = this.#egress(indexHosts(this.options), createBlockedLog());
+        sandbox.onConnection = this.#egress(
+          packageIndexAllowHosts(this.options.indexUrl === undefined ? {} : { indexUrl: this.options.indexUrl }),
+          createBlockedLog(),
+        );
       },
       onEvent: context.emit,
       abortSignal: context.abortSignal,
@@ -514,15 +517,6 @@ export class DockerRuntime extends BaseRuntime {
       workBytes: 16 * 1024 * 1024,
     };
   }
-}
-
-/** The hosts an install may reach: the index the user named, else PyPI's two; none without an index. */
-export function indexHosts(source: { indexUrl?: string | undefined; noIndex?: boolean | undefined }): string[] {
-  if (source.noIndex === true) return [];
-  if (source.indexUrl === undefined) return ['pypi.org:443', 'files.pythonhosted.org:443'];
-  const url = new URL(source.indexUrl);
-  const port = url.port !== '' ? url.port : url.protocol === 'https:' ? '443' : '80';
-  return [`${url.hostname}:${port}`];
 }
 
 function daemonStoppedDuringRun(error: DockerUnavailableError): DockerUnavailableError {

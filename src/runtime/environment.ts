@@ -20,6 +20,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { throwIfAborted } from '../abort.js';
 import { UsageError } from '../errors.js';
+import { maskSecretsIn } from '../index-url.js';
 import type { Logger } from '../logger.js';
 import type { EnvironmentResult } from './base-runtime.js';
 import {
@@ -30,7 +31,7 @@ import {
 } from './container-options.js';
 import { daemonMessage, statusCode, type DockerClient } from './docker-client.js';
 import type { ImageProbe, ResolvedImage } from './image.js';
-import { environmentKey, installCommands, venvPython, type PackageSourceOptions } from './install-commands.js';
+import { environmentKey, findLinksFileHashes, installCommands, venvPython, type PackageSourceOptions } from './install-commands.js';
 import { containerLabels, labelKeys, sharedLabels } from './labels.js';
 import { HeadTailLog, lastJsonLine } from './output.js';
 import { encodePayload } from './payload.js';
@@ -179,8 +180,15 @@ export class DockerEnvironments {
       };
     }
     const requirements = [...request.requirements];
-    const wheelhouse = this.#options.source.findLinks === undefined ? [] : await readWheelhouse(this.#options.source.findLinks);
-    const key = environmentKey({ base: image.id, pythonVersion: probe.pythonVersion, installer, requirements, source: this.#sourceForKey(wheelhouse) });
+    const { source } = this.#options;
+    const wheelhouse = source.findLinks === undefined ? [] : await readWheelhouse(source.findLinks);
+    const key = environmentKey({
+      base: image.id,
+      pythonVersion: probe.pythonVersion,
+      installer,
+      requirements,
+      source: { indexUrl: source.indexUrl, noIndex: source.noIndex, findLinksFiles: findLinksFileHashes(wheelhouse) },
+    });
     const venvDirectory = venvDirectoryFor(key);
     if (this.#complete.has(key)) {
       request.onEvent({ type: 'install-done', reused: true, durationMs: 0, installer });
@@ -204,16 +212,6 @@ export class DockerEnvironments {
     this.#options.logger.info(reused ? `environment ${key.slice(0, 12)} already built (by another runtime)` : `environment ${key.slice(0, 12)} built in ${durationMs} ms`);
     request.onEvent({ type: 'install-done', reused, durationMs, installer });
     return installedEnvironment({ key, reused, installer, installDurationMs: durationMs }, venvDirectory);
-  }
-
-  /** Where the packages come from, as the environment key covers it: a different wheel is a different environment. */
-  #sourceForKey(wheelhouse: ReadonlyArray<{ name: string; data: Buffer }>): unknown {
-    const { source } = this.#options;
-    return {
-      indexUrl: source.indexUrl === undefined ? null : withoutCredentials(source.indexUrl),
-      noIndex: source.noIndex === true,
-      findLinks: wheelhouse.map((file) => [file.name, createHash('sha256').update(file.data).digest('hex')]),
-    };
   }
 
   /** install.py's stdin: the commands and the --find-links wheelhouse files. */
@@ -296,7 +294,9 @@ export class DockerEnvironments {
             stopped = 'flood';
             void sandbox.reap();
           }
-          if (log.totalBytes <= installLogHalfBytes) for (const line of data.toString('utf8').split('\n')) if (line.trim() !== '') logger.debug(line);
+          if (log.totalBytes <= installLogHalfBytes) {
+            for (const line of data.toString('utf8').split('\n')) if (line.trim() !== '') logger.debug(maskSecretsIn(line, [this.#options.source.indexUrl]));
+          }
         },
       });
       throwIfAborted(request.abortSignal);
@@ -346,17 +346,5 @@ export class DockerEnvironments {
   #explainFailure(output: string, limitBytes: number): string {
     if (!/No space left on device|Errno 28\b/.test(output)) return output;
     return `${output}pycage: the environment grew past its size limit of ${Math.round(limitBytes / 1024 / 1024)} MiB (environmentLimitBytes) and the install was stopped.\n`;
-  }
-}
-
-/** `https://user:token@host/simple` without `user:token@`: what an environment key and a log may hold. */
-function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return url;
   }
 }

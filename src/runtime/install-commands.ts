@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PolicyError, UsageError } from '../errors.js';
+import { hasCredentials, plainHttpHost, urlWithoutCredentials } from '../index-url.js';
 import type { Installer } from './types.js';
 
 export interface InstallCommand {
@@ -78,28 +79,71 @@ export function refuseUrlRequirements(requirements: readonly string[], allowed: 
   );
 }
 
+/** Where an environment's packages come from, as far as it decides what gets installed. */
+export interface EnvironmentSource {
+  /** Credentials in it are ignored: the same index with another user's token holds the same packages. */
+  indexUrl?: string | undefined;
+  noIndex?: boolean | undefined;
+  /** The wheelhouse files of --find-links, with the sha256 (hex) of their contents. */
+  findLinksFiles?: ReadonlyArray<{ name: string; sha256: string }> | undefined;
+}
+
 export interface EnvironmentKeyInput {
   /** Image id (`sha256:...`) for the sandbox; the interpreter's real path for the local runner. */
   base: string;
   pythonVersion: string;
   installer: Installer;
   requirements: readonly string[];
-  /** Where the packages come from (index URL without credentials, hashes of find-links files), as plain JSON. */
-  source?: unknown;
+  /** Where the packages come from. @default PyPI, no find-links */
+  source?: EnvironmentSource | undefined;
 }
 
-/** sha256 of (image id + Python version + installer + sorted requirements + package source), hex. */
+/**
+ * sha256 of (image id + Python version + installer + sorted requirements + package source), hex. The
+ * source counts because `pkg==1.0` from a mirror or a wheelhouse need not be PyPI's `pkg==1.0`.
+ */
 export function environmentKey(input: EnvironmentKeyInput): string {
-  const material = JSON.stringify([input.base, input.pythonVersion, input.installer, normalizeRequirements(input.requirements), input.source ?? null]);
-  return createHash('sha256').update(material).digest('hex');
+  const source = input.source ?? {};
+  const noIndex = source.noIndex === true;
+  const parts: unknown[] = [input.base, input.pythonVersion, input.installer, normalizeRequirements(input.requirements)];
+  // Left out when there is nothing to say, so environments built from PyPI alone keep their keys.
+  if (noIndex || source.indexUrl !== undefined || (source.findLinksFiles?.length ?? 0) > 0) {
+    parts.push({
+      indexUrl: noIndex ? null : source.indexUrl === undefined ? null : urlWithoutCredentials(source.indexUrl),
+      noIndex,
+      findLinks: [...(source.findLinksFiles ?? [])].map((file) => `${file.name} ${file.sha256}`).sort(),
+    });
+  }
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-export function sourceArguments(options: PackageSourceOptions): string[] {
+/** The `findLinksFiles` of `environmentKey`, from the wheelhouse files themselves. */
+export function findLinksFileHashes(files: ReadonlyArray<{ name: string; data: Uint8Array }>): Array<{ name: string; sha256: string }> {
+  return files.map((file) => ({ name: file.name, sha256: createHash('sha256').update(file.data).digest('hex') }));
+}
+
+/**
+ * The installer's source options. An index URL with credentials is not among them: it goes in the
+ * command's environment (see `sourceEnvironment`), because install.py logs each command line and `ps`
+ * shows it. An `http://` index is trusted for its host: the user named it, and pip and uv refuse plain
+ * HTTP elsewhere than localhost ("not a trusted or secure host").
+ */
+export function sourceArguments(options: PackageSourceOptions, installer: Installer = 'pip'): string[] {
   const argv: string[] = [];
   if (options.noIndex === true) argv.push('--no-index');
-  else if (options.indexUrl !== undefined) argv.push('--index-url', options.indexUrl);
+  else if (options.indexUrl !== undefined) {
+    if (!hasCredentials(options.indexUrl)) argv.push('--index-url', options.indexUrl);
+    const host = plainHttpHost(options.indexUrl);
+    if (host !== undefined) argv.push(installer === 'uv' ? '--allow-insecure-host' : '--trusted-host', host);
+  }
   if (options.findLinks !== undefined) argv.push('--find-links', options.findLinks);
   return argv;
+}
+
+/** The index URL with its credentials, for the installer's environment only (`PIP_INDEX_URL`, `UV_INDEX_URL`). */
+export function sourceEnvironment(options: PackageSourceOptions, installer: Installer): Record<string, string> {
+  if (options.noIndex === true || options.indexUrl === undefined || !hasCredentials(options.indexUrl)) return {};
+  return installer === 'uv' ? { UV_INDEX_URL: options.indexUrl } : { PIP_INDEX_URL: options.indexUrl };
 }
 
 export function venvPython(venvDirectory: string): string {
@@ -123,7 +167,10 @@ export function installCommands(input: InstallPlanInput): InstallCommand[] {
     };
     const commands: InstallCommand[] = [{ argv: [uv, 'venv', '--python', input.python, input.venvDirectory], env }];
     if (requirements.length > 0) {
-      commands.push({ argv: [uv, 'pip', 'install', '--python', python, ...sourceArguments(input), '--', ...requirements], env });
+      commands.push({
+        argv: [uv, 'pip', 'install', '--python', python, ...sourceArguments(input, 'uv'), '--', ...requirements],
+        env: { ...env, ...sourceEnvironment(input, 'uv') },
+      });
     }
     return commands;
   }
@@ -141,11 +188,11 @@ export function installCommands(input: InstallPlanInput): InstallCommand[] {
         '--progress-bar',
         'off',
         ...pipNetworkOptions,
-        ...sourceArguments(input),
+        ...sourceArguments(input, 'pip'),
         '--',
         ...requirements,
       ],
-      env,
+      env: { ...env, ...sourceEnvironment(input, 'pip') },
     });
   }
   return commands;

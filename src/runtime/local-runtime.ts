@@ -23,11 +23,12 @@ import {
   installStatus,
   installTimeoutMessage,
   installTimeoutMs,
+  readWheelhouse,
   venvDirectoryFor,
 } from './environment.js';
 import { ImageError } from './errors.js';
 import { parseProbe, type ImageProbe } from './image.js';
-import { environmentKey, installCommands } from './install-commands.js';
+import { environmentKey, findLinksFileHashes, installCommands } from './install-commands.js';
 import { OutputCollector } from './output.js';
 import { encodePayload } from './payload.js';
 import { loadPythonSource } from './python-sources.js';
@@ -135,7 +136,14 @@ export class LocalRuntime extends BaseRuntime {
   ): Promise<EnvironmentResult> {
     const probe = this.#probe!;
     const installer = chooseInstaller(probe) ?? 'pip';
-    const key = environmentKey({ base: probe.executable, pythonVersion: probe.pythonVersion, installer, requirements });
+    const wheelhouse = this.options.findLinks === undefined ? [] : await readWheelhouse(this.options.findLinks);
+    const key = environmentKey({
+      base: probe.executable,
+      pythonVersion: probe.pythonVersion,
+      installer,
+      requirements,
+      source: { indexUrl: this.options.indexUrl, noIndex: this.options.noIndex, findLinksFiles: findLinksFileHashes(wheelhouse) },
+    });
     const envsDir = path.join(this.options.cacheDir, 'envs');
     const venvDirectory = venvDirectoryFor(key, envsDir);
     await mkdir(envsDir, { recursive: true });

@@ -62,7 +62,12 @@ export interface RuntimeOptions {
   outputLimitBytes?: number;
   /** Run containers under the gVisor runtime (`runsc`). Installs still use the default runtime. @default false */
   gvisor?: boolean;
-  /** Package index for installs. @default PyPI (the installer's own default) */
+  /**
+   * Package index for installs (a simple API). An `http://` index is trusted for its host (pip's
+   * `--trusted-host`, uv's `--allow-insecure-host`). Credentials in it (`https://user:token@host/simple`)
+   * reach only the install; `describe()`, messages and log lines show them masked (`user:***@`).
+   * @default PyPI (the installer's own default)
+   */
   indexUrl?: string;
   /** Host directory of wheels/sdists, sent into the install container (never mounted). */
   findLinks?: string;
@@ -244,7 +249,7 @@ export interface RuntimeInfo {
   cpus: number;
   timeoutMs: number;
   gvisor: boolean;
-  /** Where installs take packages from; pin requirements against the same source. */
+  /** Where installs take packages from; pin requirements against the same source. Index credentials are masked here. */
   packageSource: PackageSource;
 }
 

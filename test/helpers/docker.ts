@@ -40,3 +40,19 @@ export function removeVolumesWithPrefix(prefix: string): void {
   const volumes = volumesWithPrefix(prefix);
   if (volumes.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...volumes], { encoding: 'utf8' });
 }
+
+/**
+ * The address of the host on Docker's default bridge (its gateway), where a server the test starts
+ * can be reached from a container. Docker may leave `Gateway` out of the network's IPAM config; the
+ * bridge's gateway is then, by Docker's convention, the first address of its subnet.
+ */
+export function dockerBridgeGateway(): string {
+  const output = execFileSync('docker', ['network', 'inspect', 'bridge', '--format', '{{json .IPAM.Config}}'], { encoding: 'utf8' });
+  const config = JSON.parse(output) as Array<{ Subnet?: string; Gateway?: string }>;
+  const ipv4 = config.find((entry) => entry.Subnet !== undefined && /^\d+\.\d+\.\d+\.\d+\//.test(entry.Subnet));
+  if (ipv4?.Gateway !== undefined && ipv4.Gateway !== '') return ipv4.Gateway;
+  if (ipv4?.Subnet === undefined) throw new Error(`the bridge network has no IPv4 subnet: ${output}`);
+  const octets = (ipv4.Subnet.split('/')[0] ?? '').split('.').map(Number);
+  octets[3] = (octets[3] ?? 0) + 1;
+  return octets.join('.');
+}

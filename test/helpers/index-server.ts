@@ -4,6 +4,7 @@
  * plus `/html-simple/<name>/` that only speaks HTML, like an older mirror. The test sets what it holds
  * and can change it while running; every request is recorded so a test can count them.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { wheelFileName } from './wheels.js';
@@ -25,6 +26,8 @@ export interface RecordedIndexRequest {
   method: string;
   path: string;
   accept: string | undefined;
+  /** The `Authorization` header as sent, so a test can check what credentials arrived. */
+  authorization: string | undefined;
 }
 
 export interface IndexServerOptions {
@@ -35,6 +38,18 @@ export interface IndexServerOptions {
   delayMs?: number;
   /** Leave `releases` out of the JSON API's answers, so only `info` describes the project. @default false */
   omitReleases?: boolean;
+  /**
+   * Files served at `/files/<name>` (real wheels, so an installer can install from the index); the
+   * simple API lists them with their real sha256. @default none: file links lead nowhere
+   */
+  files?: Record<string, Buffer>;
+  /** Answer 401 to any request without this user and password (HTTP Basic). @default no authentication */
+  basicAuth?: { username: string; password: string };
+  /**
+   * Address to listen on. `0.0.0.0` or the Docker bridge's gateway lets containers reach it.
+   * @default '127.0.0.1'
+   */
+  host?: string;
 }
 
 export interface IndexServer {
@@ -47,6 +62,8 @@ export interface IndexServer {
   /** `<url>/html-simple`: PEP 503 HTML only */
   htmlSimpleUrl: string;
   requests: RecordedIndexRequest[];
+  /** The port it listens on. */
+  port: number;
   /** The most requests that were being answered at the same moment. */
   readonly peakConcurrentRequests: number;
   /** Replaces the index's contents; later requests see the new ones. */
@@ -62,7 +79,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   let peakConcurrentRequests = 0;
 
   const server = createServer((request, response) => {
-    requests.push({ method: request.method ?? 'GET', path: request.url ?? '/', accept: request.headers.accept });
+    requests.push({ method: request.method ?? 'GET', path: request.url ?? '/', accept: request.headers.accept, authorization: request.headers.authorization });
     inFlight += 1;
     peakConcurrentRequests = Math.max(peakConcurrentRequests, inFlight);
     response.on('close', () => {
@@ -83,14 +100,38 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
     socket.on('close', () => sockets.delete(socket));
   });
 
+  const fileHashes = (filename: string): Record<string, string> => {
+    const file = options.files?.[filename];
+    return file === undefined ? {} : { sha256: createHash('sha256').update(file).digest('hex') };
+  };
+
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     if (options.status !== undefined) {
       response.writeHead(options.status, { 'content-type': 'text/plain' }).end(`status ${options.status}`);
       return;
     }
+    if (options.basicAuth !== undefined) {
+      const expected = `Basic ${Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64')}`;
+      if (request.headers.authorization !== expected) {
+        response.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="test index"' }).end('Unauthorized');
+        return;
+      }
+    }
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const parts = url.pathname.split('/').filter((part) => part !== '');
     const [area, rawName] = parts;
+    if (area === 'files' && rawName !== undefined) {
+      const file = options.files?.[decodeURIComponent(rawName)];
+      if (file === undefined) response.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+      else response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.length }).end(file);
+      return;
+    }
+    if ((area === 'simple' || area === 'html-simple') && rawName === undefined) {
+      // The root page (PEP 503): one link per project.
+      const links = [...packages.values()].map((project) => `<a href="${escapeHtml(normalize(project.name))}/">${escapeHtml(project.name)}</a>`);
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!DOCTYPE html>\n<html><body>\n${links.join('\n')}\n</body></html>\n`);
+      return;
+    }
     const name = rawName === undefined ? undefined : normalize(decodeURIComponent(rawName));
     const releases = name === undefined ? undefined : packages.get(name);
     if (releases === undefined || name === undefined) {
@@ -104,9 +145,9 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
     if (area === 'simple' || area === 'html-simple') {
       const accept = request.headers.accept ?? '';
       if (area === 'simple' && accept.includes('application/vnd.pypi.simple.v1+json')) {
-        sendJson(response, 'application/vnd.pypi.simple.v1+json', simpleJson(releases));
+        sendJson(response, 'application/vnd.pypi.simple.v1+json', simpleJson(releases, fileHashes));
       } else {
-        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(simpleHtml(releases));
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(simpleHtml(releases, fileHashes));
       }
       return;
     }
@@ -115,7 +156,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, options.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
@@ -126,6 +167,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
     simpleUrl: `${url}/simple`,
     htmlSimpleUrl: `${url}/html-simple`,
     requests,
+    port,
     get peakConcurrentRequests() {
       return peakConcurrentRequests;
     },
@@ -193,7 +235,7 @@ function pypiJson(project: { name: string; releases: IndexRelease[] }, omitRelea
   };
 }
 
-function simpleJson(project: { name: string; releases: IndexRelease[] }): unknown {
+function simpleJson(project: { name: string; releases: IndexRelease[] }, fileHashes: (filename: string) => Record<string, string>): unknown {
   return {
     meta: { 'api-version': '1.1' },
     name: normalize(project.name),
@@ -202,7 +244,7 @@ function simpleJson(project: { name: string; releases: IndexRelease[] }): unknow
       filesOf(project.name, release).map((filename) => ({
         filename,
         url: `../../files/${filename}`,
-        hashes: {},
+        hashes: fileHashes(filename),
         ...(release.requiresPython === undefined ? {} : { 'requires-python': release.requiresPython }),
         ...(release.yanked === undefined || release.yanked === false ? {} : { yanked: release.yanked }),
       })),
@@ -210,11 +252,11 @@ function simpleJson(project: { name: string; releases: IndexRelease[] }): unknow
   };
 }
 
-function simpleHtml(project: { name: string; releases: IndexRelease[] }): string {
+function simpleHtml(project: { name: string; releases: IndexRelease[] }, fileHashes: (filename: string) => Record<string, string>): string {
   const links = project.releases.flatMap((release) =>
     filesOf(project.name, release).map((filename) => {
       const attributes = [
-        `href="../../files/${encodeURIComponent(filename)}#sha256=0"`,
+        `href="../../files/${encodeURIComponent(filename)}#sha256=${fileHashes(filename).sha256 ?? '0'}"`,
         ...(release.requiresPython === undefined ? [] : [`data-requires-python="${escapeHtml(release.requiresPython)}"`]),
         ...(release.yanked === undefined || release.yanked === false ? [] : [`data-yanked="${typeof release.yanked === 'string' ? escapeHtml(release.yanked) : ''}"`]),
       ];

@@ -1,13 +1,16 @@
 /**
  * `pycage doctor`: checks what pycage depends on, one verdict per line: Docker, gVisor, the sandbox
- * image, the API key and the model endpoint. Exit 0 when everything needed works; otherwise the exit
- * status of the first problem (3 for Docker or the image, 4 for the key or the model).
+ * image, the package index, the API key and the model endpoint. Exit 0 when everything needed works;
+ * otherwise the exit status of the first problem (3 for Docker or the image, 4 for the key or the
+ * model, 1 for an index named with --index-url that does not answer; PyPI out of reach is a note, as
+ * scripts without packages still run).
  */
 import { ExitCode, PycageError } from '../../errors.js';
 import type { ModelConfig } from '../../generator/index.js';
 import { checkDocker, checkImage, createRuntime } from '../../runtime/index.js';
 import { modelConfigFrom, providerFor } from '../agent-setup.js';
-import type { ParsedCommand } from '../args.js';
+import { maskUrl, plainHttpHost } from '../../index-url.js';
+import type { CliFlags, ParsedCommand } from '../args.js';
 import type { CliIo } from '../io.js';
 import { printJson, writeOutput } from '../output.js';
 import type { Reporter } from '../reporter.js';
@@ -24,6 +27,10 @@ interface Check {
 }
 
 const modelCheckTimeoutMs = 15_000;
+/** Short: on a machine with no network the answer is "not reachable", not a wait. */
+const indexCheckTimeoutMs = 5_000;
+/** Where pip and uv look when no --index-url is given. */
+const pypiSimpleUrl = 'https://pypi.org/simple';
 
 export default async function doctor(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
   const { flags } = parsed;
@@ -51,6 +58,7 @@ export default async function doctor(parsed: ParsedCommand, io: CliIo, reporter:
     }
     if (dockerWorks) report(await imageCheck(parsed, io, reporter));
   }
+  report(await indexCheck(flags));
 
   let config: ModelConfig | undefined;
   try {
@@ -109,6 +117,32 @@ async function imageCheck(parsed: ParsedCommand, io: CliIo, reporter: Reporter):
   } catch (error) {
     return failure('Image', error, ExitCode.docker);
   }
+}
+
+async function indexCheck(flags: CliFlags): Promise<Check> {
+  if (flags.noIndex) return { name: 'Index', verdict: 'note', detail: 'not used: --no-index installs from --find-links only' };
+  const named = flags.indexUrl !== undefined;
+  const indexUrl = flags.indexUrl ?? pypiSimpleUrl;
+  const shown = maskUrl(indexUrl);
+  const { checkIndex } = await import('../../requirements/index.js');
+  const answer = await checkIndex({ indexUrl, timeoutMs: indexCheckTimeoutMs });
+  const host = plainHttpHost(indexUrl);
+  if (answer.kind === 'simple-api') {
+    const trust = host === undefined ? '' : ` · plain HTTP, trusted for ${host}`;
+    return { name: 'Index', verdict: 'ok', detail: `${shown} is reachable and answers the simple API${trust}` };
+  }
+  const problem: Pick<Check, 'verdict' | 'exitCode'> = named ? { verdict: 'fail', exitCode: ExitCode.failure } : { verdict: 'note' };
+  if (answer.kind === 'not-simple-api') {
+    return { name: 'Index', ...problem, detail: `${shown} is reachable but does not answer the simple API: ${answer.reason}`, hint: 'Give the simple API\'s address, usually ending in /simple.' };
+  }
+  return {
+    name: 'Index',
+    ...problem,
+    detail: `${shown} is not reachable (${answer.reason})`,
+    hint: named
+      ? 'Check the address, and that this machine can reach it.'
+      : 'Scripts that need packages cannot install them; --find-links DIR --no-index installs from a wheelhouse.',
+  };
 }
 
 function failure(name: string, error: unknown, exitCode: number): Check {

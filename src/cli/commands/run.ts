@@ -10,7 +10,7 @@ import type { CliIo } from '../io.js';
 import { findLocalModules } from '../local-modules.js';
 import { oneShotRuntime } from '../one-shot.js';
 import type { Reporter } from '../reporter.js';
-import { describeArtifacts, describeSettings, localWarning, reportRuntimeEvent, runOptionsFrom, summarizeRun } from '../runtime-setup.js';
+import { describeArtifacts, describeSettings, localWarning, packageSourceFrom, reportRuntimeEvent, runOptionsFrom, summarizeRun } from '../runtime-setup.js';
 import { flushOutput, printJson, writeOutput } from '../output.js';
 
 export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
@@ -39,8 +39,9 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
       const inferred = await inferRequirements(source.text, {
         pythonVersion: info.pythonVersion,
         localModules: local.names,
-        // The runtime's own package source: the one --index-url, --find-links and --no-index gave it.
-        ...info.packageSource,
+        // The runtime's own package source (--index-url, --find-links, --no-index), from the flags: its
+        // describe() masks the index credentials, which pinning needs.
+        ...packageSourceFrom(flags, io),
         abortSignal: interrupts.signal,
         ...(reporter.logSink === undefined ? {} : { logger: reporter.logSink }),
       });

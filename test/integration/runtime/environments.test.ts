@@ -60,6 +60,23 @@ describe('environments', () => {
     expect(third.environment).toMatchObject({ key: first.environment!.key, reused: true });
   });
 
+  it('builds a new environment when the wheelhouse holds another wheel of the same name and version', async () => {
+    const changing = await mkdtemp(path.join(tmpdir(), 'pycage-runtime-wheels-changing-'));
+    try {
+      const spec = (text: string) => ({ name: 'pycage-rebuilt', version: '1.0.0', files: { 'pycage_rebuilt/__init__.py': `TEXT = ${JSON.stringify(text)}\n` } });
+      const script = 'import pycage_rebuilt\nprint(pycage_rebuilt.TEXT)\n';
+      await buildWheel(changing, spec('first build'));
+      const first = await scratch.runtime({ findLinks: changing, noIndex: true }).runScript(script, { requirements: ['pycage-rebuilt==1.0.0'] });
+      expect(first.stdout).toBe('first build\n');
+      await buildWheel(changing, spec('second build'));
+      const second = await scratch.runtime({ findLinks: changing, noIndex: true }).runScript(script, { requirements: ['pycage-rebuilt==1.0.0'] });
+      expect(second.stdout).toBe('second build\n');
+      expect(second.environment?.key).not.toBe(first.environment?.key);
+    } finally {
+      await rm(changing, { recursive: true, force: true });
+    }
+  });
+
   it('builds an environment again after it was removed from the volume under a running process', async () => {
     const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true });
     const script = 'import pycage_demo\nprint(pycage_demo.GREETING)\n';

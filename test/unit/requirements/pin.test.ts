@@ -268,3 +268,36 @@ describe('concurrency', () => {
     }
   });
 });
+
+describe('pinRequirements, an index that wants credentials', () => {
+  let privateIndex: IndexServer;
+  beforeEach(async () => {
+    privateIndex = await startIndexServer({ packages, basicAuth: { username: 'user', password: 'pin-secret' } });
+  });
+  afterEach(async () => {
+    await privateIndex.close();
+  });
+
+  const withCredentials = (url: string, password = 'pin-secret'): string => url.replace('http://', `http://user:${password}@`);
+
+  it('sends the credentials of the URL as Basic authorization, and pins', async () => {
+    const logs: LogEntry[] = [];
+    const result = await pinRequirements(['requests'], { indexUrl: withCredentials(privateIndex.simpleUrl), cacheDir, logger: (entry) => logs.push(entry) });
+    expect(result).toEqual({ requirements: ['requests==2.32.3'], warnings: [] });
+    expect(privateIndex.requests.at(-1)?.authorization).toBe(`Basic ${Buffer.from('user:pin-secret').toString('base64')}`);
+    expect(JSON.stringify(logs)).not.toContain('pin-secret');
+    // The answer is cached under the URL without credentials: the cache file holds no secret.
+    const cacheFile = await readFile(path.join(cacheDir, 'versions.json'), 'utf8');
+    expect(cacheFile).toContain(`simple:${privateIndex.simpleUrl}`);
+    expect(cacheFile).not.toContain('pin-secret');
+  });
+
+  it('masks the password in the warning when the index refuses it', async () => {
+    const logs: LogEntry[] = [];
+    const result = await pinRequirements(['requests'], { indexUrl: withCredentials(privateIndex.simpleUrl, 'wrong-secret'), cacheDir, logger: (entry) => logs.push(entry) });
+    expect(result.requirements).toEqual(['requests']);
+    expect(result.warnings).toEqual([expect.stringContaining('user:***@127.0.0.1')]);
+    expect(result.warnings[0]).toMatch(/HTTP 401: the index refused the credentials/);
+    expect(JSON.stringify([result, logs])).not.toContain('wrong-secret');
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { environmentKey, installCommands, normalizeRequirements, sourceArguments } from '../../../src/runtime/install-commands.js';
+import type { EnvironmentKeyInput } from '../../../src/runtime/install-commands.js';
 
 const base = {
   python: '/usr/local/bin/python3.12',
@@ -82,6 +83,40 @@ describe('installCommands', () => {
     expect(installCommands({ ...base, installer: 'uv', requirements: [] })).toHaveLength(1);
   });
 
+  it('trusts the host of an http:// index: --trusted-host for pip, --allow-insecure-host for uv', () => {
+    const pip = installCommands({ ...base, installer: 'pip', indexUrl: 'http://10.0.0.5:3141/root/pypi/+simple/' })[1]!.argv;
+    expect(pip.slice(pip.indexOf('--index-url'), pip.indexOf('--'))).toEqual([
+      '--index-url',
+      'http://10.0.0.5:3141/root/pypi/+simple/',
+      '--trusted-host',
+      '10.0.0.5',
+    ]);
+    const uv = installCommands({ ...base, installer: 'uv', indexUrl: 'http://mirror.lan/simple' })[1]!.argv;
+    expect(uv.slice(uv.indexOf('--index-url'), uv.indexOf('--'))).toEqual(['--index-url', 'http://mirror.lan/simple', '--allow-insecure-host', 'mirror.lan']);
+  });
+
+  it('adds no trust flag for an https:// index', () => {
+    for (const installer of ['pip', 'uv'] as const) {
+      const argv = installCommands({ ...base, installer, indexUrl: 'https://mirror.example/simple' })[1]!.argv;
+      expect(argv).not.toContain('--trusted-host');
+      expect(argv).not.toContain('--allow-insecure-host');
+    }
+  });
+
+  it('keeps index credentials off the command line: the URL goes in the installer environment only', () => {
+    const indexUrl = 'http://user:s3cret@10.0.0.5:3141/simple';
+    const pip = installCommands({ ...base, installer: 'pip', indexUrl });
+    expect(JSON.stringify(pip.map((command) => command.argv))).not.toContain('s3cret');
+    expect(pip[1]!.env['PIP_INDEX_URL']).toBe(indexUrl);
+    expect(pip[1]!.argv).toEqual(expect.arrayContaining(['--trusted-host', '10.0.0.5']));
+    // The venv command has no reason to see it.
+    expect(JSON.stringify(pip[0])).not.toContain('s3cret');
+    const uv = installCommands({ ...base, installer: 'uv', indexUrl: 'https://__token__:pypi-abc@private.example/simple' });
+    expect(JSON.stringify(uv.map((command) => command.argv))).not.toContain('pypi-abc');
+    expect(uv[1]!.env['UV_INDEX_URL']).toBe('https://__token__:pypi-abc@private.example/simple');
+    expect(installCommands({ ...base, installer: 'pip', noIndex: true, indexUrl })[1]!.env['PIP_INDEX_URL']).toBeUndefined();
+  });
+
   it('lets noIndex win over an index URL', () => {
     expect(sourceArguments({ indexUrl: 'https://x/simple', noIndex: true })).toEqual(['--no-index']);
     expect(sourceArguments({})).toEqual([]);
@@ -119,5 +154,27 @@ describe('environmentKey', () => {
     expect(environmentKey({ ...input, pythonVersion: '3.12.8' })).not.toBe(key);
     expect(environmentKey({ ...input, installer: 'uv' })).not.toBe(key);
     expect(environmentKey({ ...input, requirements: ['a', 'b', 'c'] })).not.toBe(key);
+  });
+
+  it('changes with where the packages come from: the index, --no-index, the find-links files', () => {
+    const key = environmentKey(input);
+    const withSource = (source: EnvironmentKeyInput['source']): string => environmentKey({ ...input, source });
+    const mirror = withSource({ indexUrl: 'https://mirror.example/simple' });
+    expect(mirror).not.toBe(key);
+    expect(withSource({ indexUrl: 'https://other.example/simple' })).not.toBe(mirror);
+    expect(withSource({ noIndex: true })).not.toBe(key);
+    const wheel = { name: 'a-1.0-py3-none-any.whl', sha256: 'a'.repeat(64) };
+    const wheelhouse = withSource({ noIndex: true, findLinksFiles: [wheel] });
+    // Another wheel of the same name and version is another environment.
+    expect(withSource({ noIndex: true, findLinksFiles: [{ ...wheel, sha256: 'b'.repeat(64) }] })).not.toBe(wheelhouse);
+    expect(withSource({ noIndex: true, findLinksFiles: [wheel] })).toBe(wheelhouse);
+    // PyPI with nothing else keeps the key it always had.
+    expect(withSource({})).toBe(key);
+  });
+
+  it('ignores the credentials of the index URL, and holds none of them', () => {
+    const plain = environmentKey({ ...input, source: { indexUrl: 'https://private.example/simple' } });
+    expect(environmentKey({ ...input, source: { indexUrl: 'https://user:token@private.example/simple' } })).toBe(plain);
+    expect(environmentKey({ ...input, source: { indexUrl: 'https://other:secret2@private.example/simple' } })).toBe(plain);
   });
 });
