@@ -17,7 +17,7 @@ export function missingModule(result: RunResult): string | undefined {
 
 // What pip and uv print when the index does not answer (DNS, refused, unreachable, timed out).
 const unreachableIndex =
-  /Name or service not known|Temporary failure in name resolution|Failed to establish a new connection|Connection refused|Network is unreachable|No route to host|Read timed out|ConnectTimeout|dns error|error sending request|Failed to fetch/i;
+  /Name or service not known|Temporary failure in name resolution|Failed to establish a new connection|Connection refused|Network is unreachable|No route to host|Read timed out|ConnectTimeout|dns error|error sending request|Failed to fetch|pycage could not (?:connect to|resolve) .* \(through the egress proxy\)/i;
 
 /** True when the run failed in the install, because the package index could not be reached. */
 export function indexUnreachable(result: RunResult): boolean {

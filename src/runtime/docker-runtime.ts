@@ -27,7 +27,7 @@ import { OomWatcher } from './oom-watch.js';
 import { lastJsonLine, OutputCollector } from './output.js';
 import { SandboxPool, type PoolStats } from './pool.js';
 import { loadConfinedSource, loadPythonSource } from './python-sources.js';
-import { createBlockedLog, createEgressPolicy, packageIndexAllowHosts, serveProxyConnection, type BlockedLog } from './network/index.js';
+import { createBlockedLog, createEgressPolicy, formatBlockedEntry, packageIndexAllowHosts, serveProxyConnection, type BlockedLog } from './network/index.js';
 import type { StopReason } from './result.js';
 import { Sandbox } from './sandbox.js';
 import { resolveRunLimits, runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
@@ -84,6 +84,9 @@ export class DockerRuntime extends BaseRuntime {
     };
     await this.#client.ping(abortSignal);
     await sweepOrphans(this.#client, this.logger);
+    if (this.options.network === 'open') {
+      this.logger.warn("network 'open': scripts get Docker's plain bridge and can reach this host, the LAN and other containers");
+    }
     if (this.options.gvisor) await this.#checkGvisor();
     const image = await resolveImage({
       client: this.#client,
@@ -128,11 +131,20 @@ export class DockerRuntime extends BaseRuntime {
       settings: this.#installSettings(image),
       limitBytes: this.options.environmentLimitBytes,
       egress: (sandbox) => {
-        // An install reaches the package index hosts and nothing else; its refusals only go to the log.
+        // An install reaches the package index hosts and nothing else. What the proxy could not reach
+        // goes into the install's output: pip only says "no matching distribution" for an index that
+        // answered 502 through a proxy.
+        const blocked = createBlockedLog();
+        const failures = new Set<string>();
         sandbox.onConnection = this.#egress(
           packageIndexAllowHosts(this.options.indexUrl === undefined ? {} : { indexUrl: this.options.indexUrl }),
-          createBlockedLog(),
+          blocked,
+          (message) => failures.add(message),
         );
+        return () => [
+          ...[...failures].map((message) => `${message} (through the egress proxy)`),
+          ...blocked.entries().map((entry) => `pycage: the install was refused ${formatBlockedEntry(entry)} (only the package index is reachable)`),
+        ];
       },
       onEvent: context.emit,
       abortSignal: context.abortSignal,
@@ -341,19 +353,25 @@ export class DockerRuntime extends BaseRuntime {
     }
   }
 
-  /** The egress proxy for one sandbox's connections: this policy, refusals recorded in `blocked`. */
-  #egress(allowHosts: readonly string[], blocked: BlockedLog): (connection: Duplex) => void {
+  /**
+   * The egress proxy for one sandbox's connections: this policy, refusals recorded in `blocked`, and
+   * upstream failures (a name that does not resolve, a refused connection) passed to `onFailure`.
+   */
+  #egress(allowHosts: readonly string[], blocked: BlockedLog, onFailure?: (message: string) => void): (connection: Duplex) => void {
     const policy = createEgressPolicy({ allowHosts });
     const logger = this.logger.child('Egress');
     return (connection) => {
       serveProxyConnection(connection, {
         policy,
         ...(this.options.hosts === undefined ? {} : { extraHosts: this.options.hosts }),
-        onBlocked: (entry) => {
-          blocked.record(entry);
-        },
+        onBlocked: blocked.record,
         logger,
-      }).catch(() => connection.destroy());
+      }).then(
+        (outcome) => {
+          if (outcome.kind === 'failed' && outcome.status >= 500) onFailure?.(outcome.message);
+        },
+        () => connection.destroy(),
+      );
     };
   }
 

@@ -128,8 +128,11 @@ export interface EnsureEnvironmentRequest {
   settings: SandboxSettings;
   /** Most bytes the environment may hold (the size of the tmpfs it is built in). */
   limitBytes: number;
-  /** Gives the install container's proxied connections their egress policy (network `public`). */
-  egress: (sandbox: Sandbox) => void;
+  /**
+   * Gives the install container's proxied connections their egress policy (network `public`); returns
+   * what the proxy could not reach or refused, as lines for the install's output.
+   */
+  egress: (sandbox: Sandbox) => () => string[];
   onEvent: (event: RuntimeEvent) => void;
   abortSignal?: AbortSignal | undefined;
   /** Called with the install sandbox, so the runtime can remove it on close. */
@@ -271,7 +274,7 @@ export class DockerEnvironments {
       if ((check as { complete?: unknown } | undefined)?.complete === true) return { exitCode: 0, output: '', status: 'reused' };
 
       logger.info(`installing ${request.requirements.join(' ')} with ${installer} (environment ${key.slice(0, 12)})`);
-      if (settings.network === 'public') request.egress(sandbox);
+      const egressProblems = settings.network === 'public' ? request.egress(sandbox) : () => [];
       let stdout = '';
       const outcome = await sandbox.exec({
         cmd: ['python3', '-I', '-c', await loadConfinedSource('install')],
@@ -308,7 +311,11 @@ export class DockerEnvironments {
       }
       const status = installStatus(stdout);
       const exitCode = installExitCode(outcome.exitCode, status);
-      if (exitCode !== 0) return { exitCode, output: this.#explainFailure(log.text, request.limitBytes), status: undefined };
+      if (exitCode !== 0) {
+        const problems = egressProblems();
+        const output = `${log.text}${problems.length === 0 ? '' : `${problems.join('\n')}\n`}`;
+        return { exitCode, output: this.#explainFailure(output, request.limitBytes), status: undefined };
+      }
       if (!reaped) return { exitCode: 1, output: `${log.text}pycage: processes started by the install could not be stopped.\n`, status: undefined };
       const stored = (await this.#rootStep(sandbox, request, [store, 'commit', storeMountPath, `${environmentPath(key)}/venv`])) as
         | { status?: unknown; error?: unknown }

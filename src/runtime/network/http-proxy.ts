@@ -208,8 +208,20 @@ function openUpstream(connect: NonNullable<ProxyConnectionOptions['connect']>, t
 }
 
 /** The error's code (ENOTFOUND, ECONNREFUSED) or else its message, on one line: it goes into a status line's body. */
+/** The system's own words for the usual failures (what pip or curl would print), else the error code. */
+const errorWords: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  ETIMEDOUT: 'Connection timed out',
+  ENOTFOUND: 'Name or service not known',
+  EAI_AGAIN: 'Temporary failure in name resolution',
+};
+
 function errorCode(error: unknown): string {
-  const text = error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error);
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+  const text = code !== undefined ? (errorWords[code] ?? code) : error instanceof Error ? error.message : String(error);
   return text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
 }
 

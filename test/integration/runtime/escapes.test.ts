@@ -97,11 +97,11 @@ describe('an install', () => {
     const victimVolume = environmentVolumeName(scratch.volume, victim.environment!.key);
     const before = volumeListing(victimVolume);
 
-    const hostile = await runtime.runScript('import json, os, pycage_poison\nprint(json.dumps(pycage_poison.REPORT, sort_keys=True))\nprint(json.dumps(sorted(os.listdir("/opt/pycage/envs"))))\n', {
+    const hostile = await runtime.runScript('import json, os, pycage_poison\nprint(json.dumps(pycage_poison.REPORT, sort_keys=True))\nprint(json.dumps(sorted(os.listdir("/opt/pycage/envs"))))\nprint([line.split()[3].split(",")[0] for line in open("/proc/mounts") if line.split()[1].startswith("/opt/pycage/envs/")])\n', {
       requirements: ['pycage-poison==1.0.0'],
     });
     expect(hostile.stderr).toBe('');
-    const [reportLine, visibleLine] = hostile.stdout.trim().split('\n');
+    const [reportLine, visibleLine, mountLine] = hostile.stdout.trim().split('\n');
     const report = JSON.parse(reportLine!) as Record<string, unknown>;
     const key = hostile.environment!.key;
     // At install time only its own environment exists for it, and every write outside it fails.
@@ -109,8 +109,9 @@ describe('an install', () => {
     for (const attack of ['plant in other environments', 'write the store', 'mark the store complete', 'chmod the store', 'chmod the environments root', 'write the image']) {
       expect(report[attack], attack).not.toBe('ok');
     }
-    // A run mounts only the environment it uses.
+    // A run mounts only the environment it uses, read-only.
     expect(JSON.parse(visibleLine!)).toEqual([key]);
+    expect(mountLine).toBe("['ro']");
 
     // The victim is untouched, byte for byte, and runs as before.
     expect(volumeListing(victimVolume)).toBe(before);

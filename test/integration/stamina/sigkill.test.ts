@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseEnv, cliPath, runCliProcess } from '../../helpers/cli.js';
+import { volumesWithPrefix } from '../../helpers/docker.js';
 import { buildWheel } from '../../helpers/wheels.js';
 import { containersWith, createScratch, docker, eventually, fixtureEnv, sessionOf, startUntil, testImage, type Scratch } from '../runtime/helpers.js';
 
@@ -63,7 +64,7 @@ describe('stamina: SIGKILL', () => {
     const requirement = `${name}==1.0.0`;
     const script = `import ${module}\nprint(${module}.VALUE)\n`;
     const runtime = scratch.runtime({ findLinks: wheels, noIndex: true, poolSize: 1 });
-    // A first environment makes the volume the sandbox user's, so the killed install goes straight to building.
+    // A first environment, complete, beside the one whose install is killed.
     const warm = await runtime.runScript('print("warm")\n', { requirements: [`pycage-stamina-warm-${tag}==1.0.0`] });
     expect(warm.stdout).toBe('warm\n');
 
@@ -80,7 +81,7 @@ describe('stamina: SIGKILL', () => {
     expect((await holder.exited).signal).toBe('SIGKILL');
     expect(holder.output()).not.toContain('event install-done');
     expect(await eventually(() => containersOfPid(pid).length === 0, 15_000)).toBe(true);
-    // What the kill left in the volume: the warm environment, complete, and one without its marker.
+    // What the kill left: the warm environment, complete, and the killed one's volume without its marker.
     expect(environmentStates(scratch.volume)).toEqual(['complete', 'partial']);
 
     const first = await runtime.runScript(script, { requirements: [requirement] });
@@ -98,13 +99,11 @@ describe('stamina: SIGKILL', () => {
   });
 });
 
-/** For each environment directory in the volume, whether it has its `.complete` marker, sorted. */
-function environmentStates(volume: string): string[] {
-  const listing = docker(
-    'run', '--rm', '--network', 'none', '-v', `${volume}:/envs:ro`, '--entrypoint', 'python3', testImage, '-c',
-    'import os\nfor name in os.listdir("/envs"):\n    path = os.path.join("/envs", name)\n    if name != ".locks" and os.path.isdir(path):\n        print("complete" if os.path.exists(os.path.join(path, ".complete")) else "partial")\n',
-  );
-  return listing.split('\n').filter((line) => line !== '').sort();
+/** For each environment volume of the cache (one volume per environment), whether it has its `.complete` marker, sorted. */
+function environmentStates(prefix: string): string[] {
+  return volumesWithPrefix(prefix)
+    .map((volume) => docker('run', '--rm', '--network', 'none', '-v', `${volume}:/env:ro`, '--entrypoint', 'python3', testImage, '-c', 'import os\nprint("complete" if os.path.exists("/env/.complete") else "partial")\n'))
+    .sort();
 }
 
 function installContainers(pid: number): string[] {

@@ -573,11 +573,11 @@ describe('errors that are no policy decision', () => {
     const outcome = proxy.nextOutcome();
     const response = await exchange(proxy, 'CONNECT nowhere.test:443 HTTP/1.1\r\n\r\n');
     expect(response.status).toBe(502);
-    expect(response.body).toBe('pycage could not resolve nowhere.test (ENOTFOUND)\n');
+    expect(response.body).toBe('pycage could not resolve nowhere.test (Name or service not known)\n');
     expect(response.headers).not.toHaveProperty('x-pycage-blocked');
     expect(proxy.calls.resolve).toEqual(['nowhere.test']);
     expect(proxy.blocked).toEqual([]);
-    await expect(outcome).resolves.toEqual({ kind: 'failed', status: 502, message: 'pycage could not resolve nowhere.test (ENOTFOUND)' });
+    await expect(outcome).resolves.toEqual({ kind: 'failed', status: 502, message: 'pycage could not resolve nowhere.test (Name or service not known)' });
   });
 
   it('keeps the answer on one line when a resolver fails with a multi-line message, and survives a throwing onBlocked', async () => {
@@ -628,7 +628,7 @@ describe('errors that are no policy decision', () => {
     const proxy = await startProxy({ policy: createEgressPolicy({ allowHosts: [`127.0.0.1:${closedPort}`] }) });
     const response = await exchange(proxy, `GET http://127.0.0.1:${closedPort}/ HTTP/1.1\r\n\r\n`);
     expect(response.status).toBe(502);
-    expect(response.body).toBe(`pycage could not connect to 127.0.0.1:${closedPort} (ECONNREFUSED)\n`);
+    expect(response.body).toBe(`pycage could not connect to 127.0.0.1:${closedPort} (Connection refused)\n`);
     expect(proxy.calls.connect).toEqual([{ address: '127.0.0.1', port: closedPort }]);
     expect(proxy.blocked).toEqual([]);
   });
