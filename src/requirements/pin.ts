@@ -8,7 +8,7 @@
  */
 import { throwIfAborted } from '../abort.js';
 import { toLogger } from '../logger.js';
-import { pinDefaults, type PinOptions, type PinnedRequirements } from './options.js';
+import { pinDefaults, type PinDetail, type PinOptions, type PinnedRequirements } from './options.js';
 import { bareRequirementName, normalizeName } from './requirement-names.js';
 import { defaultCacheDirectory } from '../cache-directory.js';
 import { VersionCache } from './version-cache.js';
@@ -22,18 +22,27 @@ export async function pinRequirements(requirements: readonly string[], options: 
     const name = bareRequirementName(requirement);
     if (name !== undefined && !names.has(normalizeName(name))) names.set(normalizeName(name), name);
   }
-  if (options.pin === false || names.size === 0) return { requirements: [...requirements], warnings: [] };
+  const details = new Map<string, PinDetail>([...names].map(([normalized, name]) => [normalized, { name }]));
+  const detailList = (): PinDetail[] => [...details.values()];
+  if (options.pin === false || names.size === 0) return { requirements: [...requirements], warnings: [], details: detailList() };
   if (options.noIndex === true && options.findLinks === undefined) {
     logger.debug('No index and no find-links: requirements stay unpinned.');
-    return { requirements: [...requirements], warnings: [] };
+    return { requirements: [...requirements], warnings: [], details: detailList() };
   }
 
+  const minReleaseAgeDays = options.minReleaseAgeDays ?? pinDefaults.minReleaseAgeDays;
   const context: LookupContext = {
     pythonVersion: options.pythonVersion,
     timeoutMs: options.timeoutMs ?? pinDefaults.timeoutMs,
     abortSignal: options.abortSignal,
     logger,
+    minReleaseAgeMs: minReleaseAgeDays * 86_400_000,
+    allowSdist: options.allowSdist === true,
+    ...(options.platform === undefined ? {} : { platform: options.platform }),
   };
+  // Local files the user gave are trusted as they are: no cooldown (they have no upload time anyway).
+  const localContext: LookupContext = { ...context, minReleaseAgeMs: 0 };
+  const policyKey = JSON.stringify([minReleaseAgeDays, options.allowSdist === true, options.platform ?? null]);
   const indexLabel = options.indexUrl ?? options.jsonApiUrl ?? pinDefaults.jsonApiUrl;
   // An `indexUrl` is a simple index; otherwise the source is PyPI's JSON API. The cache keeps the two apart.
   const lookupIndex = options.indexUrl === undefined ? lookupPypiJson : lookupSimpleIndex;
@@ -50,25 +59,36 @@ export async function pinRequirements(requirements: readonly string[], options: 
   };
 
   const resolveOne = async (normalized: string, name: string): Promise<void> => {
+    const detail = details.get(normalized) ?? { name };
     if (options.findLinks !== undefined) {
-      const local = await lookupFindLinks(options.findLinks, name, context);
+      const local = await lookupFindLinks(options.findLinks, name, localContext);
       if (local.kind === 'found') {
         pinned.set(normalized, local.version);
+        detail.version = local.version;
+        detail.from = 'find-links';
         logger.debug(`${name}: ${local.version} from ${options.findLinks}`);
         return;
       }
       if (options.noIndex === true) {
+        if (local.kind === 'no-release' && local.policy !== undefined) detail.refusal = { policy: local.policy, reason: local.reason };
         report(local, name, `the find-links location ${options.findLinks}`);
         return;
       }
       if (local.kind === 'unreachable') report(local, name, `the find-links location ${options.findLinks}`);
     }
-    const key = VersionCache.key(cacheSource, normalized, options.pythonVersion);
+    const key = VersionCache.key(cacheSource, normalized, options.pythonVersion, policyKey);
     const cached = cache?.get(key);
     if (cached !== undefined) {
-      logger.debug(`${name}: ${cached ?? 'not on the index'} (cached)`);
-      if (cached === null) report({ kind: 'not-found' }, name, indexLabel);
-      else pinned.set(normalized, cached);
+      logger.debug(`${name}: ${cached.version ?? 'not on the index'} (cached)`);
+      if (cached.version === null) {
+        detail.facts = { exists: false };
+        report({ kind: 'not-found' }, name, indexLabel);
+      } else {
+        pinned.set(normalized, cached.version);
+        detail.version = cached.version;
+        detail.from = 'index';
+        if (cached.facts !== undefined) detail.facts = cached.facts;
+      }
       return;
     }
     // Once the index has failed to answer at all, the remaining names do not each wait for a timeout.
@@ -80,12 +100,22 @@ export async function pinRequirements(requirements: readonly string[], options: 
     const answer = await lookupIndex(indexLabel, name, context);
     if (answer.kind === 'unreachable' && !answer.reason.startsWith('HTTP ')) sourcesDown.set(indexLabel, answer.reason);
     if (answer.kind === 'found') {
-      cache?.set(key, answer.version);
+      cache?.set(key, answer.version, answer.facts);
       pinned.set(normalized, answer.version);
+      detail.version = answer.version;
+      detail.from = 'index';
+      if (answer.facts !== undefined) detail.facts = answer.facts;
       logger.debug(`${name}: ${answer.version} from ${indexLabel}`);
       return;
     }
-    if (answer.kind === 'not-found') cache?.set(key, null);
+    if (answer.kind === 'not-found') {
+      cache?.set(key, null);
+      detail.facts = { exists: false };
+    }
+    if (answer.kind === 'no-release') {
+      if (answer.facts !== undefined) detail.facts = answer.facts;
+      if (answer.policy !== undefined) detail.refusal = { policy: answer.policy, reason: answer.reason };
+    }
     report(answer, name, indexLabel);
   };
 
@@ -95,7 +125,7 @@ export async function pinRequirements(requirements: readonly string[], options: 
         warn(name, `${name} is not on ${source}: the package may not exist under that name. Left unpinned.`);
         break;
       case 'no-release':
-        warn(name, `${name} has no usable release on ${source} (${answer.reason}). Left unpinned.`);
+        warn(name, `${name} has no usable release on ${source} (${answer.reason}).${answer.policy === undefined ? ' Left unpinned.' : ''}`);
         break;
       case 'unreachable': {
         const entry = unreachable.get(source) ?? { reason: answer.reason, names: [] };
@@ -127,6 +157,7 @@ export async function pinRequirements(requirements: readonly string[], options: 
       return name !== undefined && version !== undefined ? `${name}==${version}` : requirement;
     }),
     warnings,
+    details: detailList(),
   };
 }
 
