@@ -31,6 +31,8 @@ const plainRequirement = new RegExp(
 export function isPlainRequirement(requirement: string): boolean {
   const match = plainRequirement.exec(requirement.trim());
   if (match === null) return false;
+  // pip reads `pkg-1.0-py3-none-any.whl` or `pkg.tar.gz` as a file to install, not as a project name.
+  if (/\.(?:whl|zip|tgz|tar|tar\.gz|tar\.bz2|tar\.xz)\b/i.test(requirement)) return false;
   // A marker is only comparisons of quoted strings; `@` or `://` there means a URL is hiding in it.
   const marker = match.groups?.['marker'] ?? '';
   return !/@|:\/\//.test(marker);

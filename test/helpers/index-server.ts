@@ -16,6 +16,11 @@ export interface IndexRelease {
   requiresPython?: string;
   /** File names of the release. @default a py3 wheel and an sdist named after the project */
   files?: string[];
+  /**
+   * When the release's files were uploaded (ISO 8601), served as PyPI's `upload_time_iso_8601` and
+   * PEP 700's `upload-time`. @default none given (as an HTML-only mirror)
+   */
+  uploadTime?: string;
 }
 
 /** Project name -> releases; a bare string is a release with the defaults. */
@@ -35,6 +40,8 @@ export interface IndexServerOptions {
   delayMs?: number;
   /** Leave `releases` out of the JSON API's answers, so only `info` describes the project. @default false */
   omitReleases?: boolean;
+  /** Project name -> `info.summary` of the JSON API. @default none */
+  summaries?: Record<string, string>;
 }
 
 export interface IndexServer {
@@ -98,7 +105,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
       return;
     }
     if (area === 'pypi' && parts[2] === 'json') {
-      sendJson(response, 'application/json', pypiJson(releases, options.omitReleases === true));
+      sendJson(response, 'application/json', pypiJson(releases, options.omitReleases === true, options.summaries?.[releases.name]));
       return;
     }
     if (area === 'simple' || area === 'html-simple') {
@@ -168,11 +175,12 @@ function filesOf(name: string, release: IndexRelease): string[] {
   return release.files ?? [wheelFileName(name, release.version), `${name}-${release.version}.tar.gz`];
 }
 
-function pypiJson(project: { name: string; releases: IndexRelease[] }, omitReleases: boolean): unknown {
+function pypiJson(project: { name: string; releases: IndexRelease[] }, omitReleases: boolean, summary: string | undefined): unknown {
   const releases: Record<string, unknown[]> = {};
   for (const release of project.releases) {
     releases[release.version] = filesOf(project.name, release).map((filename) => ({
       filename,
+      ...(release.uploadTime === undefined ? {} : { upload_time_iso_8601: release.uploadTime, upload_time: release.uploadTime.replace(/\.\d+Z$|Z$/, '') }),
       url: `https://files.example.invalid/${filename}`,
       yanked: release.yanked !== undefined && release.yanked !== false,
       yanked_reason: typeof release.yanked === 'string' ? release.yanked : null,
@@ -184,6 +192,7 @@ function pypiJson(project: { name: string; releases: IndexRelease[] }, omitRelea
   return {
     info: {
       name: project.name,
+      summary: summary ?? null,
       version: latest?.version ?? null,
       yanked: latest?.yanked !== undefined && latest.yanked !== false,
       requires_python: latest?.requiresPython ?? null,
@@ -195,6 +204,7 @@ function pypiJson(project: { name: string; releases: IndexRelease[] }, omitRelea
 
 function simpleJson(project: { name: string; releases: IndexRelease[] }): unknown {
   return {
+    // 1.1: PEP 700's `versions` and `upload-time`.
     meta: { 'api-version': '1.1' },
     name: normalize(project.name),
     versions: project.releases.map((release) => release.version),
@@ -203,6 +213,7 @@ function simpleJson(project: { name: string; releases: IndexRelease[] }): unknow
         filename,
         url: `../../files/${filename}`,
         hashes: {},
+        ...(release.uploadTime === undefined ? {} : { 'upload-time': release.uploadTime }),
         ...(release.requiresPython === undefined ? {} : { 'requires-python': release.requiresPython }),
         ...(release.yanked === undefined || release.yanked === false ? {} : { yanked: release.yanked }),
       })),
