@@ -31,6 +31,11 @@ export interface InstallPlanInput extends PackageSourceOptions {
   requirements: readonly string[];
   /** Scratch space for the installer's cache. */
   cacheDirectory: string;
+  /**
+   * Let the installer build source distributions (their build code runs at install). Without it the
+   * install takes wheels only: `--only-binary :all:` for pip, `--no-build` for uv. @default false
+   */
+  allowSdist?: boolean | undefined;
 }
 
 /** pip's defaults (15 s, 5 retries with backoff) make an unreachable index take minutes to report. */
@@ -97,7 +102,8 @@ export function installCommands(input: InstallPlanInput): InstallCommand[] {
     };
     const commands: InstallCommand[] = [{ argv: [uv, 'venv', '--python', input.python, input.venvDirectory], env }];
     if (requirements.length > 0) {
-      commands.push({ argv: [uv, 'pip', 'install', '--python', python, ...sourceArguments(input), '--', ...requirements], env });
+      const wheelsOnly = input.allowSdist === true ? [] : ['--no-build'];
+      commands.push({ argv: [uv, 'pip', 'install', '--python', python, ...wheelsOnly, ...sourceArguments(input), '--', ...requirements], env });
     }
     return commands;
   }
@@ -115,6 +121,7 @@ export function installCommands(input: InstallPlanInput): InstallCommand[] {
         '--progress-bar',
         'off',
         ...pipNetworkOptions,
+        ...(input.allowSdist === true ? [] : ['--only-binary', ':all:']),
         ...sourceArguments(input),
         '--',
         ...requirements,
