@@ -19,8 +19,11 @@ export interface RefusedPackage {
   name: string;
   requirement: string;
   origin: RequirementDetail['origin'];
-  /** `unknown`: nothing vouches for it; `too-new` and `no-wheel`: no release passed pycage's rules. */
-  reason: 'unknown' | 'too-new' | 'no-wheel';
+  /**
+   * `unknown`: nothing vouches for it; `too-new` and `no-wheel`: no release passed pycage's rules;
+   * `url`: a URL or path requirement (refused by `checkRequirements`).
+   */
+  reason: 'unknown' | 'too-new' | 'no-wheel' | 'url';
   /** One line for a person, naming the package and the way to allow it. */
   message: string;
   module?: string;
