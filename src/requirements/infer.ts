@@ -16,7 +16,7 @@ import type { InferOptions, InferredRequirements, PinDetail, RequirementDetail, 
 import { comparablePythonVersion, satisfiesSpecifier } from './pep440.js';
 import { pinRequirements } from './pin.js';
 import { popularRank } from './popular.js';
-import { checkRequirements } from './requirement-policy.js';
+import { checkRequirements, isPlainRequirement } from './requirement-policy.js';
 import { normalizeName, requirementKey, requirementProjectName, topLevelName } from './requirement-names.js';
 import { defaultPythonVersion, isStandardLibrary, resolvePythonVersion, standardLibraryHistory } from './standard-library.js';
 
@@ -84,7 +84,8 @@ function describe(requirement: string, how: Found | undefined, pins: ReadonlyMap
   const pin = pins.get(normalizeName(name));
   const rank = popularRank(name);
   let origin: RequirementOrigin;
-  if (how === undefined || how.kind === 'declared') origin = 'declared';
+  // A URL requirement got here only through allowUrlRequirements: that flag is the caller's word for it.
+  if (how === undefined || how.kind === 'declared' || !isPlainRequirement(requirement)) origin = 'declared';
   else if (pin?.from === 'find-links') origin = 'local';
   else if (how.kind === 'table' || (how.kind === 'named' && tableDistributions.has(normalizeName(name)))) origin = 'mapped';
   else origin = rank === undefined ? 'unknown' : 'popular';
