@@ -52,6 +52,8 @@ export async function pinRequirements(requirements: readonly string[], options: 
   const pinned = new Map<string, string>();
   const unreachable = new Map<string, { reason: string; names: string[] }>();
   const sourcesDown = new Map<string, string>();
+  // Names pinned from a source that gave no upload times: the cooldown could not be applied to them.
+  const cooldownUnchecked: string[] = [];
   // Lookups finish in any order; warnings are reported in the order of the requirements.
   const warningsByName = new Map<string, string[]>();
   const warn = (name: string, warning: string): void => {
@@ -100,6 +102,7 @@ export async function pinRequirements(requirements: readonly string[], options: 
     const answer = await lookupIndex(indexLabel, name, context);
     if (answer.kind === 'unreachable' && !answer.reason.startsWith('HTTP ')) sourcesDown.set(indexLabel, answer.reason);
     if (answer.kind === 'found') {
+      if (answer.cooldownUnchecked === true) cooldownUnchecked.push(name);
       cache?.set(key, answer.version, answer.facts);
       pinned.set(normalized, answer.version);
       detail.version = answer.version;
@@ -146,6 +149,10 @@ export async function pinRequirements(requirements: readonly string[], options: 
   for (const [source, { reason, names: left }] of unreachable) {
     const ordered = [...names.values()].filter((name) => left.includes(name));
     warnings.push(`Could not reach ${source} (${reason}); left unpinned: ${ordered.join(', ')}.`);
+  }
+  if (cooldownUnchecked.length > 0) {
+    const ordered = [...names.values()].filter((name) => cooldownUnchecked.includes(name));
+    warnings.push(`${indexLabel} gives no upload times, so releases younger than ${minReleaseAgeDays} days could not be skipped for: ${ordered.join(', ')}.`);
   }
   for (const name of names.values()) warnings.push(...(warningsByName.get(name) ?? []));
   for (const warning of warnings) logger.warn(warning);

@@ -28,7 +28,8 @@ export interface IndexFacts {
 export type ReleasePolicy = 'too-new' | 'no-wheel';
 
 export type VersionLookup =
-  | { kind: 'found'; version: string; facts?: IndexFacts }
+  /** `cooldownUnchecked`: the source gave no upload times, so the release age could not be checked. */
+  | { kind: 'found'; version: string; facts?: IndexFacts; cooldownUnchecked?: boolean }
   /** The source answered and does not know the project. */
   | { kind: 'not-found' }
   /**
@@ -208,7 +209,8 @@ function chooseRelease(files: readonly ReleaseFile[], context: LookupContext, ex
     return { kind: 'no-release', reason, policy: 'no-wheel', facts };
   }
   const version = newestVersion(new Set(installable.map((file) => file.version)));
-  return version === undefined ? { kind: 'not-found' } : { kind: 'found', version, facts };
+  if (version === undefined) return { kind: 'not-found' };
+  return { kind: 'found', version, facts, ...(minAgeMs > 0 && firstUpload.size === 0 ? { cooldownUnchecked: true } : {}) };
 }
 
 function fileInstallable(file: ReleaseFile, context: LookupContext): boolean {

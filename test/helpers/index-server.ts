@@ -18,9 +18,10 @@ export interface IndexRelease {
   files?: string[];
   /**
    * When the release's files were uploaded (ISO 8601), served as PyPI's `upload_time_iso_8601` and
-   * PEP 700's `upload-time`. @default none given (as an HTML-only mirror)
+   * PEP 700's `upload-time`; `null` serves none (as an old mirror). HTML pages never carry it.
+   * @default '2024-01-15T12:00:00Z', old enough for any cooldown
    */
-  uploadTime?: string;
+  uploadTime?: string | null;
 }
 
 /** Project name -> releases; a bare string is a release with the defaults. */
@@ -166,9 +167,15 @@ function normalizeKeys(packages: IndexPackages): Map<string, { name: string; rel
   return new Map(
     Object.entries(packages).map(([name, releases]) => [
       normalize(name),
-      { name, releases: releases.map((release) => (typeof release === 'string' ? { version: release } : release)) },
+      { name, releases: releases.map((release) => withDefaults(typeof release === 'string' ? { version: release } : release)) },
     ]),
   );
+}
+
+const defaultUploadTime = '2024-01-15T12:00:00Z';
+
+function withDefaults(release: IndexRelease): IndexRelease {
+  return release.uploadTime === undefined ? { ...release, uploadTime: defaultUploadTime } : release;
 }
 
 function filesOf(name: string, release: IndexRelease): string[] {
@@ -180,7 +187,7 @@ function pypiJson(project: { name: string; releases: IndexRelease[] }, omitRelea
   for (const release of project.releases) {
     releases[release.version] = filesOf(project.name, release).map((filename) => ({
       filename,
-      ...(release.uploadTime === undefined ? {} : { upload_time_iso_8601: release.uploadTime, upload_time: release.uploadTime.replace(/\.\d+Z$|Z$/, '') }),
+      ...(release.uploadTime === undefined || release.uploadTime === null ? {} : { upload_time_iso_8601: release.uploadTime, upload_time: release.uploadTime.replace(/\.\d+Z$|Z$/, '') }),
       url: `https://files.example.invalid/${filename}`,
       yanked: release.yanked !== undefined && release.yanked !== false,
       yanked_reason: typeof release.yanked === 'string' ? release.yanked : null,
@@ -213,7 +220,7 @@ function simpleJson(project: { name: string; releases: IndexRelease[] }): unknow
         filename,
         url: `../../files/${filename}`,
         hashes: {},
-        ...(release.uploadTime === undefined ? {} : { 'upload-time': release.uploadTime }),
+        ...(release.uploadTime === undefined || release.uploadTime === null ? {} : { 'upload-time': release.uploadTime }),
         ...(release.requiresPython === undefined ? {} : { 'requires-python': release.requiresPython }),
         ...(release.yanked === undefined || release.yanked === false ? {} : { yanked: release.yanked }),
       })),
