@@ -370,6 +370,16 @@ export const moduleDistributions: Readonly<Record<string, string | null>> = {
   trello: 'py-trello',
   currency_converter: 'CurrencyConverter',
   'azure.cognitiveservices.speech': 'azure-cognitiveservices-speech',
+  agents: 'openai-agents',
+  dagger: 'dagger-io',
+  fasthtml: 'python-fasthtml',
+  ell: 'ell-ai',
+  hulearn: 'human-learn',
+  ibis: 'ibis-framework',
+  quaternion: 'numpy-quaternion',
+  sklego: 'scikit-lego',
+  upath: 'universal-pathlib',
+  redcap: 'PyCap',
 
   // Removed from the standard library (PEP 594, Python 3.12 and 3.13) and republished on PyPI under
   // another name with the same module inside. Reached only on versions that no longer ship the module.

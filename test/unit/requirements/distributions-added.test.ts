@@ -1,6 +1,8 @@
 // The mapping entries added for issue 11, each with where it was checked. "pipreqs" is the mapping
 // file of bndr/pipreqs (pipreqs/mapping), "pants" the default module mapping of pantsbuild/pants
-// (default_module_mapping.py), "docs" the distribution's own install instructions.
+// (default_module_mapping.py), "marimo" the module-to-PyPI map of marimo-team/marimo
+// (marimo/_runtime/packages/module_name_to_pypi_name.py), "docs" the distribution's own install
+// instructions. Entries were checked by hand against those files; none of them is copied here.
 import { describe, expect, it } from 'vitest';
 import { distributionForModule, normalizeName } from '../../../src/requirements/index.js';
 
@@ -12,8 +14,8 @@ const added: Array<[module: string, distribution: string, source: string]> = [
   ['skbio', 'scikit-bio', 'pipreqs'],
   ['skopt', 'scikit-optimize', 'docs: scikit-optimize'],
   ['sksurv', 'scikit-survival', 'docs: scikit-survival'],
-  ['skvideo', 'scikit-video', 'pants'],
-  ['elftools', 'pyelftools', 'pipreqs'],
+  ['skvideo', 'scikit-video', 'pants, marimo'],
+  ['elftools', 'pyelftools', 'pipreqs, marimo'],
   ['enchant', 'pyenchant', 'pipreqs'],
   ['cups', 'pycups', 'pipreqs'],
   ['daemon', 'python-daemon', 'pipreqs'],
@@ -30,13 +32,13 @@ const added: Array<[module: string, distribution: string, source: string]> = [
   ['pythonjsonlogger', 'python-json-logger', 'pipreqs, pants'],
   ['robot', 'robotframework', 'pipreqs'],
   ['samtranslator', 'aws-sam-translator', 'pipreqs'],
-  ['cfnlint', 'cfn-lint', 'pipreqs'],
+  ['cfnlint', 'cfn-lint', 'pipreqs, marimo'],
   ['tidylib', 'pytidylib', 'pipreqs'],
-  ['appium', 'Appium-Python-Client', 'pipreqs'],
+  ['appium', 'Appium-Python-Client', 'pipreqs, marimo'],
   ['pydispatch', 'PyDispatcher', 'pipreqs'],
   ['progressbar', 'progressbar2', 'pipreqs, pants'],
   ['github3', 'github3.py', 'pipreqs'],
-  ['auth0', 'auth0-python', 'pants'],
+  ['auth0', 'auth0-python', 'pants, marimo'],
   ['digitalocean', 'python-digitalocean', 'pipreqs'],
   ['bugzilla', 'python-bugzilla', 'pipreqs'],
   ['cattr', 'cattrs', 'pants'],
@@ -64,6 +66,16 @@ const added: Array<[module: string, distribution: string, source: string]> = [
   ['trello', 'py-trello', 'docs: py-trello'],
   ['currency_converter', 'CurrencyConverter', 'docs: CurrencyConverter'],
   ['azure.cognitiveservices.speech', 'azure-cognitiveservices-speech', 'docs: Azure Speech SDK'],
+  ['agents', 'openai-agents', 'marimo; docs: OpenAI Agents SDK'],
+  ['dagger', 'dagger-io', 'marimo'],
+  ['fasthtml', 'python-fasthtml', 'marimo'],
+  ['ell', 'ell-ai', 'marimo'],
+  ['hulearn', 'human-learn', 'marimo'],
+  ['ibis', 'ibis-framework', 'marimo (which adds the [duckdb] extra)'],
+  ['quaternion', 'numpy-quaternion', 'marimo'],
+  ['sklego', 'scikit-lego', 'marimo'],
+  ['upath', 'universal-pathlib', 'marimo'],
+  ['redcap', 'PyCap', 'marimo'],
 ];
 
 describe('mapping entries added for the package gate', () => {
