@@ -2,7 +2,7 @@
 // the screen and answers the prompts. The model is a chat server and the index a package index, both
 // on 127.0.0.1; the first run happens in the real Docker sandbox.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,17 +50,15 @@ function quote(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
 }
 
-function startRequest(args: string[]): void {
+function startRequest(args: string[], cwd?: string): void {
   const env = {
     ...baseEnv(),
     TERM: 'xterm-256color',
     XDG_CACHE_HOME: cacheHome!,
-    PYCAGE_PROVIDER: 'openai',
-    OPENAI_BASE_URL: chat!.openaiBaseUrl,
-    OPENAI_API_KEY: 'test-key',
-    PYCAGE_MODEL: 'test-model',
+    ...(chat === undefined ? {} : { PYCAGE_PROVIDER: 'openai', OPENAI_BASE_URL: chat.openaiBaseUrl, OPENAI_API_KEY: 'test-key', PYCAGE_MODEL: 'test-model' }),
   };
   const command = [
+    ...(cwd === undefined ? [] : [`cd ${quote(cwd)} &&`]),
     'env -i',
     ...Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`),
     quote(process.execPath),
@@ -89,5 +87,19 @@ describe.skipIf(!hasTmux)('the package gate on a terminal (tmux)', () => {
     const done = await waitForScreen(/PYCAGE-EXITED:\d+/);
     expect(done).toContain('PYCAGE-EXITED:1');
     expect(chat.requests).toHaveLength(1); // the fix made no model call
+  });
+
+  it('asks before pycage run installs an unknown import of your script, and runs nothing on a no', async () => {
+    cacheHome = await mkdtemp(path.join(tmpdir(), 'pycage-gate-terminal-'));
+    index = await startIndexServer({ packages: { crispr: [{ version: '0.2', uploadTime: '2025-03-02T10:00:00Z' }] } });
+    await writeFile(path.join(cacheHome, 'script.py'), 'import crispr\nprint(crispr.cut())\n');
+    startRequest(['run', 'script.py', '--index-url', index.simpleUrl], cacheHome);
+
+    const asked = await waitForScreen('Install crispr (FLAGGED above) and run it?');
+    expect(asked).toMatch(/FLAGGED crispr[^\n]*--allow-package crispr/);
+    press('Enter'); // the default is no
+    const done = await waitForScreen(/PYCAGE-EXITED:\d+/);
+    expect(done).toContain('PYCAGE-EXITED:1');
+    expect(done).toContain('Not run.');
   });
 });
