@@ -11,7 +11,7 @@
  * ```
  */
 
-export { PycageError, UsageError, AbortedError, ExitCode } from './errors.js';
+export { PycageError, UsageError, AbortedError, PolicyError, ExitCode } from './errors.js';
 export type { PycageErrorOptions } from './errors.js';
 export { Logger } from './logger.js';
 export type { LogEntry, LogLevel, LogSink } from './logger.js';
@@ -38,14 +38,25 @@ export { extractCode, NoCodeBlockError } from './extract/index.js';
 export type { ExtractedCode, ExtractRule } from './extract/index.js';
 
 export {
+  checkRequirements,
   distributionForModule,
+  gatePackages,
   inferRequirements,
   isStandardLibrary,
   parseImports,
   pinRequirements,
   supportedPythonVersions,
 } from './requirements/index.js';
-export type { InferOptions, InferredRequirements, PackageSource } from './requirements/index.js';
+export type {
+  IndexFacts,
+  InferOptions,
+  InferredRequirements,
+  PackageSource,
+  RefusedPackage,
+  RequirementDetail,
+  RequirementOrigin,
+  WheelPlatform,
+} from './requirements/index.js';
 
 export { checkDocker, createRuntime, prune, DockerUnavailableError, ImageError, SandboxError } from './runtime/index.js';
 export type {

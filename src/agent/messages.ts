@@ -6,8 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../runtime/index.js';
+import { describeIndexFacts, type RefusedPackage } from '../requirements/index.js';
 
-type PromptName = 'retry' | 'no-code' | 'follow-up';
+type PromptName = 'retry' | 'no-code' | 'follow-up' | 'unknown-packages';
 
 /** prompts/ sits two levels above this file both in src/agent/ and in dist/agent/. */
 const promptsDirectory = new URL('../../prompts/', import.meta.url);
@@ -81,6 +82,23 @@ export async function followUpMessage(previous: RunResult, request: string): Pro
   const printed = tail(previous.stdout, 60, followUpOutputChars);
   const output = printed === '' ? ' It printed nothing.' : ` Its output was:\n\n\`\`\`\n${printed}\n\`\`\``;
   return fillTemplate(await loadPrompt('follow-up'), { exitCode: String(previous.exitCode), output, request });
+}
+
+/**
+ * The one message that tells the model which of its packages nobody vouches for (and, when the index
+ * says so, that one does not exist), asking for another way.
+ */
+export async function unknownPackagesMessage(code: string, refused: readonly RefusedPackage[]): Promise<string> {
+  const packages = refused
+    .map((entry) => {
+      const imported = entry.module === undefined ? '' : ` (import ${entry.module})`;
+      if (entry.reason === 'too-new') return `- ${entry.name}${imported}: every release is too recent to trust yet`;
+      if (entry.reason === 'no-wheel') return `- ${entry.name}${imported}: no release can be installed without running its build code`;
+      const facts = entry.index === undefined ? 'not a known package' : entry.index.exists ? `not a known package; the package index: ${describeIndexFacts(entry.index)}` : 'does not exist on the package index';
+      return `- ${entry.name}${imported}: ${facts}`;
+    })
+    .join('\n');
+  return fillTemplate(await loadPrompt('unknown-packages'), { packages, code: code.replace(/\s+$/, '') });
 }
 
 /** How the model's own code is kept in the conversation: one fenced block, as it was asked to answer. */

@@ -3,23 +3,31 @@
  * and the tail of its error back to the model, up to `maxAttempts` model answers. A missing module is
  * fixed by adding the package and running again, without a model call.
  */
-import { AbortedError, ExitCode } from '../errors.js';
+import { AbortedError, ExitCode, PolicyError } from '../errors.js';
 import { throwIfAborted } from '../abort.js';
 import { toLogger, type Logger, type LogSink } from '../logger.js';
 import { NoCodeBlockError } from '../extract/index.js';
 import { generateCode, type ChatMessage, type ModelProvider } from '../generator/index.js';
 import {
-  distributionForModule,
+  checkRequirements,
+  gatePackages,
   inferRequirements,
   isStandardLibrary,
   pinRequirements,
+  popularRank,
+  readImports,
   requirementKey,
   packageSourceKeys,
+  resolveDistribution,
+  topLevelName,
   type PackageSource,
+  type RefusedPackage,
+  type RequirementDetail,
+  type RequirementOrigin,
 } from '../requirements/index.js';
 import { runOptionKeys, type RunOptions, type RunResult, type Runtime, type RuntimeEvent } from '../runtime/index.js';
 import { checkOptionKeys, type OptionKeys } from '../options.js';
-import { codeAnswer, describeFailure, followUpMessage, noCodeMessage, retryMessage } from './messages.js';
+import { codeAnswer, describeFailure, followUpMessage, noCodeMessage, retryMessage, unknownPackagesMessage } from './messages.js';
 import { indexUnreachable, missingModule } from './missing-module.js';
 import type { AgentEvent, AgentResult, Attempt, AttemptTrigger, Proposal, ReviewDecision } from './types.js';
 
@@ -60,6 +68,18 @@ export interface AgentOptions {
   review?: (proposal: Proposal) => Promise<ReviewDecision>;
   /** Missing-module fixes allowed per model answer. @default 3 */
   maxModuleFixes?: number;
+  /**
+   * Packages installed although nothing vouches for them (origin `unknown`); `*` for any. Others are
+   * first sent back to the model once, then shown flagged to `review`, or refused without one.
+   * @default []
+   */
+  allowPackages?: readonly string[];
+  /** Accept URL and path requirements (`name @ https://...`, `file:`, VCS); refused (exit 5) otherwise. @default false */
+  allowUrlRequirements?: boolean;
+  /** Pins skip releases younger than this many days. @default 7 */
+  minReleaseAgeDays?: number;
+  /** Pins may choose a release with only a source distribution (its install runs build code). @default false */
+  allowSdist?: boolean;
   onEvent?: (event: AgentEvent) => void;
   abortSignal?: AbortSignal;
   logger?: Logger | LogSink;
@@ -79,6 +99,10 @@ export const agentOptionKeys = {
   runOptions: true,
   review: true,
   maxModuleFixes: true,
+  allowPackages: true,
+  allowUrlRequirements: true,
+  minReleaseAgeDays: true,
+  allowSdist: true,
   onEvent: true,
   abortSignal: true,
   logger: true,
@@ -112,6 +136,10 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     }
   };
   const abortSignal = options.abortSignal;
+  // A list the caller gave is checked before the model is asked anything.
+  if (Array.isArray(requirementsMode)) {
+    checkRequirements(requirementsMode, { origin: 'the requirements given', ...(options.allowUrlRequirements === undefined ? {} : { allowUrlRequirements: options.allowUrlRequirements }) });
+  }
 
   // The conversation so far, as the model will see it (the system message is added by generateCode).
   const history: ChatMessage[] = [...(options.history ?? [])];
@@ -128,6 +156,9 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   let target: Target | undefined;
   // The last inference, by code: a missing-module fix runs the same code again with one more package.
   let inference: Inference | undefined;
+  // The model is told about refused packages once per request; after that a person decides, or the gate refuses.
+  let toldModel = false;
+  let refusedPackages: RefusedPackage[] | undefined;
 
   // The first user message of this request (with the previous output, for a follow-up) is what history keeps.
   const userMessageForHistory = userMessage;
@@ -141,6 +172,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     };
     if (lastCode !== undefined) outcome.code = lastCode;
     if (lastResult !== undefined) outcome.result = lastResult;
+    if (status === 'refused' && refusedPackages !== undefined) outcome.refused = refusedPackages;
     emit({ type: 'done', result: outcome });
     return outcome;
   };
@@ -192,6 +224,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     let chargeModelTime = modelDurationMs;
     let moduleFixes = 0;
     let extraRequirements: string[] = [];
+    let extraPackages: RequirementDetail[] = [];
     let regenerate = false;
 
     // Runs of this one answer: the code as given, then with packages a ModuleNotFoundError named.
@@ -199,24 +232,104 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       throwIfAborted(abortSignal);
       const number = attempts.length + 1;
       target ??= await targetOf(options);
-      if (requirementsMode === 'auto' && inference?.code !== code) inference = await inferFor(code, target, options, abortSignal);
-      const resolved = resolveRequirements(requirementsMode, inference, extraRequirements);
+      if (requirementsMode === 'auto' && inference?.code !== code) {
+        try {
+          inference = await inferFor(code, target, options, trigger, abortSignal);
+        } catch (error) {
+          // A URL or path requirement in the code's inline metadata: nothing is installed.
+          if (!(error instanceof PolicyError)) throw error;
+          const refusedUrls = error.refused.map((requirement): RefusedPackage => ({ name: requirementName(requirement), requirement, origin: 'declared', reason: 'url', message: error.message }));
+          refusedPackages = refusedUrls;
+          emit({ type: 'packages-refused', attempt: number, refused: refusedUrls, toldModel: false });
+          attempts.push({
+            number,
+            trigger,
+            status: 'refused',
+            ...(answer === undefined ? {} : { answer }),
+            code,
+            rule: generated.rule,
+            requirements: [],
+            warnings: [],
+            refused: refusedUrls,
+            modelDurationMs: chargeModelTime,
+            runDurationMs: 0,
+          });
+          lastCode = code;
+          status = 'refused';
+          return finish();
+        }
+      }
+      const resolved = resolveRequirements(requirementsMode, inference, extraRequirements, extraPackages);
       emit({ type: 'requirements', attempt: number, requirements: resolved.requirements, warnings: resolved.warnings });
+      const flagged = gatePackages(resolved.packages, { allowPackages: options.allowPackages ?? [] });
+      const refusedAttempt = (): Attempt => ({
+        number,
+        trigger,
+        status: 'refused',
+        ...(answer === undefined ? {} : { answer }),
+        code,
+        rule: generated.rule,
+        requirements: resolved.requirements,
+        warnings: resolved.warnings,
+        packages: resolved.packages,
+        refused: flagged,
+        modelDurationMs: chargeModelTime,
+        runDurationMs: 0,
+      });
 
-      if (trigger !== 'missing-module' && options.review !== undefined) {
+      if (flagged.length > 0) {
+        // Once per request, a model answer that needs such packages goes back to the model, which
+        // usually has another way; that call does not spend one of the attempts.
+        const tellModel = trigger === 'model' && !toldModel;
+        emit({ type: 'packages-refused', attempt: number, refused: flagged, toldModel: tellModel });
+        if (tellModel) {
+          toldModel = true;
+          attempts.push(refusedAttempt());
+          lastCode = code;
+          lastRequirements = resolved.requirements;
+          logger.info(`asking the model for another way than ${flagged.map((entry) => entry.name).join(', ')}`);
+          history.push({ role: 'user', content: userMessage }, { role: 'assistant', content: codeAnswer(code) });
+          userMessage = await unknownPackagesMessage(code, flagged);
+          modelAnswers -= 1;
+          regenerate = true;
+          break;
+        }
+        if (options.review === undefined) {
+          attempts.push(refusedAttempt());
+          lastCode = code;
+          lastRequirements = resolved.requirements;
+          refusedPackages = flagged;
+          status = 'refused';
+          return finish();
+        }
+      }
+
+      // Every proposal is reviewed, a missing-module fix too: it installs a package nobody saw yet.
+      if (options.review !== undefined) {
         const decision = await options.review({
           attempt: number,
           code,
           requirements: resolved.requirements,
           warnings: resolved.warnings,
           trigger,
+          packages: resolved.packages,
+          flagged,
         });
         throwIfAborted(abortSignal);
+        if (decision.action === 'refuse') {
+          attempts.push(refusedAttempt());
+          lastCode = code;
+          lastRequirements = resolved.requirements;
+          refusedPackages = flagged;
+          status = 'refused';
+          return finish();
+        }
         if (decision.action === 'edit') {
           code = decision.code;
           trigger = 'edited';
           answer = undefined;
           extraRequirements = [];
+          extraPackages = [];
           continue;
         }
         if (decision.action === 'skip' || decision.action === 'regenerate') {
@@ -229,6 +342,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
             rule: generated.rule,
             requirements: resolved.requirements,
             warnings: resolved.warnings,
+            packages: resolved.packages,
             modelDurationMs: chargeModelTime,
             runDurationMs: 0,
           });
@@ -259,6 +373,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
         rule: generated.rule,
         requirements: resolved.requirements,
         warnings: resolved.warnings,
+        packages: resolved.packages,
         result,
         modelDurationMs: chargeModelTime,
         runDurationMs,
@@ -272,12 +387,13 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       }
       status = 'failed';
 
-      const fix = moduleFixes < maxModuleFixes ? await requirementForFailure(result, resolved.requirements, target, options, abortSignal) : undefined;
+      const fix = moduleFixes < maxModuleFixes ? await requirementForFailure(result, code, resolved.requirements, target, options, abortSignal) : undefined;
       if (fix !== undefined) {
         moduleFixes += 1;
         emit({ type: 'missing-module', attempt: number, module: fix.module, requirement: fix.requirement });
         logger.info(`adding ${fix.requirement} for the missing module ${fix.module}, no model call`);
         extraRequirements = [...extraRequirements, fix.requirement];
+        extraPackages = [...extraPackages, fix.detail];
         trigger = 'missing-module';
         answer = undefined;
         chargeModelTime = 0;
@@ -318,17 +434,29 @@ interface Inference {
   code: string;
   requirements: readonly string[];
   warnings: readonly string[];
+  details: readonly RequirementDetail[];
 }
 
-async function inferFor(code: string, target: Target, options: AgentOptions, abortSignal: AbortSignal | undefined): Promise<Inference> {
-  const { requirements, warnings } = await inferRequirements(code, {
+async function inferFor(code: string, target: Target, options: AgentOptions, trigger: AttemptTrigger, abortSignal: AbortSignal | undefined): Promise<Inference> {
+  const { requirements, warnings, details } = await inferRequirements(code, {
     pythonVersion: target.pythonVersion,
     ...target.packageSource,
+    ...pinPolicy(options),
+    // A model's inline metadata names packages like its imports do: each is judged by its name.
+    trustInlineMetadata: trigger === 'edited',
+    ...(options.allowUrlRequirements === undefined ? {} : { allowUrlRequirements: options.allowUrlRequirements }),
     ...(options.requirementOverrides === undefined ? {} : { overrides: options.requirementOverrides }),
     ...(abortSignal === undefined ? {} : { abortSignal }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
-  return { code, requirements, warnings };
+  return { code, requirements, warnings, details };
+}
+
+function pinPolicy(options: AgentOptions): { minReleaseAgeDays?: number; allowSdist?: boolean } {
+  return {
+    ...(options.minReleaseAgeDays === undefined ? {} : { minReleaseAgeDays: options.minReleaseAgeDays }),
+    ...(options.allowSdist === undefined ? {} : { allowSdist: options.allowSdist }),
+  };
 }
 
 /** The requirements of one run; in 'auto' mode `inference` is the one for the code that runs. */
@@ -336,11 +464,23 @@ function resolveRequirements(
   mode: 'auto' | 'none' | readonly string[],
   inference: Inference | undefined,
   extra: readonly string[],
-): { requirements: string[]; warnings: string[] } {
-  if (mode === 'none') return { requirements: [...extra], warnings: [] };
-  if (mode !== 'auto') return { requirements: [...mode, ...extra], warnings: [] };
+  extraPackages: readonly RequirementDetail[],
+): { requirements: string[]; warnings: string[]; packages: RequirementDetail[] } {
+  if (mode === 'none') return { requirements: [...extra], warnings: [], packages: [...extraPackages] };
+  if (mode !== 'auto') {
+    const declared = mode.map((requirement): RequirementDetail => ({ requirement, name: requirementName(requirement), origin: 'declared' }));
+    return { requirements: [...mode, ...extra], warnings: [], packages: [...declared, ...extraPackages] };
+  }
   // Fresh arrays each time: every attempt keeps its own.
-  return { requirements: [...(inference?.requirements ?? []), ...extra], warnings: [...(inference?.warnings ?? [])] };
+  return {
+    requirements: [...(inference?.requirements ?? []), ...extra],
+    warnings: [...(inference?.warnings ?? [])],
+    packages: [...(inference?.details ?? []), ...extraPackages],
+  };
+}
+
+function requirementName(requirement: string): string {
+  return /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(requirement)?.[1] ?? requirement;
 }
 
 async function runOnce(
@@ -369,30 +509,57 @@ async function runOnce(
   return result;
 }
 
-/** The package to add for a `ModuleNotFoundError`, when it is one the run did not already have. */
+/**
+ * The package to add for a `ModuleNotFoundError`, when the code itself imports that module (a script
+ * can print a fake error naming anything) and the run did not already have the package. The result
+ * says where the package comes from, so that the gate and the review see it like any other.
+ */
 async function requirementForFailure(
   result: RunResult,
+  code: string,
   current: readonly string[],
   target: Target,
   options: AgentOptions,
   abortSignal: AbortSignal | undefined,
-): Promise<{ module: string; requirement: string } | undefined> {
+): Promise<{ module: string; requirement: string; detail: RequirementDetail } | undefined> {
   const module = missingModule(result);
   if (module === undefined || isStandardLibrary(module, target.pythonVersion)) return undefined;
   if (options.requirements === 'none') return undefined;
-  // undefined: an override says it is not a requirement, or no index has such a package.
-  const distribution = distributionForModule(module, options.requirementOverrides);
-  if (distribution === undefined) return undefined;
+  const imported = new Set((await readImports(code)).map((entry) => topLevelName(entry.module)));
+  if (!imported.has(topLevelName(module))) return undefined;
+  // undefined or null: a bare namespace, an override saying it is not a requirement, or a module no index has.
+  const resolution = resolveDistribution(module, options.requirementOverrides);
+  const distribution = resolution?.distribution ?? undefined;
+  if (resolution === undefined || distribution === undefined) return undefined;
   const key = requirementKey(distribution);
   // Already installed and still missing: a wrong package or a wrong import; the model has to fix that.
   if (current.some((requirement) => requirementKey(requirement) === key)) return undefined;
   const pinned = await pinRequirements([distribution], {
     ...target.packageSource,
+    ...pinPolicy(options),
     pythonVersion: target.pythonVersion,
     ...(abortSignal === undefined ? {} : { abortSignal }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
-  return { module, requirement: pinned.requirements[0] ?? distribution };
+  const requirement = pinned.requirements[0] ?? distribution;
+  const pin = pinned.details[0];
+  const name = requirementName(distribution);
+  const rank = popularRank(name);
+  let origin: RequirementOrigin;
+  if (resolution.source === 'override') origin = 'declared';
+  else if (pin?.from === 'find-links') origin = 'local';
+  else if (resolution.source === 'table') origin = 'mapped';
+  else origin = rank === undefined ? 'unknown' : 'popular';
+  const detail: RequirementDetail = {
+    requirement,
+    name,
+    origin,
+    module,
+    ...(rank === undefined ? {} : { popularRank: rank }),
+    ...(pin?.facts === undefined ? {} : { index: pin.facts }),
+    ...(pin?.refusal === undefined ? {} : { refusal: pin.refusal }),
+  };
+  return { module, requirement, detail };
 }
 
 function shortReason(result: RunResult): string {
@@ -416,6 +583,8 @@ function exitCodeFor(status: AgentResult['status'], result: RunResult | undefine
       return ExitCode.model;
     case 'declined':
       return ExitCode.failure;
+    case 'refused':
+      return ExitCode.policy;
     case 'failed':
       // 'failed' always follows a run whose exitCode is not 0; a timeout or the memory limit already
       // made it 124 or 137 (src/runtime/result.ts).

@@ -3,6 +3,7 @@
  * returns. The CLI, the interactive session and library users all consume these.
  */
 import type { ChatMessage } from '../generator/index.js';
+import type { RefusedPackage, RequirementDetail } from '../requirements/index.js';
 import type { RunResult, RuntimeEvent } from '../runtime/index.js';
 
 /** What started an attempt: a model answer, or the agent adding a package a `ModuleNotFoundError` named. */
@@ -13,8 +14,9 @@ export type AttemptTrigger = 'model' | 'missing-module' | 'edited';
  * - `failed`: the script ran and failed (non-zero exit, timeout, memory, install error).
  * - `no-code`: the model's answer had no Python block.
  * - `skipped`: the reviewer chose not to run it (or asked for another answer).
+ * - `refused`: the package gate refused its packages (the model was told, or the run ends refused).
  */
-export type AttemptStatus = 'succeeded' | 'failed' | 'no-code' | 'skipped';
+export type AttemptStatus = 'succeeded' | 'failed' | 'no-code' | 'skipped' | 'refused';
 
 export interface Attempt {
   /** 1-based, in the order the attempts happened. */
@@ -29,6 +31,10 @@ export interface Attempt {
   requirements: string[];
   /** Warnings from requirement inference (an unreachable index, an unknown package). */
   warnings: string[];
+  /** Each requirement's origin and what the index said (inferred requirements only). */
+  packages?: RequirementDetail[];
+  /** What the package gate refused, and why. */
+  refused?: RefusedPackage[];
   result?: RunResult;
   /** Time spent waiting for the model; 0 when the attempt made no model call. */
   modelDurationMs: number;
@@ -41,8 +47,10 @@ export interface Attempt {
  * - `failed`: every attempt was spent and the last run failed.
  * - `no-code`: every attempt was spent and the last answer had no code.
  * - `declined`: the reviewer chose not to run the code.
+ * - `refused`: a safety policy refused it: a package nobody vouched for (not allowed, not approved),
+ *   a URL or path requirement. Nothing was installed.
  */
-export type AgentStatus = 'succeeded' | 'failed' | 'no-code' | 'declined';
+export type AgentStatus = 'succeeded' | 'failed' | 'no-code' | 'declined' | 'refused';
 
 export interface AgentResult {
   status: AgentStatus;
@@ -54,9 +62,11 @@ export interface AgentResult {
   attempts: Attempt[];
   /**
    * Exit status for the CLI contract: the script's own (124 timeout, 137 memory), 4 when the model never
-   * gave code, 1 when declined.
+   * gave code, 1 when declined, 5 when refused.
    */
   exitCode: number;
+  /** For `refused`: what was refused and why (each entry names the package and how to allow it). */
+  refused?: RefusedPackage[];
   /**
    * The conversation to continue from for a follow-up request: earlier turns plus this request and the
    * code that answered it. Pass it back as `history`.
@@ -71,6 +81,13 @@ export interface Proposal {
   requirements: string[];
   warnings: string[];
   trigger: AttemptTrigger;
+  /** Each requirement's origin and what the index said about it. */
+  packages: RequirementDetail[];
+  /**
+   * Packages the gate will not install without a yes, with what the index says about each. A `run`
+   * decision is that yes; `refuse` ends the request refused (exit 5).
+   */
+  flagged: RefusedPackage[];
 }
 
 export type ReviewDecision =
@@ -79,7 +96,9 @@ export type ReviewDecision =
   | { action: 'edit'; code: string }
   /** Ask the model for another answer; does not count as a failed attempt. */
   | { action: 'regenerate' }
-  | { action: 'skip' };
+  | { action: 'skip' }
+  /** Refuse the flagged packages: the request ends `refused` (exit 5), nothing installed. */
+  | { action: 'refuse' };
 
 export type AgentEvent =
   | { type: 'generating'; attempt: number }
@@ -87,6 +106,8 @@ export type AgentEvent =
   | { type: 'no-code'; attempt: number; answer: string }
   | { type: 'requirements'; attempt: number; requirements: string[]; warnings: string[] }
   | { type: 'missing-module'; attempt: number; module: string; requirement: string }
+  /** The gate refused packages; `toldModel` when the model is asked for another way. */
+  | { type: 'packages-refused'; attempt: number; refused: RefusedPackage[]; toldModel: boolean }
   | { type: 'installing'; attempt: number; requirements: string[] }
   | { type: 'installed'; attempt: number; reused: boolean; durationMs: number }
   | { type: 'running'; attempt: number }

@@ -3,6 +3,7 @@
  * from flags and environment, showing the agent's progress, and summing up its outcome.
  */
 import type { AgentEvent, AgentResult, Proposal, SessionOptions } from '../agent/index.js';
+import type { RefusedPackage } from '../requirements/index.js';
 // Straight from its module, not the agent's index: `pycage doctor` loads this file, and must not load
 // the agent loop (and with it the requirements stage) for nothing.
 import { indexUnreachable } from '../agent/missing-module.js';
@@ -57,6 +58,11 @@ export function agentOptionsFrom(flags: CliFlags, io: CliIo, reporter: Reporter,
     runOptions: runOptionsFrom(flags, io),
   };
   if (flags.maxAttempts !== undefined) options.maxAttempts = flags.maxAttempts;
+  // The package gate (design: "Packages the model chose").
+  options.allowPackages = flags.allowPackages;
+  options.allowUrlRequirements = flags.allowUrlRequirements;
+  options.allowSdist = flags.allowSdist;
+  if (flags.minReleaseAgeDays !== undefined) options.minReleaseAgeDays = flags.minReleaseAgeDays;
   if (model.instruction !== undefined) options.instruction = model.instruction;
   if (reporter.logSink !== undefined) options.logger = reporter.logSink;
   return options;
@@ -83,6 +89,9 @@ export function reportAgentEvent(event: AgentEvent, context: EventContext): void
       return;
     case 'missing-module':
       reporter.info(`No module named '${event.module}': adding ${event.requirement} and running again (no model call).`);
+      return;
+    case 'packages-refused':
+      if (event.toldModel) reporter.warn(`Unknown package${event.refused.length === 1 ? '' : 's'} ${event.refused.map((entry) => entry.name).join(', ')}: asking the model for another way.`);
       return;
     case 'output':
       writeOutput(event.stream === 'stdout' ? context.io.stdout : context.io.stderr, event.text);
@@ -118,6 +127,12 @@ export function showProposal(proposal: Proposal, reporter: Reporter, label: stri
   reporter.code(proposal.code, title);
   reporter.info(`Requirements: ${proposal.requirements.length === 0 ? 'none' : proposal.requirements.join(', ')}`);
   for (const warning of proposal.warnings) reporter.warn(warning);
+  for (const flagged of proposal.flagged) reporter.warn(`FLAGGED ${flagged.message}`);
+}
+
+/** One line naming what the gate refused and how to allow it, for the outcome and for --json. */
+export function describeRefusal(refused: readonly RefusedPackage[]): string {
+  return `Refused, nothing was installed: ${refused.map((entry) => entry.message).join(' ')}`;
 }
 
 /** How a request ended, for the user (not for --json): the files it saved, then one line on the outcome. */
@@ -145,6 +160,8 @@ function summarizeAgent(outcome: AgentResult, timeoutMs?: number): string {
       return `The model gave no Python code in ${answers} answer${answers === 1 ? '' : 's'}; nothing was run.`;
     case 'declined':
       return 'Not run.';
+    case 'refused':
+      return describeRefusal(outcome.refused ?? []);
   }
 }
 
@@ -157,9 +174,13 @@ export function agentJson(outcome: AgentResult, request: string, model: string):
     if (outcome.status === 'no-code') {
       json.error = { name: 'NoCodeBlockError', message: 'The model gave no Python code block.', traceback: '' };
     }
+    if (outcome.status === 'refused') json.error = { name: 'PolicyError', message: describeRefusal(outcome.refused ?? []), traceback: '' };
   }
   json.code = outcome.code ?? null;
   json.requirements = outcome.requirements;
+  // Each requirement's origin (and, for a refusal, why): from the last attempt that inferred them.
+  json.packages = outcome.attempts.findLast((attempt) => attempt.packages !== undefined)?.packages ?? [];
+  if (outcome.refused !== undefined) json.refused = outcome.refused;
   json.attempts = outcome.attempts;
   return json;
 }

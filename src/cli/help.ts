@@ -8,7 +8,7 @@ Usage:
   pycage "<request>" [--yes] [--json] [--max-attempts N] [--provider groq|openai] [--model M] [run options]
   pycage                                    interactive session (on a terminal)
   pycage run <file.py | -> [run options] [-- script args]
-  pycage requirements <file.py | -> [--python X.Y] [--index-url URL | --find-links DIR | --no-index]
+  pycage requirements <file.py | -> [--python X.Y] [--explain] [--index-url URL | --find-links DIR | --no-index]
   pycage extract [file | -]                 print the Python block of a model's answer
   pycage prune                              remove every container, volume and image pycage made
   pycage doctor                             check Docker, the image, the API key and the model endpoint
@@ -33,6 +33,13 @@ Run options:
       --index-url URL     package index (default PyPI)
       --find-links DIR    a folder of wheels, copied in for the install
       --no-index          do not use any index
+
+Package gate (packages nobody vouches for are not installed without a yes):
+      --allow-package NAME  install this unknown package (repeatable; * for any); --yes does not
+      --min-release-age DAYS  skip releases younger than this (default 7)
+      --allow-sdist         allow source-only releases (their build code runs at install)
+      --allow-url-requirements  allow name @ URL, file: and path requirements
+      --explain             pycage requirements: each requirement's origin beside it
   -o, --output DIR        files the script writes to ./output land here
   -v, --verbose           show each component's log lines
 
@@ -41,5 +48,6 @@ Environment:
   PYCAGE_IMAGE, DOCKER_HOST, NO_COLOR
 
 Exit status: the script's own; 124 timeout; 137 killed for memory; 2 usage; 3 Docker or image;
-4 model (no key, API error, no code after all attempts).
+4 model (no key, API error, no code after all attempts); 5 refused by a safety policy (an unknown
+package, a URL requirement); 130 cancelled.
 `;

@@ -6,9 +6,9 @@
  * Dotted names matter: `google.protobuf` is `protobuf` but `google.cloud.storage` is
  * `google-cloud-storage`, so every lookup tries the longest dotted prefix first.
  */
-import { moduleDistributions, namespaceConventions } from './data/distributions.js';
+import { hostApplicationModules, moduleDistributions, namespaceConventions } from './data/distributions.js';
 
-export type ResolutionSource = 'override' | 'table' | 'namespace' | 'import-name';
+export type ResolutionSource = 'override' | 'table' | 'namespace' | 'import-name' | 'host-application';
 
 export interface DistributionResolution {
   /** The distribution (or a full requirement, if an override gives one); `null` when nothing should be installed. */
@@ -16,6 +16,8 @@ export interface DistributionResolution {
   source: ResolutionSource;
   /** The key that matched, e.g. `google.cloud` for `google.cloud.storage.blob` found by convention. */
   matched: string;
+  /** For `host-application`: the application whose own Python has the module, e.g. `Autodesk Maya`. */
+  application?: string;
 }
 
 /**
@@ -36,6 +38,8 @@ export function resolveDistribution(module: string, overrides?: Record<string, s
     const key = longestKey(parts, (candidate) => Object.hasOwn(overrides, candidate));
     if (key !== undefined) return { distribution: overrides[key] ?? null, source: 'override', matched: key };
   }
+  const hostKey = longestKey(parts, (candidate) => Object.hasOwn(hostApplicationModules, candidate));
+  if (hostKey !== undefined) return { distribution: null, source: 'host-application', matched: hostKey, application: hostApplicationModules[hostKey] ?? hostKey };
   const key = longestKey(parts, (candidate) => Object.hasOwn(moduleDistributions, candidate));
   // A longer namespace convention beats a shorter table key: `opentelemetry.exporter.jaeger` is
   // `opentelemetry-exporter-jaeger`, not the `opentelemetry` entry's `opentelemetry-api`.
@@ -68,6 +72,7 @@ export function isSharedNamespace(module: string, overrides?: Record<string, str
   };
   if (overrides !== undefined && hasLongerKey(Object.keys(overrides))) return true;
   if (hasLongerKey(Object.keys(moduleDistributions))) return true;
+  if (hasLongerKey(Object.keys(hostApplicationModules))) return true;
   const depth = module.split('.').length;
   return namespaceConventions.some(
     (entry) => (module === entry.namespace || module.startsWith(`${entry.namespace}.`) || entry.namespace.startsWith(prefix)) && depth < entry.parts,

@@ -21,5 +21,22 @@ export { normalizeName, requirementKey, topLevelName } from './requirement-names
 export { compareVersions, newestVersion, parseVersion, satisfiesSpecifier } from './pep440.js';
 export { defaultCacheDirectory } from '../cache-directory.js';
 export { PythonParserError, PythonVersionError } from './errors.js';
-export type { InferOptions, InferredRequirements, PackageSource, PinOptions, PinnedRequirements } from './options.js';
+export type {
+  InferOptions,
+  InferredRequirements,
+  PackageSource,
+  PinDetail,
+  PinOptions,
+  PinnedRequirements,
+  RequirementDetail,
+  RequirementOrigin,
+} from './options.js';
+export { checkRequirements, isPlainRequirement } from './requirement-policy.js';
+export type { RequirementCheckOptions } from './requirement-policy.js';
+export { describeIndexFacts, gatePackages } from './package-gate.js';
+export type { PackageGateOptions, RefusedPackage } from './package-gate.js';
+export { popularRank, popularListMonth } from './popular.js';
+export { isCompatibleWheel, defaultWheelPlatform } from './wheel-tags.js';
+export type { WheelPlatform } from './wheel-tags.js';
+export type { IndexFacts, ReleasePolicy } from './version-sources.js';
 export { packageSourceKeys } from './options.js';

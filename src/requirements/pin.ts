@@ -8,7 +8,7 @@
  */
 import { throwIfAborted } from '../abort.js';
 import { toLogger } from '../logger.js';
-import { checkPinOptions, pinDefaults, type PinOptions, type PinnedRequirements } from './options.js';
+import { checkPinOptions, pinDefaults, type PinDetail, type PinOptions, type PinnedRequirements } from './options.js';
 import { bareRequirementName, normalizeName } from './requirement-names.js';
 import { defaultCacheDirectory } from '../cache-directory.js';
 import { maskUrl, urlWithoutCredentials } from '../index-url.js';
@@ -24,18 +24,27 @@ export async function pinRequirements(requirements: readonly string[], options: 
     const name = bareRequirementName(requirement);
     if (name !== undefined && !names.has(normalizeName(name))) names.set(normalizeName(name), name);
   }
-  if (options.pin === false || names.size === 0) return { requirements: [...requirements], warnings: [] };
+  const details = new Map<string, PinDetail>([...names].map(([normalized, name]) => [normalized, { name }]));
+  const detailList = (): PinDetail[] => [...details.values()];
+  if (options.pin === false || names.size === 0) return { requirements: [...requirements], warnings: [], details: detailList() };
   if (options.noIndex === true && options.findLinks === undefined) {
     logger.debug('No index and no find-links: requirements stay unpinned.');
-    return { requirements: [...requirements], warnings: [] };
+    return { requirements: [...requirements], warnings: [], details: detailList() };
   }
 
+  const minReleaseAgeDays = options.minReleaseAgeDays ?? pinDefaults.minReleaseAgeDays;
   const context: LookupContext = {
     pythonVersion: options.pythonVersion,
     timeoutMs: options.timeoutMs ?? pinDefaults.timeoutMs,
     abortSignal: options.abortSignal,
     logger,
+    minReleaseAgeMs: minReleaseAgeDays * 86_400_000,
+    allowSdist: options.allowSdist === true,
+    ...(options.platform === undefined ? {} : { platform: options.platform }),
   };
+  // Local files the user gave are trusted as they are: no cooldown (they have no upload time anyway).
+  const localContext: LookupContext = { ...context, minReleaseAgeMs: 0 };
+  const policyKey = JSON.stringify([minReleaseAgeDays, options.allowSdist === true, options.platform ?? null]);
   const indexAddress = options.indexUrl ?? options.jsonApiUrl ?? pinDefaults.jsonApiUrl;
   // What warnings and log lines name: never the credentials, which only the requests carry.
   const indexLabel = maskUrl(indexAddress);
@@ -49,6 +58,8 @@ export async function pinRequirements(requirements: readonly string[], options: 
   const pinned = new Map<string, string>();
   const unreachable = new Map<string, { reason: string; names: string[] }>();
   const sourcesDown = new Map<string, string>();
+  // Names pinned from a source that gave no upload times: the cooldown could not be applied to them.
+  const cooldownUnchecked: string[] = [];
   // Lookups finish in any order; warnings are reported in the order of the requirements.
   const warningsByName = new Map<string, string[]>();
   const warn = (name: string, warning: string): void => {
@@ -56,25 +67,36 @@ export async function pinRequirements(requirements: readonly string[], options: 
   };
 
   const resolveOne = async (normalized: string, name: string): Promise<void> => {
+    const detail = details.get(normalized) ?? { name };
     if (options.findLinks !== undefined) {
-      const local = await lookupFindLinks(options.findLinks, name, context);
+      const local = await lookupFindLinks(options.findLinks, name, localContext);
       if (local.kind === 'found') {
         pinned.set(normalized, local.version);
+        detail.version = local.version;
+        detail.from = 'find-links';
         logger.debug(`${name}: ${local.version} from ${findLinksLabel}`);
         return;
       }
       if (options.noIndex === true) {
+        if (local.kind === 'no-release' && local.policy !== undefined) detail.refusal = { policy: local.policy, reason: local.reason };
         report(local, name, `the find-links location ${findLinksLabel}`);
         return;
       }
       if (local.kind === 'unreachable') report(local, name, `the find-links location ${findLinksLabel}`);
     }
-    const key = VersionCache.key(cacheSource, normalized, options.pythonVersion);
+    const key = VersionCache.key(cacheSource, normalized, options.pythonVersion, policyKey);
     const cached = cache?.get(key);
     if (cached !== undefined) {
-      logger.debug(`${name}: ${cached ?? 'not on the index'} (cached)`);
-      if (cached === null) report({ kind: 'not-found' }, name, indexLabel);
-      else pinned.set(normalized, cached);
+      logger.debug(`${name}: ${cached.version ?? 'not on the index'} (cached)`);
+      if (cached.version === null) {
+        detail.facts = { exists: false };
+        report({ kind: 'not-found' }, name, indexLabel);
+      } else {
+        pinned.set(normalized, cached.version);
+        detail.version = cached.version;
+        detail.from = 'index';
+        if (cached.facts !== undefined) detail.facts = cached.facts;
+      }
       return;
     }
     // Once the index has failed to answer at all, the remaining names do not each wait for a timeout.
@@ -86,12 +108,23 @@ export async function pinRequirements(requirements: readonly string[], options: 
     const answer = await lookupIndex(indexAddress, name, context);
     if (answer.kind === 'unreachable' && !answer.reason.startsWith('HTTP ')) sourcesDown.set(indexLabel, answer.reason);
     if (answer.kind === 'found') {
-      cache?.set(key, answer.version);
+      if (answer.cooldownUnchecked === true) cooldownUnchecked.push(name);
+      cache?.set(key, answer.version, answer.facts);
       pinned.set(normalized, answer.version);
+      detail.version = answer.version;
+      detail.from = 'index';
+      if (answer.facts !== undefined) detail.facts = answer.facts;
       logger.debug(`${name}: ${answer.version} from ${indexLabel}`);
       return;
     }
-    if (answer.kind === 'not-found') cache?.set(key, null);
+    if (answer.kind === 'not-found') {
+      cache?.set(key, null);
+      detail.facts = { exists: false };
+    }
+    if (answer.kind === 'no-release') {
+      if (answer.facts !== undefined) detail.facts = answer.facts;
+      if (answer.policy !== undefined) detail.refusal = { policy: answer.policy, reason: answer.reason };
+    }
     report(answer, name, indexLabel);
   };
 
@@ -101,7 +134,7 @@ export async function pinRequirements(requirements: readonly string[], options: 
         warn(name, `${name} is not on ${source}: the package may not exist under that name. Left unpinned.`);
         break;
       case 'no-release':
-        warn(name, `${name} has no usable release on ${source} (${answer.reason}). Left unpinned.`);
+        warn(name, `${name} has no usable release on ${source} (${answer.reason}).${answer.policy === undefined ? ' Left unpinned.' : ''}`);
         break;
       case 'unreachable': {
         const entry = unreachable.get(source) ?? { reason: answer.reason, names: [] };
@@ -123,6 +156,10 @@ export async function pinRequirements(requirements: readonly string[], options: 
     const ordered = [...names.values()].filter((name) => left.includes(name));
     warnings.push(`Could not reach ${source} (${reason}); left unpinned: ${ordered.join(', ')}.`);
   }
+  if (cooldownUnchecked.length > 0) {
+    const ordered = [...names.values()].filter((name) => cooldownUnchecked.includes(name));
+    warnings.push(`${indexLabel} gives no upload times, so releases younger than ${minReleaseAgeDays} days could not be skipped for: ${ordered.join(', ')}.`);
+  }
   for (const name of names.values()) warnings.push(...(warningsByName.get(name) ?? []));
   for (const warning of warnings) logger.warn(warning);
 
@@ -133,6 +170,7 @@ export async function pinRequirements(requirements: readonly string[], options: 
       return name !== undefined && version !== undefined ? `${name}==${version}` : requirement;
     }),
     warnings,
+    details: detailList(),
   };
 }
 

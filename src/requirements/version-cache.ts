@@ -7,11 +7,20 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
+import type { IndexFacts } from './version-sources.js';
 
 interface CacheEntry {
   /** The newest version, or `null` when the source answered that it does not know the project. */
   version: string | null;
+  /** What the index said about the project, shown when nobody vouched for it. */
+  facts?: IndexFacts;
   savedAtMs: number;
+}
+
+/** A cached answer: the version (or `null`, not on the index) and the project's facts when known. */
+export interface CachedAnswer {
+  version: string | null;
+  facts?: IndexFacts;
 }
 
 interface CacheFile {
@@ -38,20 +47,21 @@ export class VersionCache {
     return cache;
   }
 
-  static key(source: string, name: string, pythonVersion: string | undefined): string {
-    return `${source} ${name} ${pythonVersion ?? '*'}`;
+  /** `policy` holds whatever else decides the choice (cooldown, wheels only, platform), so changing it asks again. */
+  static key(source: string, name: string, pythonVersion: string | undefined, policy = ''): string {
+    return `${source} ${name} ${pythonVersion ?? '*'}${policy === '' ? '' : ` ${policy}`}`;
   }
 
-  /** The cached answer while it is fresh: a version, `null` for "not on this index", `undefined` for none. */
-  get(key: string): string | null | undefined {
+  /** The cached answer while it is fresh: a version or `null` for "not on this index"; `undefined` for none. */
+  get(key: string): CachedAnswer | undefined {
     const nowMs = Date.now();
     const entry = this.#changed.get(key) ?? this.#entries[key];
     if (entry === undefined || nowMs - entry.savedAtMs > this.#ttlMs || nowMs < entry.savedAtMs) return undefined;
-    return entry.version;
+    return { version: entry.version, ...(entry.facts === undefined ? {} : { facts: entry.facts }) };
   }
 
-  set(key: string, version: string | null): void {
-    this.#changed.set(key, { version, savedAtMs: Date.now() });
+  set(key: string, version: string | null, facts?: IndexFacts): void {
+    this.#changed.set(key, { version, ...(facts === undefined ? {} : { facts }), savedAtMs: Date.now() });
   }
 
   /** Writes the new answers, merged into whatever another process saved meanwhile; drops stale entries. */

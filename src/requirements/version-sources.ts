@@ -10,13 +10,34 @@ import { maskUrl, splitCredentials } from '../index-url.js';
 import type { Logger } from '../logger.js';
 import { comparablePythonVersion, newestVersion, parseVersion, satisfiesSpecifier } from './pep440.js';
 import { normalizeName } from './requirement-names.js';
+import { isCompatibleWheel, type WheelPlatform } from './wheel-tags.js';
+
+/**
+ * What an index says about a project, shown beside a package nobody vouched for: does it exist, since
+ * when, how many releases, and its own one-line summary (PyPI's JSON API only).
+ */
+export interface IndexFacts {
+  exists: boolean;
+  /** Distinct versions the index lists. */
+  releaseCount?: number;
+  /** Day of the earliest upload, `YYYY-MM-DD`, when the index gives upload times. */
+  firstReleaseDate?: string;
+  summary?: string;
+}
+
+/** Why every release was passed over by pycage's own rules (not by the index). */
+export type ReleasePolicy = 'too-new' | 'no-wheel';
 
 export type VersionLookup =
-  | { kind: 'found'; version: string }
+  /** `cooldownUnchecked`: the source gave no upload times, so the release age could not be checked. */
+  | { kind: 'found'; version: string; facts?: IndexFacts; cooldownUnchecked?: boolean }
   /** The source answered and does not know the project. */
   | { kind: 'not-found' }
-  /** The source knows the project but offers no usable release (all yanked, none for this Python). */
-  | { kind: 'no-release'; reason: string }
+  /**
+   * The source knows the project but offers no usable release: all yanked, none for this Python, or
+   * (`policy`) all younger than the cooldown or without a wheel the sandbox can install.
+   */
+  | { kind: 'no-release'; reason: string; policy?: ReleasePolicy; facts?: IndexFacts }
   /** No answer: connection refused, DNS failure, timeout, a 5xx, a missing directory. */
   | { kind: 'unreachable'; reason: string };
 
@@ -26,6 +47,14 @@ export interface LookupContext {
   timeoutMs: number;
   abortSignal: AbortSignal | undefined;
   logger: Logger;
+  /** Releases uploaded less than this long ago are skipped (when the source gives upload times). @default 0 */
+  minReleaseAgeMs?: number;
+  /** A release with only an sdist may be chosen (its install runs build code). @default false */
+  allowSdist?: boolean;
+  /** The platform wheels must fit. @default linux x86_64/aarch64, glibc 2.36 */
+  platform?: WheelPlatform;
+  /** The present moment, for the release age. @default Date.now() */
+  nowMs?: number;
 }
 
 /** One downloadable file of a release, as an index lists it. */
@@ -33,6 +62,9 @@ interface ReleaseFile {
   version: string;
   yanked: boolean;
   requiresPython: string | undefined;
+  /** Unknown when only PyPI's `info` describes the release. */
+  filename?: string;
+  uploadTimeMs?: number;
 }
 
 /** `https://pypi.org/pypi/<name>/json`: `info.version` and, to skip yanked releases, `releases`. */
@@ -51,7 +83,12 @@ export async function lookupPypiJson(apiUrl: string, name: string, context: Look
     for (const [version, releaseFiles] of Object.entries(document.releases)) {
       if (!Array.isArray(releaseFiles)) continue;
       for (const file of releaseFiles) {
-        files.push({ version, yanked: file?.yanked === true, requiresPython: stringOrUndefined(file?.requires_python) });
+        files.push({
+          version,
+          yanked: file?.yanked === true,
+          requiresPython: stringOrUndefined(file?.requires_python),
+          ...optionalFile(file?.filename, file?.upload_time_iso_8601 ?? file?.upload_time),
+        });
       }
     }
   }
@@ -59,12 +96,13 @@ export async function lookupPypiJson(apiUrl: string, name: string, context: Look
     // Without `releases` (PyPI may drop it), `info` still describes the latest release.
     files.push({ version: document.info.version, yanked: document.info.yanked === true, requiresPython: stringOrUndefined(document.info.requires_python) });
   }
-  return chooseRelease(files, context.pythonVersion);
+  const summary = stringOrUndefined(document.info?.summary);
+  return chooseRelease(files, context, { ...(summary === undefined ? {} : { summary }), versionCount: isRecord(document.releases) ? Object.keys(document.releases).length : undefined });
 }
 
 interface PypiProject {
-  info?: { version?: unknown; yanked?: unknown; requires_python?: unknown };
-  releases?: Record<string, Array<{ yanked?: unknown; requires_python?: unknown } | null> | undefined>;
+  info?: { version?: unknown; yanked?: unknown; requires_python?: unknown; summary?: unknown };
+  releases?: Record<string, Array<{ yanked?: unknown; requires_python?: unknown; filename?: unknown; upload_time_iso_8601?: unknown; upload_time?: unknown } | null> | undefined>;
 }
 
 /** `<index>/<name>/`: PEP 691 JSON when the index offers it, else the PEP 503 HTML page. */
@@ -76,9 +114,10 @@ export async function lookupSimpleIndex(indexUrl: string, name: string, context:
     context,
   );
   if (response.kind !== 'ok') return response;
-  const listed = response.contentType.includes('json') ? filesFromSimpleJson(response.body) : filesFromSimpleHtml(response.body);
+  const isJson = response.contentType.includes('json');
+  const listed = isJson ? filesFromSimpleJson(response.body) : filesFromSimpleHtml(response.body);
   if (listed === undefined) return { kind: 'unreachable', reason: `${maskUrl(url)} did not answer with a simple index page` };
-  return chooseRelease(releaseFilesFor(name, listed), context.pythonVersion);
+  return chooseRelease(releaseFilesFor(name, listed), context, { versionCount: isJson ? simpleJsonVersionCount(response.body) : undefined });
 }
 
 /** A find-links location: a directory of wheels and sdists, or an HTML page of links to them. */
@@ -86,7 +125,7 @@ export async function lookupFindLinks(location: string, name: string, context: L
   if (/^https?:\/\//i.test(location)) {
     const response = await request(location, { accept: 'text/html' }, context);
     if (response.kind !== 'ok') return response.kind === 'not-found' ? { kind: 'unreachable', reason: `${maskUrl(location)} answered 404` } : response;
-    return chooseRelease(releaseFilesFor(name, filesFromSimpleHtml(response.body) ?? []), context.pythonVersion);
+    return chooseRelease(releaseFilesFor(name, filesFromSimpleHtml(response.body) ?? []), context, {});
   }
   const directory = location.startsWith('file://') ? new URL(location).pathname : location;
   let entries: string[];
@@ -101,7 +140,8 @@ export async function lookupFindLinks(location: string, name: string, context: L
       name,
       entries.map((filename) => ({ filename, yanked: false, requiresPython: undefined })),
     ),
-    context.pythonVersion,
+    context,
+    {},
   );
 }
 
@@ -109,30 +149,101 @@ interface ListedFile {
   filename: string;
   yanked: boolean;
   requiresPython: string | undefined;
+  uploadTimeMs?: number;
 }
 
 function releaseFilesFor(name: string, listed: readonly ListedFile[]): ReleaseFile[] {
   const files: ReleaseFile[] = [];
   for (const file of listed) {
     const version = versionFromFilename(file.filename, name);
-    if (version !== undefined) files.push({ version, yanked: file.yanked, requiresPython: file.requiresPython });
+    if (version !== undefined) files.push({ ...file, version });
   }
   return files;
 }
 
+function optionalFile(filename: unknown, uploadTime: unknown): { filename?: string; uploadTimeMs?: number } {
+  const uploadTimeMs = typeof uploadTime === 'string' ? Date.parse(uploadTime.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(uploadTime) ? uploadTime : `${uploadTime}Z`) : Number.NaN;
+  return {
+    ...(typeof filename === 'string' && filename !== '' ? { filename } : {}),
+    ...(Number.isFinite(uploadTimeMs) ? { uploadTimeMs } : {}),
+  };
+}
+
+const dayMs = 86_400_000;
+
 /**
- * The newest release with at least one file that is not yanked (PEP 592) and whose `Requires-Python`
- * admits the target Python; `no-release` says which of the two ruled everything out.
+ * The newest release with at least one file that is not yanked (PEP 592), whose `Requires-Python`
+ * admits the target Python, that is older than the cooldown (its first upload, when the source gives
+ * upload times), and that has a wheel for the sandbox (or, with `allowSdist`, an sdist); `no-release`
+ * says which rule ruled everything out. `facts` describe the project whatever was chosen.
  */
-function chooseRelease(files: readonly ReleaseFile[], pythonVersion: string | undefined): VersionLookup {
+function chooseRelease(files: readonly ReleaseFile[], context: LookupContext, extra: { summary?: string; versionCount?: number | undefined }): VersionLookup {
   if (files.length === 0) return { kind: 'not-found' };
+  const facts = factsOf(files, extra);
+  const pythonVersion = context.pythonVersion;
   const unyanked = files.filter((file) => !file.yanked);
-  if (unyanked.length === 0) return { kind: 'no-release', reason: 'every release is yanked' };
+  if (unyanked.length === 0) return { kind: 'no-release', reason: 'every release is yanked', facts };
   const target = pythonVersion === undefined ? undefined : comparablePythonVersion(pythonVersion);
   const usable = target === undefined ? unyanked : unyanked.filter((file) => file.requiresPython === undefined || satisfiesSpecifier(target, file.requiresPython));
-  if (usable.length === 0) return { kind: 'no-release', reason: `no release supports Python ${pythonVersion}` };
-  const version = newestVersion(new Set(usable.map((file) => file.version)));
-  return version === undefined ? { kind: 'not-found' } : { kind: 'found', version };
+  if (usable.length === 0) return { kind: 'no-release', reason: `no release supports Python ${pythonVersion}`, facts };
+
+  // A release's age is that of its first upload: a file added later does not make it new again.
+  const firstUpload = new Map<string, number>();
+  for (const file of files) {
+    if (file.uploadTimeMs === undefined) continue;
+    firstUpload.set(file.version, Math.min(firstUpload.get(file.version) ?? Number.POSITIVE_INFINITY, file.uploadTimeMs));
+  }
+  const minAgeMs = context.minReleaseAgeMs ?? 0;
+  const cutoffMs = (context.nowMs ?? Date.now()) - minAgeMs;
+  const oldEnough = minAgeMs <= 0 ? usable : usable.filter((file) => (firstUpload.get(file.version) ?? Number.NEGATIVE_INFINITY) <= cutoffMs);
+  if (oldEnough.length === 0) {
+    const days = Math.round((minAgeMs / dayMs) * 10) / 10;
+    return { kind: 'no-release', reason: `every release is younger than ${days} day${days === 1 ? '' : 's'} (--min-release-age)`, policy: 'too-new', facts };
+  }
+  const installable = oldEnough.filter((file) => fileInstallable(file, context));
+  if (installable.length === 0) {
+    const onlySdists = oldEnough.every((file) => file.filename !== undefined && !file.filename.endsWith('.whl'));
+    const where = `Python ${pythonVersion ?? '3'} on ${describePlatform(context.platform)}`;
+    const reason = onlySdists
+      ? 'it offers only source distributions, whose install runs build code (--allow-sdist permits them)'
+      : `no release has a wheel for ${where}${context.allowSdist === true ? '' : ' (--allow-sdist permits building from source)'}`;
+    return { kind: 'no-release', reason, policy: 'no-wheel', facts };
+  }
+  const version = newestVersion(new Set(installable.map((file) => file.version)));
+  if (version === undefined) return { kind: 'not-found' };
+  return { kind: 'found', version, facts, ...(minAgeMs > 0 && firstUpload.size === 0 ? { cooldownUnchecked: true } : {}) };
+}
+
+function fileInstallable(file: ReleaseFile, context: LookupContext): boolean {
+  // PyPI's `info` alone names no file: nothing to judge, so nothing to refuse.
+  if (file.filename === undefined) return true;
+  if (file.filename.endsWith('.whl')) return isCompatibleWheel(file.filename, context.pythonVersion, context.platform);
+  return context.allowSdist === true;
+}
+
+function describePlatform(platform: WheelPlatform | undefined): string {
+  const architectures = platform?.architectures ?? ['x86_64', 'aarch64'];
+  return `linux ${architectures.join('/')}`;
+}
+
+function factsOf(files: readonly ReleaseFile[], extra: { summary?: string; versionCount?: number | undefined }): IndexFacts {
+  const uploads = files.flatMap((file) => (file.uploadTimeMs === undefined ? [] : [file.uploadTimeMs]));
+  return {
+    exists: true,
+    releaseCount: extra.versionCount ?? new Set(files.map((file) => file.version)).size,
+    ...(uploads.length === 0 ? {} : { firstReleaseDate: new Date(Math.min(...uploads)).toISOString().slice(0, 10) }),
+    ...(extra.summary === undefined ? {} : { summary: extra.summary }),
+  };
+}
+
+/** PEP 700: the simple JSON page lists every version, also those with no files left. */
+function simpleJsonVersionCount(body: string): number | undefined {
+  try {
+    const versions = (JSON.parse(body) as { versions?: unknown }).versions;
+    return Array.isArray(versions) ? versions.length : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const sdistSuffixes = ['.tar.gz', '.tar.bz2', '.tar.xz', '.tgz', '.tar', '.zip'];
@@ -173,11 +284,14 @@ function filesFromSimpleJson(body: string): ListedFile[] | undefined {
   for (const file of document.files as Array<Record<string, unknown> | null>) {
     if (file === null || typeof file !== 'object' || typeof file['filename'] !== 'string') continue;
     const yanked = file['yanked'];
+    const { uploadTimeMs } = optionalFile(file['filename'], file['upload-time']);
     files.push({
       filename: file['filename'],
       // PEP 691: `yanked` is false, true, or a string giving the reason (which also means yanked).
       yanked: yanked === true || (typeof yanked === 'string'),
       requiresPython: stringOrUndefined(file['requires-python']),
+      // PEP 700
+      ...(uploadTimeMs === undefined ? {} : { uploadTimeMs }),
     });
   }
   return files;

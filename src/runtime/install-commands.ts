@@ -32,6 +32,11 @@ export interface InstallPlanInput extends PackageSourceOptions {
   requirements: readonly string[];
   /** Scratch space for the installer's cache. */
   cacheDirectory: string;
+  /**
+   * Let the installer build source distributions (their build code runs at install). Without it the
+   * install takes wheels only: `--only-binary :all:` for pip, `--no-build` for uv. @default false
+   */
+  allowSdist?: boolean | undefined;
 }
 
 /** pip's defaults (15 s, 5 retries with backoff) make an unreachable index take minutes to report. */
@@ -167,8 +172,9 @@ export function installCommands(input: InstallPlanInput): InstallCommand[] {
     };
     const commands: InstallCommand[] = [{ argv: [uv, 'venv', '--python', input.python, input.venvDirectory], env }];
     if (requirements.length > 0) {
+      const wheelsOnly = input.allowSdist === true ? [] : ['--no-build'];
       commands.push({
-        argv: [uv, 'pip', 'install', '--python', python, ...sourceArguments(input, 'uv'), '--', ...requirements],
+        argv: [uv, 'pip', 'install', '--python', python, ...wheelsOnly, ...sourceArguments(input, 'uv'), '--', ...requirements],
         env: { ...env, ...sourceEnvironment(input, 'uv') },
       });
     }
@@ -188,6 +194,7 @@ export function installCommands(input: InstallPlanInput): InstallCommand[] {
         '--progress-bar',
         'off',
         ...pipNetworkOptions,
+        ...(input.allowSdist === true ? [] : ['--only-binary', ':all:']),
         ...sourceArguments(input, 'pip'),
         '--',
         ...requirements,

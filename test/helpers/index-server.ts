@@ -17,6 +17,12 @@ export interface IndexRelease {
   requiresPython?: string;
   /** File names of the release. @default a py3 wheel and an sdist named after the project */
   files?: string[];
+  /**
+   * When the release's files were uploaded (ISO 8601), served as PyPI's `upload_time_iso_8601` and
+   * PEP 700's `upload-time`; `null` serves none (as an old mirror). HTML pages never carry it.
+   * @default '2024-01-15T12:00:00Z', old enough for any cooldown
+   */
+  uploadTime?: string | null;
 }
 
 /** Project name -> releases; a bare string is a release with the defaults. */
@@ -50,6 +56,8 @@ export interface IndexServerOptions {
    * @default '127.0.0.1'
    */
   host?: string;
+  /** Project name -> `info.summary` of the JSON API. @default none */
+  summaries?: Record<string, string>;
 }
 
 export interface IndexServer {
@@ -139,7 +147,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
       return;
     }
     if (area === 'pypi' && parts[2] === 'json') {
-      sendJson(response, 'application/json', pypiJson(releases, options.omitReleases === true));
+      sendJson(response, 'application/json', pypiJson(releases, options.omitReleases === true, options.summaries?.[releases.name]));
       return;
     }
     if (area === 'simple' || area === 'html-simple') {
@@ -201,20 +209,27 @@ function normalizeKeys(packages: IndexPackages): Map<string, { name: string; rel
   return new Map(
     Object.entries(packages).map(([name, releases]) => [
       normalize(name),
-      { name, releases: releases.map((release) => (typeof release === 'string' ? { version: release } : release)) },
+      { name, releases: releases.map((release) => withDefaults(typeof release === 'string' ? { version: release } : release)) },
     ]),
   );
+}
+
+const defaultUploadTime = '2024-01-15T12:00:00Z';
+
+function withDefaults(release: IndexRelease): IndexRelease {
+  return release.uploadTime === undefined ? { ...release, uploadTime: defaultUploadTime } : release;
 }
 
 function filesOf(name: string, release: IndexRelease): string[] {
   return release.files ?? [wheelFileName(name, release.version), `${name}-${release.version}.tar.gz`];
 }
 
-function pypiJson(project: { name: string; releases: IndexRelease[] }, omitReleases: boolean): unknown {
+function pypiJson(project: { name: string; releases: IndexRelease[] }, omitReleases: boolean, summary: string | undefined): unknown {
   const releases: Record<string, unknown[]> = {};
   for (const release of project.releases) {
     releases[release.version] = filesOf(project.name, release).map((filename) => ({
       filename,
+      ...(release.uploadTime === undefined || release.uploadTime === null ? {} : { upload_time_iso_8601: release.uploadTime, upload_time: release.uploadTime.replace(/\.\d+Z$|Z$/, '') }),
       url: `https://files.example.invalid/${filename}`,
       yanked: release.yanked !== undefined && release.yanked !== false,
       yanked_reason: typeof release.yanked === 'string' ? release.yanked : null,
@@ -226,6 +241,7 @@ function pypiJson(project: { name: string; releases: IndexRelease[] }, omitRelea
   return {
     info: {
       name: project.name,
+      summary: summary ?? null,
       version: latest?.version ?? null,
       yanked: latest?.yanked !== undefined && latest.yanked !== false,
       requires_python: latest?.requiresPython ?? null,
@@ -237,6 +253,7 @@ function pypiJson(project: { name: string; releases: IndexRelease[] }, omitRelea
 
 function simpleJson(project: { name: string; releases: IndexRelease[] }, fileHashes: (filename: string) => Record<string, string>): unknown {
   return {
+    // 1.1: PEP 700's `versions` and `upload-time`.
     meta: { 'api-version': '1.1' },
     name: normalize(project.name),
     versions: project.releases.map((release) => release.version),
@@ -245,6 +262,7 @@ function simpleJson(project: { name: string; releases: IndexRelease[] }, fileHas
         filename,
         url: `../../files/${filename}`,
         hashes: fileHashes(filename),
+        ...(release.uploadTime === undefined || release.uploadTime === null ? {} : { 'upload-time': release.uploadTime }),
         ...(release.requiresPython === undefined ? {} : { 'requires-python': release.requiresPython }),
         ...(release.yanked === undefined || release.yanked === false ? {} : { yanked: release.yanked }),
       })),

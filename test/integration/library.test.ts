@@ -30,6 +30,10 @@ describe('the public API', () => {
     for (const name of ['createRuntime', 'generateCode', 'extractCode', 'inferRequirements', 'runAgent', 'createSession', 'createProvider', 'resolveModelConfig', 'prune', 'checkDocker', 'PycageError']) {
       expect(typeof (pycage as Record<string, unknown>)[name], name).toBe('function');
     }
+    // The package gate, for callers that infer requirements themselves.
+    for (const name of ['gatePackages', 'checkRequirements', 'PolicyError']) {
+      expect(typeof (pycage as Record<string, unknown>)[name], name).toBe('function');
+    }
   });
 
   it('does what the seed cookbook does: generate code, infer and pin its packages, run it isolated', async () => {

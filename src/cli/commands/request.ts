@@ -40,12 +40,22 @@ export default async function request(parsed: ParsedCommand, io: CliIo, reporter
       const info = await started;
       showProposal(proposal, reporter, 'Generated code');
       reporter.info(`Sandbox: ${describeSettings(info)}`);
+      // --yes does not cover packages nobody vouches for (the package gate): only --allow-package or a person's yes.
+      if (proposal.flagged.length > 0 && (flags.yes || !interactive)) return { action: 'refuse' };
       if (flags.yes) return { action: 'run' };
       const clack = await reporter.prompts();
       reporter.pause();
+      const flaggedNames = proposal.flagged.map((entry) => entry.name).join(', ');
       const answer = await clack.confirm({
-        message: proposal.trigger === 'edited' ? 'Run the edited code?' : 'Run it?',
-        initialValue: true,
+        message:
+          proposal.flagged.length > 0
+            ? `Install ${flaggedNames} (FLAGGED above) and run it?`
+            : proposal.trigger === 'edited'
+              ? 'Run the edited code?'
+              : proposal.trigger === 'missing-module'
+                ? `Install ${proposal.requirements.at(-1) ?? 'the missing package'} and run it again?`
+                : 'Run it?',
+        initialValue: proposal.flagged.length === 0,
         input: io.stdin,
         output: io.stderr,
         signal: interrupts.signal,

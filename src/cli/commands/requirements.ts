@@ -2,7 +2,7 @@
  * `pycage requirements <file | ->`: the packages a script needs, one per line, pinned to the newest
  * version the configured index offers where it answers (unpinned, with a warning, where it does not).
  */
-import { inferRequirements } from '../../requirements/index.js';
+import { describeIndexFacts, gatePackages, inferRequirements, popularListMonth, type RequirementDetail } from '../../requirements/index.js';
 import type { ParsedCommand } from '../args.js';
 import { readSource } from '../input.js';
 import type { CliIo } from '../io.js';
@@ -14,14 +14,47 @@ import { packageSourceFrom } from '../runtime-setup.js';
 export default async function requirements(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
   const source = await readSource(io, parsed.positionals[0], 'a Python script');
   const local = await findLocalModules(source.text, source.path);
+  const { flags } = parsed;
+  // Installer options and URL requirements in a PEP 723 block are refused here as `pycage run` refuses them.
   const inferred = await inferRequirements(source.text, {
-    ...(parsed.flags.python === undefined ? {} : { pythonVersion: parsed.flags.python }),
+    ...(flags.python === undefined ? {} : { pythonVersion: flags.python }),
     localModules: local.names,
-    ...packageSourceFrom(parsed.flags, io),
+    ...packageSourceFrom(flags, io),
+    allowUrlRequirements: flags.allowUrlRequirements,
+    allowSdist: flags.allowSdist,
+    ...(flags.minReleaseAgeDays === undefined ? {} : { minReleaseAgeDays: flags.minReleaseAgeDays }),
     ...(reporter.logSink === undefined ? {} : { logger: reporter.logSink }),
   });
   for (const warning of inferred.warnings) reporter.warn(warning);
-  if (parsed.flags.json) printJson(io, inferred);
-  else if (inferred.requirements.length > 0) writeOutput(io.stdout, `${inferred.requirements.join('\n')}\n`);
+  if (flags.json) printJson(io, { ...inferred, refused: gatePackages(inferred.details, { allowPackages: flags.allowPackages }) });
+  else if (flags.explain) {
+    const width = Math.max(0, ...inferred.details.map((detail) => detail.requirement.length));
+    const lines = inferred.details.map((detail) => `${detail.requirement.padEnd(width)}  # ${explain(detail)}`);
+    if (lines.length > 0) writeOutput(io.stdout, `${lines.join('\n')}\n`);
+  } else if (inferred.requirements.length > 0) writeOutput(io.stdout, `${inferred.requirements.join('\n')}\n`);
   return 0;
+}
+
+/** `mapped from import yaml`, `popular (rank 18)`, `unknown: the index says no such project`... */
+function explain(detail: RequirementDetail): string {
+  const from = detail.module === undefined || detail.module === detail.name ? '' : ` from import ${detail.module}`;
+  let text: string;
+  switch (detail.origin) {
+    case 'declared':
+      text = `declared${from}`;
+      break;
+    case 'local':
+      text = `local (the --find-links folder)${from}`;
+      break;
+    case 'mapped':
+      text = `mapped${from}`;
+      break;
+    case 'popular':
+      text = `popular (rank ${detail.popularRank ?? '?'} of the most downloaded, list of ${popularListMonth})${from}`;
+      break;
+    case 'unknown':
+      text = `unknown${from}: nothing vouches for it${detail.index === undefined ? '' : `; the index: ${describeIndexFacts(detail.index)}`}`;
+      break;
+  }
+  return detail.refusal === undefined ? text : `${text}; REFUSED: ${detail.refusal.reason}`;
 }

@@ -2,11 +2,11 @@
  * `pycage run <file | -> [run options] [-- args]`: runs a script the user already has in the sandbox,
  * with its requirements inferred (or given), its output streamed live and the design's exit codes.
  */
-import { AbortedError, UsageError } from '../../errors.js';
+import { AbortedError, ExitCode, PolicyError, UsageError } from '../../errors.js';
 import type { RunResult } from '../../runtime/index.js';
 import type { ParsedCommand } from '../args.js';
 import { readSource } from '../input.js';
-import type { CliIo } from '../io.js';
+import { isInteractive, type CliIo } from '../io.js';
 import { findLocalModules } from '../local-modules.js';
 import { oneShotRuntime } from '../one-shot.js';
 import type { Reporter } from '../reporter.js';
@@ -31,23 +31,57 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
 
     const local = await findLocalModules(source.text, source.path);
     let requirements: readonly string[] | 'none';
+    let packages: unknown[] | undefined;
     if (flags.requirements === 'none') requirements = 'none';
-    else if (Array.isArray(flags.requirements)) requirements = flags.requirements;
-    else {
+    else if (Array.isArray(flags.requirements)) {
+      const { checkRequirements } = await import('../../requirements/index.js');
+      checkRequirements(flags.requirements, { origin: '--requirements', allowUrlRequirements: flags.allowUrlRequirements });
+      requirements = flags.requirements;
+    } else {
       reporter.status('Reading imports', { brief: true });
-      const { inferRequirements } = await import('../../requirements/index.js');
+      const { gatePackages, inferRequirements } = await import('../../requirements/index.js');
       const inferred = await inferRequirements(source.text, {
         pythonVersion: info.pythonVersion,
         localModules: local.names,
         // The runtime's own package source (--index-url, --find-links, --no-index), from the flags: its
         // describe() masks the index credentials, which pinning needs.
         ...packageSourceFrom(flags, io),
+        allowUrlRequirements: flags.allowUrlRequirements,
+        allowSdist: flags.allowSdist,
+        ...(flags.minReleaseAgeDays === undefined ? {} : { minReleaseAgeDays: flags.minReleaseAgeDays }),
         abortSignal: interrupts.signal,
         ...(reporter.logSink === undefined ? {} : { logger: reporter.logSink }),
       });
       reporter.done();
       for (const warning of inferred.warnings) reporter.warn(warning);
       requirements = inferred.requirements;
+
+      // The package gate: an import nothing vouches for is installed only after a yes.
+      const flagged = gatePackages(inferred.details, { allowPackages: flags.allowPackages });
+      if (flagged.length > 0) {
+        for (const entry of flagged) reporter.warn(`FLAGGED ${entry.message}`);
+        const names = flagged.map((entry) => entry.name).join(', ');
+        let approved = false;
+        if (isInteractive(io) && !flags.yes) {
+          const clack = await reporter.prompts();
+          reporter.pause();
+          const answer = await clack.confirm({ message: `Install ${names} (FLAGGED above) and run it?`, initialValue: false, input: io.stdin, output: io.stderr, signal: interrupts.signal });
+          if (clack.isCancel(answer)) throw new AbortedError('Cancelled; nothing was run.');
+          if (!answer) {
+            reporter.error('Not run.');
+            return ExitCode.failure;
+          }
+          approved = true;
+        }
+        if (!approved) {
+          const message = `Refused, nothing was installed: ${flagged.map((entry) => entry.message).join(' ')}`;
+          if (!flags.json) throw new PolicyError(message, { refused: flagged.map((entry) => entry.name) });
+          reporter.error(message);
+          printJson(io, { file: source.label, status: 'refused', exitCode: ExitCode.policy, packages: inferred.details, refused: flagged, error: { name: 'PolicyError', message, traceback: '' } });
+          return ExitCode.policy;
+        }
+      }
+      if (flags.json) packages = inferred.details;
     }
     if (requirements !== 'none' && requirements.length > 0) reporter.info(`Requirements: ${requirements.join(', ')}`);
 
@@ -71,7 +105,7 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
     }
     if (interrupts.received !== undefined) throw new AbortedError('Cancelled; the run was stopped.');
 
-    if (flags.json) printJson(io, { file: source.label, ...result });
+    if (flags.json) printJson(io, { file: source.label, ...result, ...(packages === undefined ? {} : { packages }) });
     else {
       const artifacts = describeArtifacts(result);
       if (artifacts !== undefined) reporter.success(artifacts);

@@ -103,10 +103,11 @@ async function reviewProposal(
   abortSignal: AbortSignal,
 ): Promise<ReviewDecision> {
   showProposal(proposal, reporter, 'Code');
-  if (autoRun) return { action: 'run' };
+  // --yes does not cover packages nobody vouches for (the package gate): only a person's choice does.
+  if (autoRun) return proposal.flagged.length > 0 ? { action: 'refuse' } : { action: 'run' };
 
   const choice = await clack.select({
-    message: 'Run it?',
+    message: proposal.flagged.length > 0 ? 'Install the FLAGGED packages and run it?' : 'Run it?',
     options: [
       { value: 'run' as const, label: 'Run', hint: 'in the sandbox' },
       { value: 'edit' as const, label: 'Edit', hint: 'in $EDITOR, then decide' },

@@ -76,8 +76,9 @@ describe('runAgent', () => {
   });
 
   it('adds a package for a ModuleNotFoundError without asking the model again', async () => {
-    // The import name is built at run time, so reading the imports cannot find it.
-    server = await startChatServer([answer('import importlib\nname = "pycage_agent" + "_demo"\nprint(importlib.import_module(name).ANSWER)')]);
+    // PEP 723 metadata wins over the imports, and this block forgot the package the code imports.
+    // (This round: only a module the code itself imports is fixed, so a computed importlib name no longer is.)
+    server = await startChatServer([answer('# /// script\n# dependencies = []\n# ///\nimport pycage_agent_demo\nprint(pycage_agent_demo.ANSWER)')]);
     const events: AgentEvent[] = [];
     const outcome = await runAgent({
       request: 'print the answer',

@@ -110,7 +110,7 @@ describe('inferRequirements, from imports', () => {
 describe('inferRequirements, PEP 723', () => {
   it('takes the inline metadata over the imports', async () => {
     const code = ['# /// script', '# requires-python = ">=3.11"', '# dependencies = [', '#   "requests<3",', '#   "rich",', '# ]', '# ///', 'import requests, rich, numpy', ''].join('\n');
-    expect(await inferRequirements(code, unpinned)).toEqual({ requirements: ['requests<3', 'rich'], source: 'pep723', warnings: [], requiresPython: '>=3.11' });
+    expect(await inferRequirements(code, unpinned)).toMatchObject({ requirements: ['requests<3', 'rich'], source: 'pep723', warnings: [], requiresPython: '>=3.11' });
   });
 
   it('warns when the target Python does not meet requires-python', async () => {
@@ -146,7 +146,7 @@ describe('inferRequirements with pinning', () => {
   it('pins inferred requirements to the newest release for the target Python', async () => {
     const code = 'import requests\nimport yaml\nimport numpy\n';
     const result = await inferRequirements(code, { indexUrl: server.simpleUrl, cacheDir, pythonVersion: '3.9' });
-    expect(result).toEqual({ requirements: ['requests==2.32.3', 'PyYAML==6.0.2', 'numpy==1.26.4'], source: 'inferred', warnings: [] });
+    expect(result).toMatchObject({ requirements: ['requests==2.32.3', 'PyYAML==6.0.2', 'numpy==1.26.4'], source: 'inferred', warnings: [] });
   });
 
   it('pins bare PEP 723 dependencies and keeps the specified ones', async () => {
@@ -158,6 +158,6 @@ describe('inferRequirements with pinning', () => {
   it('returns unpinned requirements with a warning when the index is down', async () => {
     const indexUrl = `http://127.0.0.1:${await closedPort()}/simple`;
     const result = await inferRequirements('import requests\n', { indexUrl, cacheDir });
-    expect(result).toEqual({ requirements: ['requests'], source: 'inferred', warnings: [`Could not reach ${indexUrl} (connection refused); left unpinned: requests.`] });
+    expect(result).toMatchObject({ requirements: ['requests'], source: 'inferred', warnings: [`Could not reach ${indexUrl} (connection refused); left unpinned: requests.`] });
   });
 });

@@ -39,7 +39,7 @@ describe('pinRequirements, PyPI JSON API', () => {
       ['requests', 'pyyaml', 'scikit-learn', 'numpy>=1.26', 'pkg==1.0', 'rich[jupyter]', 'x @ https://example.com/x.whl', 'attrs; python_version<"3.12"'],
       { jsonApiUrl: server.jsonApiUrl, cacheDir },
     );
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       requirements: ['requests==2.32.3', 'pyyaml==6.0.2', 'scikit-learn==1.5.0', 'numpy>=1.26', 'pkg==1.0', 'rich[jupyter]', 'x @ https://example.com/x.whl', 'attrs; python_version<"3.12"'],
       warnings: [],
     });
@@ -80,7 +80,7 @@ describe('pinRequirements, PyPI JSON API', () => {
 describe('pinRequirements, simple API', () => {
   it('asks for PEP 691 JSON and reads it', async () => {
     const result = await pinRequirements(['requests', 'scikit_learn', 'numpy'], { indexUrl: server.simpleUrl, cacheDir, pythonVersion: '3.9' });
-    expect(result).toEqual({ requirements: ['requests==2.32.3', 'scikit_learn==1.5.0', 'numpy==1.26.4'], warnings: [] });
+    expect(result).toMatchObject({ requirements: ['requests==2.32.3', 'scikit_learn==1.5.0', 'numpy==1.26.4'], warnings: [] });
     const requests = server.requests.filter((request) => request.path === '/simple/scikit-learn/');
     expect(requests).toHaveLength(1);
     expect(requests[0]?.accept).toContain('application/vnd.pypi.simple.v1+json');
@@ -93,7 +93,13 @@ describe('pinRequirements, simple API', () => {
       pythonVersion: '3.9',
     });
     expect(result.requirements).toEqual(['requests==2.32.3', 'PyYAML==6.0.2', 'scikit-learn==1.5.0', 'numpy==1.26.4', 'missing']);
-    expect(result.warnings).toEqual([expect.stringContaining('missing is not on')]);
+    // HTML pages carry no upload times: this round's cooldown cannot apply, and a warning says so.
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/gives no upload times, so releases younger than 7 days could not be skipped for: requests, PyYAML, scikit-learn, numpy\.$/),
+      expect.stringContaining('missing is not on'),
+    ]);
+    const noCooldown = await pinRequirements(['requests'], { indexUrl: `${server.htmlSimpleUrl}/`, cacheDir, pythonVersion: '3.9', minReleaseAgeDays: 0 });
+    expect(noCooldown.warnings).toEqual([]);
   });
 
   it('parses versions out of real file names: build tags, dashed names, odd archives', async () => {
@@ -105,8 +111,12 @@ describe('pinRequirements, simple API', () => {
         { version: '9.0', files: ['my-dashed-name-extra-9.0.tar.gz', 'other-9.0-py3-none-any.whl', 'my_dashed_name-9.0-py2.7.egg'] },
       ],
     });
-    const result = await pinRequirements(['my-dashed-name'], { indexUrl: server.htmlSimpleUrl, cacheDir });
+    // Sdist-only releases count only with allowSdist (this round's wheels-only rule); without it the
+    // newest release with a wheel (1.2) is the pin.
+    const result = await pinRequirements(['my-dashed-name'], { indexUrl: server.htmlSimpleUrl, cacheDir, allowSdist: true });
     expect(result.requirements).toEqual(['my-dashed-name==1.10']);
+    const wheelsOnly = await pinRequirements(['my-dashed-name'], { indexUrl: server.htmlSimpleUrl, cacheDir });
+    expect(wheelsOnly.requirements).toEqual(['my-dashed-name==1.2']);
   });
 });
 
@@ -117,8 +127,12 @@ describe('pinRequirements, find-links and no-index', () => {
     await buildWheel(wheelhouse, { name: 'pycage-demo', version: '0.10.0', files: { 'pycage_demo/__init__.py': 'X = 2\n' } });
     await buildWheel(wheelhouse, { name: 'pycage-demo', version: '0.11.0rc1', files: { 'pycage_demo/__init__.py': 'X = 3\n' } });
     await writeFile(path.join(wheelhouse, 'other_lib-2.0.tar.gz'), '');
-    const result = await pinRequirements(['pycage_demo', 'other-lib', 'absent'], { findLinks: wheelhouse, noIndex: true, cacheDir });
+    // other-lib has only an sdist: pinned with allowSdist (this round's wheels-only rule), not without.
+    const result = await pinRequirements(['pycage_demo', 'other-lib', 'absent'], { findLinks: wheelhouse, noIndex: true, cacheDir, allowSdist: true });
     expect(result.requirements).toEqual(['pycage_demo==0.10.0', 'other-lib==2.0', 'absent']);
+    const wheelsOnly = await pinRequirements(['other-lib'], { findLinks: wheelhouse, noIndex: true, cacheDir });
+    expect(wheelsOnly.requirements).toEqual(['other-lib']);
+    expect(wheelsOnly.details).toEqual([expect.objectContaining({ name: 'other-lib', refusal: expect.objectContaining({ policy: 'no-wheel' }) })]);
     expect(result.warnings).toEqual([expect.stringContaining(`absent is not on the find-links location ${wheelhouse}`)]);
     expect(server.requests).toHaveLength(0);
   });
@@ -134,12 +148,12 @@ describe('pinRequirements, find-links and no-index', () => {
   it('reports a wheelhouse that does not exist', async () => {
     const missing = path.join(cacheDir, 'nowhere');
     const result = await pinRequirements(['requests'], { findLinks: missing, noIndex: true, cacheDir });
-    expect(result).toEqual({ requirements: ['requests'], warnings: [`Could not reach the find-links location ${missing} (no such directory); left unpinned: requests.`] });
+    expect(result).toMatchObject({ requirements: ['requests'], warnings: [`Could not reach the find-links location ${missing} (no such directory); left unpinned: requests.`] });
   });
 
   it('pins nothing with no index and no find-links', async () => {
-    expect(await pinRequirements(['requests'], { noIndex: true, jsonApiUrl: server.jsonApiUrl, cacheDir })).toEqual({ requirements: ['requests'], warnings: [] });
-    expect(await pinRequirements(['requests'], { pin: false, jsonApiUrl: server.jsonApiUrl, cacheDir })).toEqual({ requirements: ['requests'], warnings: [] });
+    expect(await pinRequirements(['requests'], { noIndex: true, jsonApiUrl: server.jsonApiUrl, cacheDir })).toMatchObject({ requirements: ['requests'], warnings: [] });
+    expect(await pinRequirements(['requests'], { pin: false, jsonApiUrl: server.jsonApiUrl, cacheDir })).toMatchObject({ requirements: ['requests'], warnings: [] });
     expect(server.requests).toHaveLength(0);
   });
 });
@@ -151,7 +165,7 @@ describe('pinRequirements when nothing answers', () => {
     const startedAtMs = Date.now();
     const result = await pinRequirements(['requests', 'rich', 'numpy==2.0'], { indexUrl, cacheDir, timeoutMs: 2_000 });
     expect(Date.now() - startedAtMs).toBeLessThan(2_000);
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       requirements: ['requests', 'rich', 'numpy==2.0'],
       warnings: [`Could not reach ${indexUrl} (connection refused); left unpinned: requests, rich.`],
     });
@@ -163,7 +177,7 @@ describe('pinRequirements when nothing answers', () => {
       const startedAtMs = Date.now();
       const result = await pinRequirements(['requests'], { jsonApiUrl: slow.jsonApiUrl, cacheDir, timeoutMs: 200 });
       expect(Date.now() - startedAtMs).toBeLessThan(2_500);
-      expect(result).toEqual({ requirements: ['requests'], warnings: [`Could not reach ${slow.jsonApiUrl} (no answer within 200 ms); left unpinned: requests.`] });
+      expect(result).toMatchObject({ requirements: ['requests'], warnings: [`Could not reach ${slow.jsonApiUrl} (no answer within 200 ms); left unpinned: requests.`] });
     } finally {
       await slow.close();
     }
@@ -283,7 +297,7 @@ describe('pinRequirements, an index that wants credentials', () => {
   it('sends the credentials of the URL as Basic authorization, and pins', async () => {
     const logs: LogEntry[] = [];
     const result = await pinRequirements(['requests'], { indexUrl: withCredentials(privateIndex.simpleUrl), cacheDir, logger: (entry) => logs.push(entry) });
-    expect(result).toEqual({ requirements: ['requests==2.32.3'], warnings: [] });
+    expect(result).toMatchObject({ requirements: ['requests==2.32.3'], warnings: [] });
     expect(privateIndex.requests.at(-1)?.authorization).toBe(`Basic ${Buffer.from('user:pin-secret').toString('base64')}`);
     expect(JSON.stringify(logs)).not.toContain('pin-secret');
     // The answer is cached under the URL without credentials: the cache file holds no secret.

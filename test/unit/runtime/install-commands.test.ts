@@ -22,7 +22,8 @@ describe('installCommands', () => {
     expect(commands).toEqual([
       { argv: ['/usr/local/bin/uv', 'venv', '--python', '/usr/local/bin/python3.12', '/opt/pycage/envs/abc/venv'], env },
       {
-        argv: ['/usr/local/bin/uv', 'pip', 'install', '--python', '/opt/pycage/envs/abc/venv/bin/python', '--', 'numpy', 'requests==2.32.3'],
+        // --no-build: wheels only by default (this round's contract: no build code runs at install).
+        argv: ['/usr/local/bin/uv', 'pip', 'install', '--python', '/opt/pycage/envs/abc/venv/bin/python', '--no-build', '--', 'numpy', 'requests==2.32.3'],
         env,
       },
     ]);
@@ -36,6 +37,7 @@ describe('installCommands', () => {
       'install',
       '--python',
       '/opt/pycage/envs/abc/venv/bin/python',
+      '--no-build',
       '--index-url',
       'https://mirror.example/simple',
       '--find-links',
@@ -44,7 +46,7 @@ describe('installCommands', () => {
       'numpy',
       'requests==2.32.3',
     ]);
-    expect(installCommands({ ...base, installer: 'uv', noIndex: true, findLinks: '/w' })[1]!.argv.slice(5, 8)).toEqual(['--no-index', '--find-links', '/w']);
+    expect(installCommands({ ...base, installer: 'uv', noIndex: true, findLinks: '/w' })[1]!.argv.slice(6, 9)).toEqual(['--no-index', '--find-links', '/w']);
   });
 
   it('builds a venv with the image python, then installs with the venv pip', () => {
@@ -66,6 +68,9 @@ describe('installCommands', () => {
           '10',
           '--retries',
           '1',
+          // Wheels only by default (this round's contract).
+          '--only-binary',
+          ':all:',
           '--no-index',
           '--find-links',
           '/tmp/pycage-wheelhouse',
@@ -76,6 +81,17 @@ describe('installCommands', () => {
         env,
       },
     ]);
+  });
+
+  it('takes wheels only unless allowSdist: --only-binary :all: for pip, --no-build for uv', () => {
+    const pip = installCommands({ ...base, installer: 'pip' })[1]!.argv;
+    expect(pip.slice(pip.indexOf('--only-binary'), pip.indexOf('--only-binary') + 2)).toEqual(['--only-binary', ':all:']);
+    expect(pip.indexOf('--only-binary')).toBeLessThan(pip.indexOf('--'));
+    expect(installCommands({ ...base, installer: 'pip', allowSdist: true })[1]!.argv).not.toContain('--only-binary');
+    const uv = installCommands({ ...base, installer: 'uv' })[1]!.argv;
+    expect(uv.indexOf('--no-build')).toBeGreaterThan(-1);
+    expect(uv.indexOf('--no-build')).toBeLessThan(uv.indexOf('--'));
+    expect(installCommands({ ...base, installer: 'uv', allowSdist: true })[1]!.argv).not.toContain('--no-build');
   });
 
   it('only makes the venv when there is nothing to install', () => {
