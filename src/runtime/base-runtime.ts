@@ -4,12 +4,12 @@
  * supplies four things: how it starts, how it builds an environment, how it executes a script, and
  * how it cleans up.
  */
-import { PycageError, UsageError } from '../errors.js';
+import { PolicyError, PycageError, UsageError } from '../errors.js';
 import { untilAborted } from '../abort.js';
 import { maskSecretsIn, maskUrl } from '../index-url.js';
 import { toLogger, type Logger } from '../logger.js';
 import { installFailureSummary } from './environment.js';
-import { normalizeRequirements, refuseUrlRequirements } from './install-commands.js';
+import { normalizeRequirements } from './install-commands.js';
 import type { OutputCollector } from './output.js';
 import { encodeRunPayload, filePayload, toBytes, type RunHeader } from './payload.js';
 import { loadProject, newProjectName, saveProject } from './projects.js';
@@ -286,12 +286,15 @@ export abstract class BaseRuntime implements Runtime {
     if (option === 'none') return [];
     if (option !== 'auto') {
       if (!Array.isArray(option)) throw new UsageError(`requirements must be 'auto', 'none' or a list, not ${JSON.stringify(option)}.`);
-      const requirements = normalizeRequirements(option);
-      refuseUrlRequirements(requirements, this.options.allowUrlRequirements);
-      return requirements;
+      const { checkRequirements } = await import('../requirements/index.js');
+      checkRequirements(option, { allowUrlRequirements: this.options.allowUrlRequirements });
+      return normalizeRequirements(option);
     }
-    const { inferRequirements } = await import('../requirements/index.js');
+    const { gatePackages, inferRequirements } = await import('../requirements/index.js');
     const inferred = await inferRequirements(code, {
+      allowUrlRequirements: this.options.allowUrlRequirements,
+      allowSdist: this.options.allowSdist,
+      ...(this.options.minReleaseAgeDays === undefined ? {} : { minReleaseAgeDays: this.options.minReleaseAgeDays }),
       pythonVersion: info.pythonVersion,
       ...info.packageSource,
       ...(this.options.indexUrl === undefined ? {} : { indexUrl: this.options.indexUrl }),
@@ -299,9 +302,15 @@ export abstract class BaseRuntime implements Runtime {
       ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
       cacheDir: this.options.cacheDir,
     });
+    // A package nobody vouches for (an import name used as is) is not installed without a yes, and a
+    // library run has nobody to ask: it is refused unless allowPackages names it.
+    const refused = gatePackages(inferred.details, { allowPackages: this.options.allowPackages });
+    if (refused.length > 0) {
+      throw new PolicyError(`Refused: ${refused.map((item) => item.message).join(' ')} (runtime option allowPackages)`, {
+        refused: refused.map((item) => item.name),
+      });
+    }
     const requirements = normalizeRequirements(inferred.requirements);
-    // PEP 723 metadata is the script's own word, and the script may be a model's: the same policy.
-    refuseUrlRequirements(requirements, this.options.allowUrlRequirements);
     emit({ type: 'requirements', requirements, warnings: inferred.warnings });
     for (const warning of inferred.warnings) this.logger.warn(warning);
     return requirements;

@@ -69,7 +69,7 @@ export class DockerRuntime extends BaseRuntime {
       client: this.#client,
       volumePrefix: options.environmentVolume,
       session: this.session,
-      source: { indexUrl: options.indexUrl, noIndex: options.noIndex, findLinks: options.findLinks },
+      source: { indexUrl: options.indexUrl, noIndex: options.noIndex, findLinks: options.findLinks, allowSdist: options.allowSdist },
       logger: this.logger.child('Environment'),
     });
   }

@@ -116,7 +116,7 @@ export interface DockerEnvironmentsOptions {
   /** Prefix of the environments' volume names. */
   volumePrefix: string;
   session: string;
-  source: PackageSourceOptions;
+  source: PackageSourceOptions & { allowSdist?: boolean | undefined };
   logger: Logger;
 }
 
@@ -190,7 +190,7 @@ export class DockerEnvironments {
       pythonVersion: probe.pythonVersion,
       installer,
       requirements,
-      source: { indexUrl: source.indexUrl, noIndex: source.noIndex, findLinksFiles: findLinksFileHashes(wheelhouse) },
+      source: { indexUrl: source.indexUrl, noIndex: source.noIndex, findLinksFiles: findLinksFileHashes(wheelhouse), allowSdist: source.allowSdist },
     });
     const venvDirectory = venvDirectoryFor(key);
     if (this.#complete.has(key)) {
@@ -235,6 +235,7 @@ export class DockerEnvironments {
       indexUrl: source.indexUrl,
       noIndex: source.noIndex,
       findLinks: source.findLinks === undefined ? undefined : wheelhouseInContainer,
+      allowSdist: source.allowSdist,
     });
     const header = {
       locking: false,

@@ -4,7 +4,7 @@
  * and the install script (install.py) only executes what it is given.
  */
 import { createHash } from 'node:crypto';
-import { PolicyError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { hasCredentials, plainHttpHost, urlWithoutCredentials } from '../index-url.js';
 import type { Installer } from './types.js';
 
@@ -60,30 +60,6 @@ export function normalizeRequirements(requirements: readonly string[]): string[]
   return [...seen].sort();
 }
 
-/**
- * Whether a requirement names where to fetch code from rather than a package on the index: a direct
- * reference (`name @ https://...`, `name @ file:///...`), a bare URL (`git+https://...`) or a path
- * (`./pkg`, `/tmp/x.whl`, `dist/x.tar.gz`). Such a requirement downloads from anywhere and, for a source
- * tree, runs its build code, so it installs only when the caller allows it.
- */
-export function isUrlRequirement(requirement: string): boolean {
-  const beforeMarker = requirement.split(';')[0]!.trim();
-  if (/^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@/.test(beforeMarker)) return true;
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(beforeMarker)) return true;
-  return /^[.~]/.test(beforeMarker) || /[/\\]/.test(beforeMarker) || /\.(whl|zip|tar\.gz|tgz|tar\.bz2|tar\.xz)$/i.test(beforeMarker);
-}
-
-/** Throws PolicyError (exit 5) for URL and path requirements unless allowed (see isUrlRequirement). */
-export function refuseUrlRequirements(requirements: readonly string[], allowed: boolean): void {
-  if (allowed) return;
-  const refused = requirements.filter(isUrlRequirement);
-  if (refused.length === 0) return;
-  throw new PolicyError(
-    `Refused ${refused.length === 1 ? 'a URL or path requirement' : 'URL or path requirements'}: ${refused.join(', ')}. They fetch code from anywhere and can run build code at install; pass allowUrlRequirements (--allow-url-requirements) to install them anyway.`,
-    { refused },
-  );
-}
-
 /** Where an environment's packages come from, as far as it decides what gets installed. */
 export interface EnvironmentSource {
   /** Credentials in it are ignored: the same index with another user's token holds the same packages. */
@@ -91,6 +67,8 @@ export interface EnvironmentSource {
   noIndex?: boolean | undefined;
   /** The wheelhouse files of --find-links, with the sha256 (hex) of their contents. */
   findLinksFiles?: ReadonlyArray<{ name: string; sha256: string }> | undefined;
+  /** Source distributions allowed: the same pins may then be built from sources rather than wheels. */
+  allowSdist?: boolean | undefined;
 }
 
 export interface EnvironmentKeyInput {
@@ -112,6 +90,7 @@ export function environmentKey(input: EnvironmentKeyInput): string {
   const noIndex = source.noIndex === true;
   const parts: unknown[] = [input.base, input.pythonVersion, input.installer, normalizeRequirements(input.requirements)];
   // Left out when there is nothing to say, so environments built from PyPI alone keep their keys.
+  if (source.allowSdist === true) parts.push({ allowSdist: true });
   if (noIndex || source.indexUrl !== undefined || (source.findLinksFiles?.length ?? 0) > 0) {
     parts.push({
       indexUrl: noIndex ? null : source.indexUrl === undefined ? null : urlWithoutCredentials(source.indexUrl),

@@ -142,7 +142,7 @@ export class LocalRuntime extends BaseRuntime {
       pythonVersion: probe.pythonVersion,
       installer,
       requirements,
-      source: { indexUrl: this.options.indexUrl, noIndex: this.options.noIndex, findLinksFiles: findLinksFileHashes(wheelhouse) },
+      source: { indexUrl: this.options.indexUrl, noIndex: this.options.noIndex, findLinksFiles: findLinksFileHashes(wheelhouse), allowSdist: this.options.allowSdist },
     });
     const envsDir = path.join(this.options.cacheDir, 'envs');
     const venvDirectory = venvDirectoryFor(key, envsDir);
@@ -159,6 +159,7 @@ export class LocalRuntime extends BaseRuntime {
       indexUrl: this.options.indexUrl,
       noIndex: this.options.noIndex,
       findLinks: this.options.findLinks,
+      allowSdist: this.options.allowSdist,
     });
     const payload = encodePayload({ key, envsDir, installer, requirements, commands, wheelhouse: null });
     const timeout = AbortSignal.timeout(installTimeoutMs);

@@ -48,6 +48,9 @@ export interface ResolvedRuntimeOptions {
   findLinks: string | undefined;
   noIndex: boolean;
   allowUrlRequirements: boolean;
+  allowSdist: boolean;
+  allowPackages: readonly string[];
+  minReleaseAgeDays: number | undefined;
   poolSize: number;
   poolMaxSize: number;
   poolIdleMs: number;
@@ -113,6 +116,9 @@ export function resolveRuntimeOptions(options: RuntimeOptions = {}, environment:
     findLinks: options.findLinks === undefined ? undefined : path.resolve(options.findLinks),
     noIndex: options.noIndex ?? false,
     allowUrlRequirements: options.allowUrlRequirements ?? false,
+    allowSdist: options.allowSdist ?? false,
+    allowPackages: [...(options.allowPackages ?? [])],
+    minReleaseAgeDays: options.minReleaseAgeDays,
     poolSize,
     poolMaxSize,
     poolIdleMs: positive('poolIdleMs', options.poolIdleMs, runtimeDefaults.poolIdleMs),

@@ -78,6 +78,16 @@ export interface RuntimeOptions {
    * can run build code. Refused with a PolicyError (exit 5) otherwise. @default false
    */
   allowUrlRequirements?: boolean;
+  /** Let installs build source distributions (their build code runs at install time). Wheels only otherwise. @default false */
+  allowSdist?: boolean;
+  /**
+   * For `requirements: 'auto'`: packages of origin `unknown` (an import name nobody vouches for) that
+   * may be installed anyway; `['*']` for any. Others are refused with a PolicyError (exit 5).
+   * @default []
+   */
+  allowPackages?: readonly string[];
+  /** For `requirements: 'auto'`: pins skip releases younger than this. @default 7 */
+  minReleaseAgeDays?: number;
   /**
    * Started, unused containers kept ready for runs with the runtime's own settings (a run with other
    * limits gets a container of its own); 0 turns the pool off. @default 2

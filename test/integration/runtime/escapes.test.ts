@@ -90,7 +90,8 @@ afterAll(async () => {
 
 describe('an install', () => {
   it('writes only its own environment: build code cannot poison another one, forge one, or lock later installs out', async () => {
-    const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true });
+    // Source distributions allowed: their build code is what the attack runs.
+    const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true, allowSdist: true });
     const victimScript = 'import sys, pycage_victim\nprint(pycage_victim.NAME)\nprint(sorted(m for m in sys.modules if "evil" in m))\n';
     const victim = await runtime.runScript(victimScript, { requirements: ['pycage-victim==1.0.0'] });
     expect(victim.stdout).toBe('victim\n[]\n');
@@ -128,7 +129,7 @@ describe('an install', () => {
   });
 
   it('that floods its output is stopped at the cap, with the start and the end of what it said', async () => {
-    const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true });
+    const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true, allowSdist: true });
     const result = await runtime.runScript('print("never runs")\n', { requirements: ['pycage-flood==1.0.0'] });
     expect(result.error?.name).toBe('InstallError');
     expect(result.stderr).toContain('printed more than 16 MiB and was stopped');
@@ -138,12 +139,19 @@ describe('an install', () => {
   });
 
   it('cannot grow an environment past its size limit', async () => {
-    const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true, environmentLimitBytes: 96 * 1024 * 1024 });
+    const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true, allowSdist: true, environmentLimitBytes: 96 * 1024 * 1024 });
     const result = await runtime.runScript('print("never runs")\n', { requirements: ['pycage-filler==1.0.0'] });
     expect(result.error?.name).toBe('InstallError');
     expect(result.stderr).toContain('No space left on device');
     expect(result.stderr).toContain('size limit of 96 MiB');
     expect(volumesWithPrefix(scratch.volume)).not.toContain(environmentVolumeName(scratch.volume, result.environment!.key));
+  });
+
+  it('takes wheels only unless source distributions are allowed: no build code runs by default', async () => {
+    const runtime = scratch.runtime({ findLinks: wheelhouse, noIndex: true });
+    const result = await runtime.runScript('print("never runs")\n', { requirements: ['pycage-poison==1.0.0'] });
+    expect(result.error?.name).toBe('InstallError');
+    expect(result.stderr).toContain('--only-binary :all:');
   });
 
   it('of a URL or path requirement is refused before anything runs, even with no network', async () => {
@@ -155,7 +163,7 @@ describe('an install', () => {
       );
       expect(refused, requirement).toBeInstanceOf(PolicyError);
       expect((refused as PolicyError).exitCode).toBe(5);
-      expect((refused as PolicyError).message).toContain('allowUrlRequirements');
+      expect((refused as PolicyError).message).toMatch(/--allow-url-requirements/);
     }
   });
 });
