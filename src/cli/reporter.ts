@@ -7,9 +7,9 @@ import type { LogEntry, LogSink } from '../logger.js';
 import { colorsEnabled, createColors, type Colors } from './colors.js';
 import { highlightPython } from './highlight.js';
 import { isInteractive, type CliIo } from './io.js';
+import { createSpinner, type Spinner } from './spinner.js';
 
 export type Clack = typeof import('@clack/prompts');
-type Spinner = ReturnType<Clack['spinner']>;
 
 export interface ReporterOptions {
   verbose: boolean;
@@ -65,10 +65,10 @@ export class Reporter {
    */
   status(message: string, options: { brief?: boolean } = {}): void {
     if (this.#options.quiet) return;
-    const clack = this.#clack;
-    if (this.fancy && clack !== undefined) {
+    if (this.fancy && this.#clack !== undefined) {
       if (this.#spinner === undefined) {
-        this.#spinner = clack.spinner({ output: this.#io.stderr });
+        // Not clack's spinner: it turns Ctrl-C into process.exit(0) (see spinner.ts).
+        this.#spinner = createSpinner({ output: this.#io.stderr, colors: this.colors });
         this.#spinner.start(message);
       } else {
         this.#spinner.message(message);

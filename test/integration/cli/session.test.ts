@@ -1,65 +1,31 @@
 // The interactive session in a real terminal: tmux runs the built `pycage` with no arguments, the test
 // types into it and reads the screen, like a user would. The model is a chat server on 127.0.0.1.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, cliPath } from '../../helpers/cli.js';
 import { startChatServer, type ChatReply, type ChatServer } from '../../helpers/chat-server.js';
 import { eventually, pycageContainers } from '../../helpers/docker.js';
+import { hasTmux, startTerminal, type Terminal } from '../../helpers/tmux.js';
 
 const fence = '```';
 const answer = (code: string): ChatReply => ({ content: `${fence}python\n${code}\n${fence}` });
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
 let server: ChatServer | undefined;
-let sessionName: string | undefined;
+let terminal: Terminal | undefined;
 
 afterEach(async () => {
-  if (sessionName !== undefined) spawnSync('tmux', ['kill-session', '-t', sessionName]);
-  sessionName = undefined;
+  terminal?.kill();
+  terminal = undefined;
   await server?.close();
   server = undefined;
 });
 
-function screen(): string {
-  return execFileSync('tmux', ['capture-pane', '-p', '-J', '-S', '-200', '-t', sessionName!], { encoding: 'utf8' });
-}
-
-async function waitForScreen(text: string | RegExp, timeoutMs = 60_000): Promise<string> {
-  const matches = (content: string): boolean => (typeof text === 'string' ? content.includes(text) : text.test(content));
-  const found = await eventually(() => matches(screen()), timeoutMs, 200);
-  if (!found) throw new Error(`screen never showed ${String(text)}; it shows:\n${screen()}`);
-  return screen();
-}
-
-function type(text: string): void {
-  execFileSync('tmux', ['send-keys', '-t', sessionName!, '-l', text]);
-  execFileSync('tmux', ['send-keys', '-t', sessionName!, 'Enter']);
-}
-
-function quote(value: string): string {
-  return `'${value.replaceAll("'", "'\\''")}'`;
-}
+const screen = (): string => terminal!.screen();
+const waitForScreen = (text: string | RegExp, timeoutMs?: number): Promise<string> => terminal!.waitForScreen(text, timeoutMs);
+const type = (text: string): void => terminal!.type(text);
 
 /** Starts `pycage` with no arguments in a new tmux session, with only the environment it needs. */
-function startSession(chat: ChatServer): void {
-  const env = {
-    ...baseEnv(),
-    TERM: 'xterm-256color',
-    PYCAGE_PROVIDER: 'openai',
-    OPENAI_BASE_URL: chat.openaiBaseUrl,
-    OPENAI_API_KEY: 'test-key',
-    PYCAGE_MODEL: 'test-model',
-  };
-  const command = [
-    'env -i',
-    ...Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`),
-    quote(process.execPath),
-    quote(cliPath),
-    '--requirements none',
-    '; echo "PYCAGE-EXITED:$?"; sleep 600',
-  ].join(' ');
-  sessionName = `pycage-test-${process.pid}-${Date.now()}`;
-  execFileSync('tmux', ['new-session', '-d', '-s', sessionName, '-x', '160', '-y', '60', command]);
+function startSession(chat: ChatServer, args: string[] = [], cwd?: string): void {
+  const env = { PYCAGE_PROVIDER: 'openai', OPENAI_BASE_URL: chat.openaiBaseUrl, OPENAI_API_KEY: 'test-key', PYCAGE_MODEL: 'test-model' };
+  terminal = startTerminal(['--requirements', 'none', ...args], { env, ...(cwd === undefined ? {} : { cwd }) });
 }
 
 describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
@@ -74,8 +40,7 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
 
     await waitForScreen('What should Python do?');
     // pycage is the pane shell's child (env execs node): its pid labels the containers it makes.
-    const panePid = execFileSync('tmux', ['display-message', '-p', '-t', sessionName!, '#{pane_pid}'], { encoding: 'utf8' }).trim();
-    const pycagePid = Number(execFileSync('pgrep', ['-P', panePid], { encoding: 'utf8' }).trim().split('\n')[0]);
+    const pycagePid = terminal!.pycagePid();
     expect(pycagePid).toBeGreaterThan(0);
     expect(screen()).toContain('test-model'); // the settings are shown once at the start
     type('list the primes below 10');
@@ -96,7 +61,7 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
     await waitForScreen(/Run it\?[\s\S]*Run it\?[\s\S]*Run it\?/);
     type('');
     await waitForScreen('waiting now'); // the output; the listing shows the code, not this text
-    execFileSync('tmux', ['send-keys', '-t', sessionName!, 'C-c']);
+    terminal!.keys('C-c');
     await waitForScreen('Cancelled.');
     await waitForScreen(/What next\?[\s\S]*What next\?[\s\S]*What next\?/);
 
@@ -128,7 +93,7 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
     await waitForScreen('Invalid API Key');
     // The prompt comes back with the words already in it.
     await waitForScreen(/Invalid API Key[\s\S]*What should Python do\?\s*\n\S*\s+count to three/);
-    execFileSync('tmux', ['send-keys', '-t', sessionName!, 'C-c']);
+    terminal!.keys('C-c');
     await waitForScreen('PYCAGE-EXITED:0');
   });
 });

@@ -1,0 +1,37 @@
+// One-shot commands on a real terminal (tmux): what only a terminal shows, such as the spinner while
+// the model thinks, and Ctrl-C as the user's keyboard sends it.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startChatServer, type ChatServer } from '../../helpers/chat-server.js';
+import { eventually } from '../../helpers/docker.js';
+import { hasTmux, startTerminal, type Terminal } from '../../helpers/tmux.js';
+
+const fence = '```';
+
+let server: ChatServer | undefined;
+let terminal: Terminal | undefined;
+
+afterEach(async () => {
+  terminal?.kill();
+  terminal = undefined;
+  await server?.close();
+  server = undefined;
+});
+
+function modelEnv(chat: ChatServer): Record<string, string> {
+  return { PYCAGE_PROVIDER: 'openai', OPENAI_BASE_URL: chat.openaiBaseUrl, OPENAI_API_KEY: 'test-key', PYCAGE_MODEL: 'test-model' };
+}
+
+describe.skipIf(!hasTmux)('pycage "<request>" on a terminal', () => {
+  it('exits 130 on Ctrl-C while the model is still answering', async () => {
+    // The answer would come long after the test gives up: only Ctrl-C can end this run.
+    server = await startChatServer([{ content: `${fence}python\nprint("never")\n${fence}`, delayMs: 600_000 }]);
+    terminal = startTerminal(['print something', '--yes', '--requirements', 'none'], { env: modelEnv(server) });
+    const chat = server;
+    expect(await eventually(() => chat.requests.length > 0, 60_000)).toBe(true);
+    await terminal.waitForScreen('Asking openai test-model');
+    terminal.keys('C-c');
+    await terminal.waitForScreen(/PYCAGE-EXITED:\d+/);
+    expect(terminal.screen()).toContain('PYCAGE-EXITED:130');
+    expect(terminal.screen()).not.toContain('never');
+  });
+});
