@@ -125,19 +125,39 @@ export class Reporter {
     }
   }
 
-  /** Shows code, highlighted on a colour terminal. */
+  /**
+   * Shows code, highlighted on a colour terminal. The lines are printed as they are, with no gutter
+   * before them, so that code selected on the screen pastes as code.
+   */
   code(code: string, title: string): void {
     if (this.#options.quiet) return;
     this.pause();
     const body = highlightPython(code.replace(/\s+$/, ''), this.colors);
     if (this.fancy && this.#clack !== undefined) {
       this.#clack.log.step(this.colors.bold(title), { output: this.#io.stderr });
-      this.#clack.log.message(body.split('\n'), { output: this.#io.stderr, symbol: this.colors.dim('│') });
+      this.#io.stderr.write(`${body}\n\n`);
       return;
     }
     this.#line(`${title}:`);
     const rule = this.colors.dim('-'.repeat(40));
     this.#io.stderr.write(`${rule}\n${body}\n${rule}\n`);
+  }
+
+  /**
+   * The model's own words (a refusal, a question back), shown whole. Control characters other than
+   * line breaks and tabs are taken out: the text is the model's, not pycage's, and must not drive the
+   * terminal.
+   */
+  words(text: string, title: string): void {
+    this.pause();
+    const clean = text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '').trim();
+    if (this.fancy && this.#clack !== undefined) {
+      this.#clack.log.step(this.colors.bold(title), { output: this.#io.stderr });
+      this.#clack.log.message(clean.split('\n'), { output: this.#io.stderr });
+      return;
+    }
+    this.#line(`${title}:`);
+    this.#io.stderr.write(`${clean}\n`);
   }
 
   #line(message: string, style: (text: string) => string = (text) => text): void {

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { PackageSource } from '../requirements/index.js';
 import type { RunOptions, RunResult, RuntimeEvent, RuntimeInfo, RuntimeOptions } from '../runtime/index.js';
-import { imageFromEnvironment } from '../runtime/settings.js';
+import { imageFromEnvironment, runtimeDefaults } from '../runtime/settings.js';
 import type { CliFlags } from './args.js';
 import type { CliIo } from './io.js';
 import { formatBytes, formatDuration, type Reporter } from './reporter.js';
@@ -51,9 +51,14 @@ export function localWarning(flags: CliFlags, what: string): string {
   return `--local: ${what} runs on this machine, with no sandbox; only the timeout and the output cap apply.${notEnforced}`;
 }
 
-/** Per-run options that come from flags: where artifacts land. */
-export function runOptionsFrom(flags: CliFlags, io: CliIo): Pick<RunOptions, 'outputDir'> {
-  return flags.output === undefined ? {} : { outputDir: path.resolve(io.cwd, flags.output) };
+/**
+ * Per-run options that come from flags: where artifacts land (`./output` unless --output DIR or
+ * --no-output) and the network (stated even when it is the default, so the model can be told).
+ */
+export function runOptionsFrom(flags: CliFlags, io: CliIo): Pick<RunOptions, 'outputDir' | 'network'> {
+  const options: Pick<RunOptions, 'outputDir' | 'network'> = { network: flags.network ?? runtimeDefaults.network };
+  if (!flags.noOutput) options.outputDir = path.resolve(io.cwd, flags.output ?? 'output');
+  return options;
 }
 
 /** The settings that matter for safety and limits, on one line. */
@@ -113,10 +118,50 @@ export function summarizeRun(result: RunResult, timeoutMs?: number): string {
   return summary;
 }
 
-export function describeArtifacts(result: RunResult): string | undefined {
-  if (result.artifacts.length === 0) return undefined;
-  const names = result.artifacts.map((artifact) => `${artifact.path} (${formatBytes(artifact.sizeBytes)})`);
-  return `Saved ${names.length === 1 ? 'a file' : `${names.length} files`}: ${names.join(', ')}`;
+/**
+ * The files a run left for the user, one per line, as paths relative to where the user is, and the
+ * ones refused (a dot-name, a link). Names come from the sandbox: control characters are escaped so
+ * a name cannot move the cursor or rewrite the screen.
+ */
+export function describeArtifacts(result: RunResult, cwd: string): string | undefined {
+  const kept = result.artifacts.map((artifact) => `  ${showName(relativeToCwd(artifact.path, cwd))} (${formatBytes(artifact.sizeBytes)})`);
+  const refused = refusedArtifacts(result).map((entry) => `  ${showName(entry.name)}: not kept (${showName(entry.reason)})`);
+  if (kept.length === 0 && refused.length === 0) return undefined;
+  const lines: string[] = [];
+  if (kept.length > 0) lines.push(`Saved ${kept.length === 1 ? 'a file' : `${kept.length} files`}:`, ...kept);
+  if (refused.length > 0) lines.push(`Refused ${refused.length === 1 ? 'a file' : `${refused.length} files`} the script wrote:`, ...refused);
+  return lines.join('\n');
+}
+
+/**
+ * Files the runtime would not copy out (dot-names, links, past the caps). The runtime is gaining this
+ * field as this is written, so it is read defensively, as a list of names or of `{ name, reason }`.
+ */
+export function refusedArtifacts(result: RunResult): Array<{ name: string; reason: string }> {
+  const value = (result as { refusedArtifacts?: unknown }).refusedArtifacts;
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((entry: unknown) => {
+    if (typeof entry === 'string') return [{ name: entry, reason: 'refused' }];
+    if (typeof entry !== 'object' || entry === null) return [];
+    const { name, path: entryPath, reason } = entry as Record<string, unknown>;
+    const shown = typeof name === 'string' ? name : typeof entryPath === 'string' ? entryPath : undefined;
+    return shown === undefined ? [] : [{ name: shown, reason: typeof reason === 'string' ? reason : 'refused' }];
+  });
+}
+
+function relativeToCwd(file: string, cwd: string): string {
+  const relative = path.relative(cwd, file);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
+
+/** Control characters (C0, DEL, C1) as visible escapes: `\x1b`, `\n`. */
+export function showName(name: string): string {
+  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => {
+    if (character === '\n') return '\\n';
+    if (character === '\t') return '\\t';
+    if (character === '\r') return '\\r';
+    return `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
 }
 
 function truncate(text: string, length: number): string {

@@ -18,7 +18,7 @@ import {
   ModelTimeoutError,
 } from './errors.js';
 import { createThinkFilter } from './think-filter.js';
-import type { ChatMessage, GenerateOptions, ModelProvider, ProviderName } from './types.js';
+import type { ChatMessage, GenerateOptions, ModelProvider, ProviderName, TokenUsage } from './types.js';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -97,6 +97,7 @@ interface Answer {
   content: string;
   reasoningLength: number;
   finishReason: string | undefined;
+  usage: TokenUsage | undefined;
 }
 
 /** Same shape as the SDKs' own `Logger`; their log lines go to pycage's logger, never the console. */
@@ -126,7 +127,7 @@ export function createChatProvider(options: ChatProviderOptions): ModelProvider 
     name,
     model,
     baseUrl,
-    async generate({ messages, abortSignal, onText }: GenerateOptions): Promise<string> {
+    async generate({ messages, abortSignal, onText, onUsage }: GenerateOptions): Promise<string> {
       throwIfAborted(abortSignal);
       const sdk = await connect();
       // Aborting this controller stops the SDK, even in the middle of a retry, when the caller
@@ -146,6 +147,7 @@ export function createChatProvider(options: ChatProviderOptions): ModelProvider 
         const elapsed = seconds(performance.now() - startedAt);
         const reasoning = answer.reasoningLength > 0 ? `, ${answer.reasoningLength} characters of reasoning left out` : '';
         logger.info(`${model} answered in ${elapsed} (${text.length} characters${reasoning})`);
+        if (answer.usage !== undefined) onUsage?.(answer.usage);
         if (text === '') {
           logger.warn(`${model} sent an empty answer (finish reason: ${answer.finishReason ?? 'none given'})`);
         }
@@ -185,7 +187,17 @@ function readCompletion(completion: unknown): Answer {
     content,
     reasoningLength: text(message, 'reasoning').length + text(message, 'reasoning_content').length,
     finishReason: text(choice, 'finish_reason') || undefined,
+    usage: readUsage(field(completion, 'usage')),
   };
+}
+
+/** `usage` as the chat-completions protocol gives it; undefined when absent or not numbers. */
+function readUsage(usage: unknown): TokenUsage | undefined {
+  const promptTokens = field(usage, 'prompt_tokens');
+  const completionTokens = field(usage, 'completion_tokens');
+  if (typeof promptTokens !== 'number' || typeof completionTokens !== 'number') return undefined;
+  const totalTokens = field(usage, 'total_tokens');
+  return { promptTokens, completionTokens, totalTokens: typeof totalTokens === 'number' ? totalTokens : promptTokens + completionTokens };
 }
 
 async function readStream(
@@ -198,7 +210,7 @@ async function readStream(
     watchdog: { timedOut: boolean };
   },
 ): Promise<Answer> {
-  const answer: Answer = { content: '', reasoningLength: 0, finishReason: undefined };
+  const answer: Answer = { content: '', reasoningLength: 0, finishReason: undefined, usage: undefined };
   const filter = createThinkFilter(options.onText);
   // The SDK's timeout ends when the response headers arrive; after that, a stream that stops
   // sending would hang forever. This timer is restarted by every chunk.
@@ -218,6 +230,8 @@ async function readStream(
       }
       answer.reasoningLength += text(delta, 'reasoning').length + text(delta, 'reasoning_content').length;
       answer.finishReason = text(choice, 'finish_reason') || answer.finishReason;
+      // The last chunk may carry the count: `usage` (OpenAI with include_usage) or `x_groq.usage` (Groq).
+      answer.usage = readUsage(field(chunk, 'usage')) ?? readUsage(field(field(chunk, 'x_groq'), 'usage')) ?? answer.usage;
     }
     // The SDKs end a stream quietly when its signal aborts; a cut-off answer must not pass for a whole one.
     if (options.signal.aborted) throw new Error('The stream was aborted before it ended.');

@@ -12,6 +12,7 @@ import { oneShotRuntime } from '../one-shot.js';
 import type { Reporter } from '../reporter.js';
 import { describeArtifacts, describeSettings, localWarning, reportRuntimeEvent, runOptionsFrom, summarizeRun } from '../runtime-setup.js';
 import { printJson, writeOutput } from '../output.js';
+import { readUserFiles } from '../user-files.js';
 
 export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
   const { flags } = parsed;
@@ -20,6 +21,8 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
     throw new UsageError(`pycage run takes one script; put arguments for it after \`--\`: pycage run ${parsed.positionals[0]} -- ${parsed.positionals.slice(1).join(' ')}`);
   }
   const source = await readSource(io, parsed.positionals[0], 'a Python script');
+  const userFiles = await readUserFiles({ paths: flags.files, cwd: io.cwd });
+  for (const name of userFiles.skipped) reporter.warn(`--file: left out ${name} (a symbolic link or special file; links are not followed)`);
 
   const { runtime, interrupts, close } = oneShotRuntime(flags, io, reporter, 'Stopping the run...');
   try {
@@ -55,7 +58,8 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
       result = await runtime.runScript(source.text, {
         requirements,
         args: parsed.scriptArgs,
-        files: local.files,
+        // The user's --file data wins over a sibling module of the same name: it was named.
+        files: { ...local.files, ...userFiles.files },
         ...runOptionsFrom(flags, io),
         ...(flags.json ? {} : { onStdout: (text: string) => writeOutput(io.stdout, text), onStderr: (text: string) => writeOutput(io.stderr, text) }),
         onEvent: (event) => reportRuntimeEvent(event, reporter),
@@ -69,7 +73,7 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
 
     if (flags.json) printJson(io, { file: source.label, ...result });
     else {
-      const artifacts = describeArtifacts(result);
+      const artifacts = describeArtifacts(result, io.cwd);
       if (artifacts !== undefined) reporter.success(artifacts);
       if (result.exitCode !== 0) reporter.error(summarizeRun(result, info.timeoutMs));
       else if (reporter.fancy || flags.verbose) reporter.success(summarizeRun(result, info.timeoutMs));
