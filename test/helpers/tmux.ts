@@ -38,7 +38,12 @@ export function startTerminal(args: readonly string[], options: { env: Record<st
     '; echo "PYCAGE-EXITED:$?"; sleep 600',
   ].join(' ');
   const name = `pycage-test-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '160', '-y', '60', command]);
+  // A tmux server whose last session was just killed may still be exiting: try again then.
+  for (let attempt = 1; ; attempt += 1) {
+    const started = spawnSync('tmux', ['new-session', '-d', '-s', name, '-x', '160', '-y', '60', command], { encoding: 'utf8' });
+    if (started.status === 0) break;
+    if (attempt >= 5 || !/server exited unexpectedly|lost server/.test(started.stderr)) throw new Error(`tmux new-session failed: ${started.stderr}`);
+  }
 
   const screen = (): string => execFileSync('tmux', ['capture-pane', '-p', '-J', '-S', '-300', '-t', name], { encoding: 'utf8' });
   return {
