@@ -20,7 +20,7 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
   if (parsed.positionals.length > 1) {
     throw new UsageError(`pycage run takes one script; put arguments for it after \`--\`: pycage run ${parsed.positionals[0]} -- ${parsed.positionals.slice(1).join(' ')}`);
   }
-  const source = await readSource(io, parsed.positionals[0], 'a Python script');
+  const source = await readSource(io, parsed.positionals[0], 'a Python script', { python: true });
   const userFiles = await readUserFiles({ paths: flags.files, cwd: io.cwd });
   for (const name of userFiles.skipped) reporter.warn(`--file: left out ${name} (a symbolic link or special file; links are not followed)`);
 
