@@ -13,7 +13,7 @@ import { readSource } from './input.js';
 import type { CliIo } from './io.js';
 import { writeOutput } from './output.js';
 import { formatDuration, type Reporter } from './reporter.js';
-import { describeArtifacts, reportRuntimeEvent, runOptionsFrom, summarizeRun } from './runtime-setup.js';
+import { describeArtifacts, describeBlocked, reportRuntimeEvent, runOptionsFrom, summarizeRun } from './runtime-setup.js';
 import type { TokenUsage } from '../generator/index.js';
 
 export interface ModelSetup {
@@ -99,6 +99,8 @@ export function reportAgentEvent(event: AgentEvent, context: EventContext): void
       reporter.info(`No module named '${event.module}': adding ${event.requirement} and running again (no model call).`);
       return;
     case 'output':
+      // Not into a spinner's line: a failed install's log arrives while "Installing" still turns.
+      reporter.pause();
       writeOutput(event.stream === 'stdout' ? context.io.stdout : context.io.stderr, event.text);
       return;
     case 'run-finished':
@@ -145,6 +147,8 @@ export function describeAnswer(modelDurationMs: number, usage: TokenUsage | unde
 export function reportAgentOutcome(outcome: AgentResult, reporter: Reporter, options: { timeoutMs: number; cwd: string; totalMs?: number }): void {
   const artifacts = outcome.result === undefined ? undefined : describeArtifacts(outcome.result, options.cwd);
   if (artifacts !== undefined) reporter.success(artifacts);
+  const blocked = outcome.result === undefined ? undefined : describeBlocked(outcome.result);
+  if (blocked !== undefined) reporter.warn(blocked);
   let summary = summarizeAgent(outcome, options.timeoutMs);
   if (options.totalMs !== undefined) summary += ` · ${describeTotal(outcome, options.totalMs)}`;
   if (outcome.exitCode === 0) reporter.success(summary);
@@ -188,6 +192,7 @@ export function agentJson(outcome: AgentResult, request: string, model: string):
       json.error = { name: 'NoCodeBlockError', message: 'The model gave no Python code block.', traceback: '' };
     }
   }
+  if (outcome.message !== undefined) json.message = outcome.message;
   json.code = outcome.code ?? null;
   json.requirements = outcome.requirements;
   json.attempts = outcome.attempts;

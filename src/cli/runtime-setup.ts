@@ -5,6 +5,7 @@
  * timeout, 137 for the memory limit: see src/runtime/result.ts).
  */
 import path from 'node:path';
+import { blockedConnections } from '../agent/messages.js';
 import type { PackageSource } from '../requirements/index.js';
 import type { RunOptions, RunResult, RuntimeEvent, RuntimeInfo, RuntimeOptions } from '../runtime/index.js';
 import { imageFromEnvironment, runtimeDefaults } from '../runtime/settings.js';
@@ -147,6 +148,14 @@ export function refusedArtifacts(result: RunResult): Array<{ name: string; reaso
     const shown = typeof name === 'string' ? name : typeof entryPath === 'string' ? entryPath : undefined;
     return shown === undefined ? [] : [{ name: shown, reason: typeof reason === 'string' ? reason : 'refused' }];
   });
+}
+
+/** What the network refused during a run, as the design shows it: `blocked: 169.254.169.254:80 (link-local)`. */
+export function describeBlocked(result: RunResult): string | undefined {
+  const blocked = blockedConnections(result);
+  if (blocked.length === 0) return undefined;
+  const shown = blocked.slice(0, 5).map((entry) => `${showName(entry.host)}:${entry.port} (${showName(entry.reason)})`);
+  return `blocked: ${shown.join(', ')}${blocked.length > 5 ? `, and ${blocked.length - 5} more` : ''}`;
 }
 
 function relativeToCwd(file: string, cwd: string): string {

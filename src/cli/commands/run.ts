@@ -10,7 +10,7 @@ import type { CliIo } from '../io.js';
 import { findLocalModules } from '../local-modules.js';
 import { oneShotRuntime } from '../one-shot.js';
 import type { Reporter } from '../reporter.js';
-import { describeArtifacts, describeSettings, localWarning, reportRuntimeEvent, runOptionsFrom, summarizeRun } from '../runtime-setup.js';
+import { describeArtifacts, describeBlocked, describeSettings, localWarning, reportRuntimeEvent, runOptionsFrom, summarizeRun } from '../runtime-setup.js';
 import { printJson, writeOutput } from '../output.js';
 import { readUserFiles } from '../user-files.js';
 
@@ -61,7 +61,13 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
         // The user's --file data wins over a sibling module of the same name: it was named.
         files: { ...local.files, ...userFiles.files },
         ...runOptionsFrom(flags, io),
-        ...(flags.json ? {} : { onStdout: (text: string) => writeOutput(io.stdout, text), onStderr: (text: string) => writeOutput(io.stderr, text) }),
+        // A spinner is stopped first: a failed install's log arrives while "Installing" still turns.
+        ...(flags.json
+          ? {}
+          : {
+              onStdout: (text: string) => (reporter.pause(), writeOutput(io.stdout, text)),
+              onStderr: (text: string) => (reporter.pause(), writeOutput(io.stderr, text)),
+            }),
         onEvent: (event) => reportRuntimeEvent(event, reporter),
         abortSignal: interrupts.signal,
       });
@@ -75,6 +81,8 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
     else {
       const artifacts = describeArtifacts(result, io.cwd);
       if (artifacts !== undefined) reporter.success(artifacts);
+      const blocked = describeBlocked(result);
+      if (blocked !== undefined) reporter.warn(blocked);
       if (result.exitCode !== 0) reporter.error(summarizeRun(result, info.timeoutMs));
       else if (reporter.fancy || flags.verbose) reporter.success(summarizeRun(result, info.timeoutMs));
     }
