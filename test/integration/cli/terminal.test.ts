@@ -2,7 +2,7 @@
 // the model thinks, and Ctrl-C as the user's keyboard sends it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startChatServer, type ChatServer } from '../../helpers/chat-server.js';
-import { eventually } from '../../helpers/docker.js';
+import { eventually, pycageContainers } from '../../helpers/docker.js';
 import { hasTmux, startTerminal, type Terminal } from '../../helpers/tmux.js';
 
 const fence = '```';
@@ -33,5 +33,25 @@ describe.skipIf(!hasTmux)('pycage "<request>" on a terminal', () => {
     await terminal.waitForScreen(/PYCAGE-EXITED:\d+/);
     expect(terminal.screen()).toContain('PYCAGE-EXITED:130');
     expect(terminal.screen()).not.toContain('never');
+  });
+
+  it('exits 130 on Ctrl-C while the script runs, and removes its containers', async () => {
+    server = await startChatServer([{ content: `${fence}python\nimport time\nprint("wait" + "ing now", flush=True)\ntime.sleep(600)\n${fence}` }]);
+    terminal = startTerminal(['wait a while', '--yes', '--requirements', 'none'], { env: modelEnv(server) });
+    await terminal.waitForScreen('waiting now');
+    const pid = terminal.pycagePid();
+    terminal.keys('C-c');
+    await terminal.waitForScreen(/PYCAGE-EXITED:\d+/);
+    expect(terminal.screen()).toContain('PYCAGE-EXITED:130');
+    expect(await eventually(() => pycageContainers({ ownerPid: pid }).length === 0)).toBe(true);
+  });
+
+  it("shows a refusal's words on the terminal and exits 4 after one model call", async () => {
+    server = await startChatServer([{ content: 'I cannot do that: it would delete your files.' }]);
+    terminal = startTerminal(['delete everything', '--yes'], { env: modelEnv(server) });
+    await terminal.waitForScreen(/PYCAGE-EXITED:\d+/);
+    expect(terminal.screen()).toContain('I cannot do that: it would delete your files.');
+    expect(terminal.screen()).toContain('PYCAGE-EXITED:4');
+    expect(server.requests).toHaveLength(1);
   });
 });
