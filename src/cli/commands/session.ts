@@ -46,6 +46,7 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
       [
         `Model    ${model.label}`,
         `Sandbox  ${describeSettings(info)}`,
+        ...(Object.keys(state.files).length === 0 ? [] : [`Files    ${Object.keys(state.files).length} given (/file lists them)`]),
         '',
         'Ctrl-C cancels a step; at the prompt it leaves. /help lists the commands; ↑ brings back a request.',
       ].join('\n'),
