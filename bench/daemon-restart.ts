@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { PycageError, type RunResult } from '../src/index.js';
 import { createContext, expectOutput, hello, helloOutput } from './lib/context.js';
 import { sessionOf } from '../test/integration/runtime/helpers.js';
-import { benchImage, pause, sessionContainers } from './lib/docker.js';
+import { benchImage, missingImageMessage, pause, sessionContainers } from './lib/docker.js';
 import { describeMachine, formatMachine } from './lib/machine.js';
 import { formatMs } from './lib/stats.js';
 
@@ -95,6 +95,11 @@ async function main(): Promise<number> {
   if (pid === undefined || !dockerAnswers()) {
     console.error('daemon-restart needs exactly one running dockerd, started as a plain process (pidof dockerd).');
     return 2;
+  }
+  const missing = await missingImageMessage(benchImage);
+  if (missing !== undefined) {
+    console.error(`bench: ${missing}`);
+    return 3;
   }
   console.log(formatMachine(describeMachine(benchImage)));
   console.log('');

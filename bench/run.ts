@@ -14,7 +14,7 @@ import { formatComparison, type BenchOutcome, type Comparison } from './lib/comp
 import { createContext, type BenchContext } from './lib/context.js';
 import { describeMachine, formatMachine, loadAverage } from './lib/machine.js';
 import { formatMs, formatRatio } from './lib/stats.js';
-import { benchImage } from './lib/docker.js';
+import { benchImage, missingImageMessage } from './lib/docker.js';
 
 type Benchmark = (context: BenchContext) => Promise<BenchOutcome>;
 
@@ -74,6 +74,11 @@ async function main(): Promise<number> {
   const selected = names.filter((name) => benchmarks[name] !== undefined);
   if (selected.length === 0) return status;
 
+  const missing = await missingImageMessage(benchImage);
+  if (missing !== undefined) {
+    process.stderr.write(`bench: ${missing}\n`);
+    return 3;
+  }
   console.log(formatMachine(describeMachine(benchImage)));
   console.log('');
   const context = await createContext(options);

@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { indexedArgs, indexedOutput, indexedScript } from '../test/integration/stamina/indexed-script.js';
 import { createContext, expectOutput } from './lib/context.js';
-import { benchImage, sessionContainers } from './lib/docker.js';
+import { benchImage, missingImageMessage, sessionContainers } from './lib/docker.js';
 import { describeMachine, formatMachine } from './lib/machine.js';
 import { formatBytes, formatMs, median } from './lib/stats.js';
 
@@ -32,6 +32,12 @@ function settleMemory(): { heapUsed: number; rss: number } {
 async function main(): Promise<void> {
   const total = Number(process.env.PYCAGE_STAMINA_RUNS ?? 200);
   const checkpoint = 50;
+  const missing = await missingImageMessage(benchImage);
+  if (missing !== undefined) {
+    console.error(`bench: ${missing}`);
+    process.exitCode = 3;
+    return;
+  }
   console.log(formatMachine(describeMachine(benchImage)));
   console.log('');
   const context = await createContext({ rounds: undefined, verbose: false, trace: false });

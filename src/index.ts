@@ -32,7 +32,7 @@ export {
   ModelServerError,
   ModelTimeoutError,
 } from './generator/index.js';
-export type { ChatMessage, GenerateOptions, ModelConfig, ModelConfigInput, ModelProvider, ProviderName } from './generator/index.js';
+export type { ChatMessage, GenerateOptions, ModelConfig, ModelConfigInput, ModelProvider, ProviderName, TokenUsage } from './generator/index.js';
 
 export { extractCode, NoCodeBlockError } from './extract/index.js';
 export type { ExtractedCode, ExtractRule } from './extract/index.js';

@@ -15,7 +15,25 @@ import { runtimeDefaults } from '../../src/runtime/settings.js';
 import { defaultTestImage } from '../../test/integration/global-setup.js';
 import { dockerRuntimeOf, sessionOf } from '../../test/integration/runtime/helpers.js';
 
-export const benchImage = process.env.PYCAGE_BENCH_IMAGE ?? process.env.PYCAGE_TEST_IMAGE ?? defaultTestImage;
+/** The image benchmarked: PYCAGE_BENCH_IMAGE, else PYCAGE_IMAGE (what pycage itself would use), else the test image. */
+export const benchImage = process.env.PYCAGE_BENCH_IMAGE || process.env.PYCAGE_IMAGE || process.env.PYCAGE_TEST_IMAGE || defaultTestImage;
+
+/**
+ * Says in one paragraph, before any benchmark starts, that the image is missing and how to get it,
+ * instead of a stack trace from the first benchmark that needs it. Undefined when the image is there.
+ */
+export async function missingImageMessage(image: string): Promise<string | undefined> {
+  try {
+    await docker().getImage(image).inspect();
+    return undefined;
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status === 404) {
+      return `The benchmark image ${image} is not on the Docker daemon. Build the offline test image with \`sudo bash docker/build-offline-image.sh\`, or name another image with PYCAGE_IMAGE (or PYCAGE_BENCH_IMAGE).`;
+    }
+    return `Docker could not be asked about the image ${image}: ${(error as Error).message}. Is Docker running (DOCKER_HOST)?`;
+  }
+}
 
 /** Label put on the benchmark's own non-pycage containers (the exec baseline), for cleanup. */
 export const benchLabel = 'pycage-bench.owner-pid';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../runtime/index.js';
 import { describeIndexFacts, type RefusedPackage } from '../requirements/index.js';
 
-type PromptName = 'retry' | 'no-code' | 'follow-up' | 'unknown-packages';
+type PromptName = 'retry' | 'no-code' | 'follow-up' | 'unknown-packages' | 'context' | 'regenerate';
 
 /** prompts/ sits two levels above this file both in src/agent/ and in dist/agent/. */
 const promptsDirectory = new URL('../../prompts/', import.meta.url);
@@ -59,6 +59,13 @@ export function describeFailure(result: RunResult, limits: { timeoutMs?: number;
   } else {
     parts.push(`It exited with status ${result.exitCode}.`);
   }
+  const blocked = blockedConnections(result);
+  if (blocked.length > 0) {
+    const listed = blocked.slice(0, 10).map((entry) => `${entry.host}:${entry.port} (${entry.reason})`);
+    parts.push(
+      `The sandbox's network refused these connections: ${listed.join(', ')}${blocked.length > 10 ? `, and ${blocked.length - 10} more` : ''}. Do not try them again; find another way, or raise an exception that says the request needs them.`,
+    );
+  }
   const errorText = result.error?.traceback || result.stderr;
   if (errorText.trim() !== '') {
     parts.push(`Error output (tail):\n\`\`\`\n${tail(errorText, errorTailLines, errorTailChars)}\n\`\`\``);
@@ -104,4 +111,122 @@ export async function unknownPackagesMessage(code: string, refused: readonly Ref
 /** How the model's own code is kept in the conversation: one fenced block, as it was asked to answer. */
 export function codeAnswer(code: string): string {
   return `\`\`\`python\n${code.replace(/\s+$/, '')}\n\`\`\``;
+}
+
+/** One connection the sandbox's network refused (the runtime's `result.network.blocked`). */
+export interface BlockedConnection {
+  host: string;
+  port: number;
+  reason: string;
+}
+
+/**
+ * The connections a run's network refused. Read defensively: runtimes before the egress proxy give
+ * no `network` field at all, and a malformed entry is skipped rather than trusted.
+ */
+export function blockedConnections(result: RunResult): BlockedConnection[] {
+  const network = (result as { network?: { blocked?: unknown } }).network;
+  const blocked = Array.isArray(network?.blocked) ? (network.blocked as unknown[]) : [];
+  return blocked.flatMap((entry) => {
+    if (typeof entry !== 'object' || entry === null) return [];
+    const { host, port, reason } = entry as Record<string, unknown>;
+    if (typeof host !== 'string') return [];
+    return [{ host, port: typeof port === 'number' ? port : Number(port), reason: typeof reason === 'string' ? reason : 'refused' }];
+  });
+}
+
+/** What the model is told about where its program runs, beside the request. */
+export interface RunContext {
+  network: 'public' | 'none' | 'open';
+  /** `--allow-host`: with `public`, the only hosts the program may reach. */
+  allowHosts?: readonly string[];
+  /** The files put in the working directory, by relative path. */
+  files?: Readonly<Record<string, string | Uint8Array>>;
+  /** Also tell the model the first lines of text files. @default true */
+  filePreview?: boolean;
+  /** Whether what the program writes under `output/` is kept for the user. */
+  outputKept: boolean;
+}
+
+const previewFiles = 20;
+const previewLines = 5;
+const previewLineChars = 200;
+const listedFiles = 100;
+
+/** The request, followed by the network, the files and the output folder, as prompts/context.md lays them out. */
+export async function requestWithContext(request: string, context: RunContext): Promise<string> {
+  return fillTemplate(await loadPrompt('context'), {
+    request,
+    network: describeNetwork(context),
+    files: describeFiles(context.files ?? {}, context.filePreview ?? true),
+    output: context.outputKept
+      ? 'Files the program writes under `output/` (relative to its working directory) are handed to the user after it ends; write files meant for the user there.'
+      : 'Nothing the program writes is kept after it ends (the user asked for no output files): print the results instead.',
+  });
+}
+
+function describeNetwork(context: RunContext): string {
+  switch (context.network) {
+    case 'none':
+      return 'Network: none. The program cannot reach any host; it must not download anything. If the request cannot be done without the network, raise an exception that says so.';
+    case 'open':
+      return 'Network: open; the program can reach other hosts directly.';
+    case 'public': {
+      const hosts = context.allowHosts ?? [];
+      const reach =
+        hosts.length === 0 || hosts.includes('*')
+          ? 'public internet hosts'
+          : `only these hosts: ${hosts.join(', ')}`;
+      return `Network: ${reach}, over HTTP(S) through a proxy given in the standard HTTP_PROXY / HTTPS_PROXY variables (requests, urllib and httpx use it on their own); private, local and cloud-metadata addresses are refused.`;
+    }
+  }
+}
+
+/** Names, sizes and, for text, the first lines of each file (names only with `preview` false). */
+export function describeFiles(files: Readonly<Record<string, string | Uint8Array>>, preview: boolean): string {
+  const names = Object.keys(files).sort();
+  if (names.length === 0) return 'Files: none were given; do not expect any input file.';
+  const lines = ['Files in the working directory, given by the user (open them by these relative paths):'];
+  names.slice(0, listedFiles).forEach((name, index) => {
+    const content = files[name] ?? '';
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    if (!preview) {
+      lines.push(`  - ${name}`);
+      return;
+    }
+    const head = index < previewFiles ? textHead(bytes) : undefined;
+    lines.push(`  - ${name} (${formatSize(bytes.length)}${head === undefined ? (index < previewFiles ? ', binary' : '') : ''})${head === undefined || head === '' ? '' : ', first lines:'}`);
+    if (head !== undefined && head !== '') lines.push('    ```', ...head.split('\n').map((line) => `    ${line}`), '    ```');
+  });
+  if (names.length > listedFiles) lines.push(`  - and ${names.length - listedFiles} more files`);
+  return lines.join('\n');
+}
+
+/** The first lines of a UTF-8 text file, each cut short; undefined for binary data. */
+function textHead(bytes: Uint8Array): string | undefined {
+  const start = bytes.subarray(0, 8192);
+  if (start.includes(0)) return undefined;
+  const text = new TextDecoder('utf-8').decode(start);
+  // A replacement character means bytes that are not UTF-8; one at the very end may be a character
+  // cut at the 8 KiB boundary, which is still text.
+  const body = start.length === bytes.length ? text : text.slice(0, -1);
+  if (body.includes('\uFFFD')) return undefined;
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .slice(0, previewLines)
+    .map((line) => (line.length > previewLineChars ? `${line.slice(0, previewLineChars)}...` : line))
+    .join('\n')
+    .trimEnd();
+}
+
+function formatSize(bytes: number): string {
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  if (bytes >= 2 ** 10) return `${(bytes / 2 ** 10).toFixed(1)} KiB`;
+  return `${bytes} bytes`;
+}
+
+/** Asked instead of the identical conversation when the user wants another answer. */
+export async function regenerateMessage(): Promise<string> {
+  return fillTemplate(await loadPrompt('regenerate'), {});
 }

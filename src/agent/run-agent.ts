@@ -7,7 +7,7 @@ import { AbortedError, ExitCode, PolicyError } from '../errors.js';
 import { throwIfAborted } from '../abort.js';
 import { toLogger, type Logger, type LogSink } from '../logger.js';
 import { NoCodeBlockError } from '../extract/index.js';
-import { generateCode, type ChatMessage, type ModelProvider } from '../generator/index.js';
+import { generateCode, type ChatMessage, type ModelProvider, type TokenUsage } from '../generator/index.js';
 import {
   checkRequirements,
   gatePackages,
@@ -27,7 +27,16 @@ import {
 } from '../requirements/index.js';
 import { runOptionKeys, type RunOptions, type RunResult, type Runtime, type RuntimeEvent } from '../runtime/index.js';
 import { checkOptionKeys, type OptionKeys } from '../options.js';
-import { codeAnswer, describeFailure, followUpMessage, noCodeMessage, retryMessage, unknownPackagesMessage } from './messages.js';
+import {
+  codeAnswer,
+  describeFailure,
+  followUpMessage,
+  noCodeMessage,
+  regenerateMessage,
+  requestWithContext,
+  retryMessage,
+  unknownPackagesMessage,
+} from './messages.js';
 import { indexUnreachable, missingModule } from './missing-module.js';
 import type { AgentEvent, AgentResult, Attempt, AttemptTrigger, Proposal, ReviewDecision } from './types.js';
 
@@ -61,6 +70,13 @@ export interface AgentOptions {
   /** Import name -> distribution overrides for inference. */
   requirementOverrides?: Record<string, string | null>;
   runOptions?: AgentRunOptions;
+  /**
+   * Tell the model the first lines of each text file in `runOptions.files`, not only names and sizes.
+   * @default true
+   */
+  filePreview?: boolean;
+  /** Hosts the network lets the script reach (`--allow-host`), so the model is told. @default [] (any public host) */
+  allowHosts?: readonly string[];
   /**
    * Decides what happens to each piece of code before it runs. Without it every proposal runs: pass it
    * whenever a person has not already agreed to run model-written code.
@@ -103,6 +119,8 @@ export const agentOptionKeys = {
   allowUrlRequirements: true,
   minReleaseAgeDays: true,
   allowSdist: true,
+  filePreview: true,
+  allowHosts: true,
   onEvent: true,
   abortSignal: true,
   logger: true,
@@ -143,11 +161,20 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
 
   // The conversation so far, as the model will see it (the system message is added by generateCode).
   const history: ChatMessage[] = [...(options.history ?? [])];
-  let userMessage =
-    options.previousResult === undefined ? options.request : await followUpMessage(options.previousResult, options.request);
+  // The model is told where its program runs: the network, the files given, whether output is kept.
+  const request = await requestWithContext(options.request, {
+    network: options.runOptions?.network ?? (await options.runtime.describe()).network,
+    ...(options.allowHosts === undefined ? {} : { allowHosts: options.allowHosts }),
+    ...(options.runOptions?.files === undefined ? {} : { files: options.runOptions.files }),
+    ...(options.filePreview === undefined ? {} : { filePreview: options.filePreview }),
+    outputKept: options.runOptions?.outputDir !== undefined,
+  });
+  let userMessage = options.previousResult === undefined ? request : await followUpMessage(options.previousResult, request);
 
   const attempts: Attempt[] = [];
   let lastCode: string | undefined;
+  // The words of an answer with no code, kept in the conversation so that a question back can be answered.
+  let lastWords: string | undefined;
   let lastRequirements: string[] = [];
   let lastResult: RunResult | undefined;
   let modelAnswers = 0;
@@ -168,11 +195,12 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       requirements: lastRequirements,
       attempts,
       exitCode: exitCodeFor(status, lastResult),
-      history: conversationAfter(options.history ?? [], options.request, userMessageForHistory, lastCode),
+      history: conversationAfter(options.history ?? [], options.request, userMessageForHistory, lastCode, lastWords),
     };
     if (lastCode !== undefined) outcome.code = lastCode;
     if (lastResult !== undefined) outcome.result = lastResult;
     if (status === 'refused' && refusedPackages !== undefined) outcome.refused = refusedPackages;
+    if (lastWords !== undefined && status === 'no-code') outcome.message = lastWords;
     emit({ type: 'done', result: outcome });
     return outcome;
   };
@@ -182,12 +210,16 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     const attemptNumber = attempts.length + 1;
     emit({ type: 'generating', attempt: attemptNumber });
     const modelStarted = performance.now();
+    let usage: TokenUsage | undefined;
     let generated: Awaited<ReturnType<typeof generateCode>>;
     try {
       generated = await generateCode({
         request: userMessage,
         provider: options.provider,
         history,
+        onUsage: (counted) => {
+          usage = counted;
+        },
         ...(options.instruction === undefined ? {} : { instruction: options.instruction }),
         ...(abortSignal === undefined ? {} : { abortSignal }),
       });
@@ -203,10 +235,18 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
         requirements: [],
         warnings: [],
         modelDurationMs,
+        ...(usage === undefined ? {} : { usage }),
         runDurationMs: 0,
       });
-      emit({ type: 'no-code', attempt: attemptNumber, answer: error.answer });
+      // An answer with no fenced block at all is the model talking (a refusal, a question back): shown
+      // to the user, not retried, since asking again would only spend answers in silence.
+      const words = error.blocks === 0 && error.answer.trim() !== '';
+      emit({ type: 'no-code', attempt: attemptNumber, answer: error.answer, words, modelDurationMs, ...(usage === undefined ? {} : { usage }) });
       status = 'no-code';
+      if (words) {
+        lastWords = error.answer;
+        break;
+      }
       if (modelAnswers < maxAttempts) {
         emit({ type: 'retrying', attempt: attemptNumber, reason: 'the answer had no Python code block' });
         history.push({ role: 'user', content: userMessage }, { role: 'assistant', content: error.answer });
@@ -216,7 +256,15 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     }
     modelAnswers += 1;
     const modelDurationMs = performance.now() - modelStarted;
-    emit({ type: 'code-ready', attempt: attemptNumber, code: generated.code, rule: generated.rule, reason: generated.reason });
+    emit({
+      type: 'code-ready',
+      attempt: attemptNumber,
+      code: generated.code,
+      rule: generated.rule,
+      reason: generated.reason,
+      modelDurationMs,
+      ...(usage === undefined ? {} : { usage }),
+    });
 
     let code = generated.code;
     let trigger: AttemptTrigger = 'model';
@@ -344,6 +392,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
             warnings: resolved.warnings,
             packages: resolved.packages,
             modelDurationMs: chargeModelTime,
+            ...(chargeModelTime > 0 && usage !== undefined ? { usage } : {}),
             runDurationMs: 0,
           });
           lastCode = code;
@@ -352,9 +401,13 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
             status = 'declined';
             return finish();
           }
-          // Another answer to the same request: it does not spend one of the failure attempts.
+          // Another answer to the same request: it does not spend one of the failure attempts. The model
+          // sees the answer the user passed over and is asked for a different one (the identical
+          // conversation would likely bring the identical code back).
           modelAnswers -= 1;
           regenerate = true;
+          history.push({ role: 'user', content: userMessage }, { role: 'assistant', content: codeAnswer(code) });
+          userMessage = await regenerateMessage();
           break;
         }
       }
@@ -376,6 +429,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
         packages: resolved.packages,
         result,
         modelDurationMs: chargeModelTime,
+        ...(chargeModelTime > 0 && usage !== undefined ? { usage } : {}),
         runDurationMs,
       });
       lastCode = code;
@@ -601,8 +655,10 @@ function conversationAfter(
   request: string,
   userMessage: string,
   code: string | undefined,
+  words: string | undefined,
 ): ChatMessage[] {
   const turns: ChatMessage[] = [...earlier, { role: 'user', content: userMessage || request }];
-  turns.push({ role: 'assistant', content: code === undefined ? '(no code was produced)' : codeAnswer(code) });
+  // The model's own words when it answered with no code (a question back): the user's next request answers them.
+  turns.push({ role: 'assistant', content: words ?? (code === undefined ? '(no code was produced)' : codeAnswer(code)) });
   return turns;
 }

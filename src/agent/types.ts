@@ -2,7 +2,7 @@
  * The agent's public shapes: what one attempt records, what the loop reports as it goes, and what it
  * returns. The CLI, the interactive session and library users all consume these.
  */
-import type { ChatMessage } from '../generator/index.js';
+import type { ChatMessage, TokenUsage } from '../generator/index.js';
 import type { RefusedPackage, RequirementDetail } from '../requirements/index.js';
 import type { RunResult, RuntimeEvent } from '../runtime/index.js';
 
@@ -38,6 +38,8 @@ export interface Attempt {
   result?: RunResult;
   /** Time spent waiting for the model; 0 when the attempt made no model call. */
   modelDurationMs: number;
+  /** Tokens the model's answer cost, when the endpoint reported them (attempts that asked the model). */
+  usage?: TokenUsage;
   /** Time spent installing and running; 0 when nothing ran. */
   runDurationMs: number;
 }
@@ -67,6 +69,11 @@ export interface AgentResult {
   exitCode: number;
   /** For `refused`: what was refused and why (each entry names the package and how to allow it). */
   refused?: RefusedPackage[];
+  /**
+   * With status `no-code`: the model's own words, when it answered in prose with no code at all (a
+   * refusal, a question back). Pass `history` to the next request and the model sees them.
+   */
+  message?: string;
   /**
    * The conversation to continue from for a follow-up request: earlier turns plus this request and the
    * code that answered it. Pass it back as `history`.
@@ -102,8 +109,9 @@ export type ReviewDecision =
 
 export type AgentEvent =
   | { type: 'generating'; attempt: number }
-  | { type: 'code-ready'; attempt: number; code: string; rule: string; reason: string }
-  | { type: 'no-code'; attempt: number; answer: string }
+  | { type: 'code-ready'; attempt: number; code: string; rule: string; reason: string; modelDurationMs: number; usage?: TokenUsage }
+  /** `words`: the answer is prose with no code block at all (a refusal, a question back); it is not retried. */
+  | { type: 'no-code'; attempt: number; answer: string; words: boolean; modelDurationMs: number; usage?: TokenUsage }
   | { type: 'requirements'; attempt: number; requirements: string[]; warnings: string[] }
   | { type: 'missing-module'; attempt: number; module: string; requirement: string }
   /** The gate refused packages; `toldModel` when the model is asked for another way. */

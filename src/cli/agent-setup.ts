@@ -13,8 +13,9 @@ import type { CliFlags } from './args.js';
 import { readSource } from './input.js';
 import type { CliIo } from './io.js';
 import { flushOutput, writeOutput } from './output.js';
-import type { Reporter } from './reporter.js';
-import { describeArtifacts, packageSourceFrom, reportRuntimeEvent, runOptionsFrom, summarizeRun } from './runtime-setup.js';
+import { formatDuration, type Reporter } from './reporter.js';
+import { describeArtifacts, describeBlocked, packageSourceFrom, reportRuntimeEvent, runOptionsFrom, summarizeRun } from './runtime-setup.js';
+import type { TokenUsage } from '../generator/index.js';
 
 export interface ModelSetup {
   config: ModelConfig;
@@ -47,15 +48,27 @@ export async function setUpModel(flags: CliFlags, io: CliIo, reporter: Reporter)
   return { config, provider, label: `${config.provider} ${config.model}`, instruction };
 }
 
-/** The agent settings that come from flags, shared by the one-shot command and the session. */
-export function agentOptionsFrom(flags: CliFlags, io: CliIo, reporter: Reporter, model: ModelSetup, runtime: Runtime): SessionOptions {
+/**
+ * The agent settings that come from flags, shared by the one-shot command and the session.
+ * @param files the user's files (--file), already read.
+ */
+export function agentOptionsFrom(
+  flags: CliFlags,
+  io: CliIo,
+  reporter: Reporter,
+  model: ModelSetup,
+  runtime: Runtime,
+  files: Record<string, Uint8Array> = {},
+): SessionOptions {
   const options: SessionOptions = {
     provider: model.provider,
     runtime,
     requirements: flags.requirements ?? 'auto',
     // The runtime's own source, from the flags: its describe() masks the index credentials pinning needs.
     packageSource: packageSourceFrom(flags, io),
-    runOptions: runOptionsFrom(flags, io),
+    runOptions: { ...runOptionsFrom(flags, io), ...(Object.keys(files).length === 0 ? {} : { files }) },
+    filePreview: !flags.noFilePreview,
+    allowHosts: flags.allowHosts,
   };
   if (flags.maxAttempts !== undefined) options.maxAttempts = flags.maxAttempts;
   // The package gate (design: "Packages the model chose").
@@ -82,10 +95,12 @@ export function reportAgentEvent(event: AgentEvent, context: EventContext): void
       return;
     case 'code-ready':
       // The code itself is shown by the review step, with its requirements.
-      reporter.done();
+      reporter.done(describeAnswer(event.modelDurationMs, event.usage));
       return;
     case 'no-code':
-      reporter.warn('The answer had no Python code block.');
+      reporter.done(describeAnswer(event.modelDurationMs, event.usage));
+      if (event.words) reporter.words(event.answer, 'The model answered without code');
+      else reporter.warn('The answer had no Python code block.');
       return;
     case 'missing-module':
       reporter.info(`No module named '${event.module}': adding ${event.requirement} and running again (no model call).`);
@@ -94,13 +109,14 @@ export function reportAgentEvent(event: AgentEvent, context: EventContext): void
       if (event.toldModel) reporter.warn(`Unknown package${event.refused.length === 1 ? '' : 's'} ${event.refused.map((entry) => entry.name).join(', ')}: asking the model for another way.`);
       return;
     case 'output':
+      // Not into a spinner's line: a failed install's log arrives while "Installing" still turns.
+      reporter.pause();
       writeOutput(event.stream === 'stdout' ? context.io.stdout : context.io.stderr, event.text);
       return;
     case 'run-finished':
       flushOutput(context.io.stdout);
       flushOutput(context.io.stderr);
-      // A timeout or the memory limit is a non-zero exitCode too (124, 137).
-      if (event.result.exitCode !== 0) reporter.warn(summarizeRun(event.result));
+      // Said once: by 'retrying' when another attempt follows, by the outcome when it was the last.
       return;
     case 'retrying':
       reporter.info(`Retrying: ${event.reason}.`);
@@ -135,13 +151,33 @@ export function describeRefusal(refused: readonly RefusedPackage[]): string {
   return `Refused, nothing was installed: ${refused.map((entry) => entry.message).join(' ')}`;
 }
 
-/** How a request ended, for the user (not for --json): the files it saved, then one line on the outcome. */
-export function reportAgentOutcome(outcome: AgentResult, reporter: Reporter, timeoutMs: number): void {
-  const artifacts = outcome.result === undefined ? undefined : describeArtifacts(outcome.result);
+/** How long the model took and what it cost, for the line that closes its spinner. */
+export function describeAnswer(modelDurationMs: number, usage: TokenUsage | undefined): string {
+  const tokens = usage === undefined ? '' : ` · ${usage.totalTokens} tokens (${usage.promptTokens} in, ${usage.completionTokens} out)`;
+  return `Answered in ${formatDuration(modelDurationMs)}${tokens}`;
+}
+
+/**
+ * How a request ended, for the user (not for --json): the files it saved (a failed or timed-out run
+ * may have saved some too), then one line on the outcome. @param totalMs the whole request, when the
+ * caller timed it (the session does).
+ */
+export function reportAgentOutcome(outcome: AgentResult, reporter: Reporter, options: { timeoutMs: number; cwd: string; totalMs?: number }): void {
+  const artifacts = outcome.result === undefined ? undefined : describeArtifacts(outcome.result, options.cwd);
   if (artifacts !== undefined) reporter.success(artifacts);
-  const summary = summarizeAgent(outcome, timeoutMs);
+  const blocked = outcome.result === undefined ? undefined : describeBlocked(outcome.result);
+  if (blocked !== undefined) reporter.warn(blocked);
+  let summary = summarizeAgent(outcome, options.timeoutMs);
+  if (options.totalMs !== undefined) summary += ` · ${describeTotal(outcome, options.totalMs)}`;
   if (outcome.exitCode === 0) reporter.success(summary);
+  else if (outcome.message !== undefined) reporter.info(summary);
   else reporter.error(summary);
+}
+
+function describeTotal(outcome: AgentResult, totalMs: number): string {
+  const modelMs = outcome.attempts.reduce((sum, attempt) => sum + attempt.modelDurationMs, 0);
+  const tokens = outcome.attempts.reduce((sum, attempt) => sum + (attempt.usage?.totalTokens ?? 0), 0);
+  return `total ${formatDuration(totalMs)} (model ${formatDuration(modelMs)}${tokens > 0 ? `, ${tokens} tokens` : ''})`;
 }
 
 function summarizeAgent(outcome: AgentResult, timeoutMs?: number): string {
@@ -157,6 +193,7 @@ function summarizeAgent(outcome: AgentResult, timeoutMs?: number): string {
       }
       return `Still failing after ${answers} model answer${answers === 1 ? '' : 's'}. ${outcome.result === undefined ? '' : summarizeRun(outcome.result, timeoutMs)}`.trim();
     case 'no-code':
+      if (outcome.message !== undefined) return 'The model answered in words, without code (above); nothing was run.';
       return `The model gave no Python code in ${answers} answer${answers === 1 ? '' : 's'}; nothing was run.`;
     case 'declined':
       return 'Not run.';
@@ -176,6 +213,7 @@ export function agentJson(outcome: AgentResult, request: string, model: string):
     }
     if (outcome.status === 'refused') json.error = { name: 'PolicyError', message: describeRefusal(outcome.refused ?? []), traceback: '' };
   }
+  if (outcome.message !== undefined) json.message = outcome.message;
   json.code = outcome.code ?? null;
   json.requirements = outcome.requirements;
   // Each requirement's origin (and, for a refusal, why): from the last attempt that inferred them.

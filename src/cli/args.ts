@@ -100,7 +100,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   try {
     parsed = parseArgs({ args: ownArgs, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(cleanParseMessage(error), { hint: 'See `pycage --help`.' });
+    const suggestion = nearestFlag(error);
+    throw new UsageError(`${cleanParseMessage(error)}${suggestion === undefined ? '' : ` Did you mean ${suggestion}?`}`, { hint: 'See `pycage --help`.' });
   }
   const values = parsed.values;
   const positionals = [...parsed.positionals];
@@ -161,6 +162,40 @@ function cleanParseMessage(error: unknown): string {
   return message.replace(/\. To specify a positional argument.*$/s, '.').replace(/^Unknown option/, 'Unknown flag');
 }
 
+/** Whether the command line asked for --json, read without parsing it: a bad flag still gets JSON. */
+export function wantsJson(argv: readonly string[]): boolean {
+  const separator = argv.indexOf('--');
+  return (separator === -1 ? argv : argv.slice(0, separator)).includes('--json');
+}
+
+/** The known flag nearest to an unknown one (`--timout` -> `--timeout`), when one is close enough. */
+function nearestFlag(error: unknown): string | undefined {
+  const message = error instanceof Error ? error.message : '';
+  const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
+  if (unknown === undefined) return undefined;
+  const given = unknown.replace(/^-+/, '').split('=')[0] ?? '';
+  let best: { flag: string; distance: number } | undefined;
+  for (const flag of Object.keys(options)) {
+    const distance = editDistance(given, flag);
+    if (best === undefined || distance < best.distance) best = { flag, distance };
+  }
+  // Close: a typo or two, not a different word.
+  return best !== undefined && best.distance <= Math.max(1, Math.floor(best.flag.length / 3)) ? `--${best.flag}` : undefined;
+}
+
+function editDistance(left: string, right: string): number {
+  let previous = Array.from({ length: right.length + 1 }, (_, index) => index);
+  for (let row = 1; row <= left.length; row += 1) {
+    const current = [row];
+    for (let column = 1; column <= right.length; column += 1) {
+      const substitution = (previous[column - 1] ?? 0) + (left[row - 1] === right[column - 1] ? 0 : 1);
+      current.push(Math.min((previous[column] ?? 0) + 1, (current[column - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[right.length] ?? 0;
+}
+
 function nonEmpty(flag: string, value: string): string {
   if (value.trim() === '') throw new UsageError(`${flag} needs a value.`);
   return value;
@@ -191,10 +226,17 @@ function parsePositiveNumber(flag: string, value: string): number {
   return number;
 }
 
-/** Seconds, as in the design (`--timeout SEC`); fractions allowed. Returns milliseconds. */
+const timeUnits: Record<string, number> = { '': 1, s: 1, sec: 1, m: 60, min: 60, h: 3600 };
+
+/**
+ * Seconds, as in the design (`--timeout SEC`); fractions allowed, and `s`, `m` or `h` after the
+ * number (`90s`, `1m`, `1.5h`), as `--memory` takes `1g`. Returns milliseconds.
+ */
 export function parseSeconds(flag: string, value: string): number {
-  const seconds = Number(value.replace(/s$/i, ''));
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${flag} takes seconds above 0, e.g. 30 or 2.5, not "${value}".`);
+  const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = timeUnits[match?.[2]?.toLowerCase() ?? 'x'];
+  const seconds = match === null || unit === undefined ? Number.NaN : Number(match[1]) * unit;
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${flag} takes seconds above 0 (30, 2.5), or a time with s, m or h (90s, 1m), not "${value}".`);
   return Math.round(seconds * 1000);
 }
 

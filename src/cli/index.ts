@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ExitCode, PycageError } from '../errors.js';
-import { parseCommandLine, type CommandName, type ParsedCommand } from './args.js';
+import { parseCommandLine, wantsJson, type CommandName, type ParsedCommand } from './args.js';
 import { helpText } from './help.js';
 import { isInteractive, type CliIo } from './io.js';
 import type { Reporter } from './reporter.js';
@@ -41,6 +41,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     io.stderr.write(`pycage: ${(error as Error).message}\n`);
     if (PycageError.isInstance(error) && error.hint !== undefined) io.stderr.write(`${error.hint}\n`);
+    // --json promises one object on stdout, a bad command line included.
+    if (wantsJson(argv)) {
+      const name = PycageError.isInstance(error) ? error.name : 'UsageError';
+      io.stdout.write(`${JSON.stringify({ exitCode: ExitCode.usage, error: { name, message: (error as Error).message } }, null, 2)}\n`);
+    }
     return ExitCode.usage;
   }
   if (parsed.command === 'help' || parsed.flags.help) {

@@ -7,9 +7,9 @@ import type { LogEntry, LogSink } from '../logger.js';
 import { colorsEnabled, createColors, type Colors } from './colors.js';
 import { highlightPython } from './highlight.js';
 import { isInteractive, type CliIo } from './io.js';
+import { createSpinner, type Spinner } from './spinner.js';
 
 export type Clack = typeof import('@clack/prompts');
-type Spinner = ReturnType<Clack['spinner']>;
 
 export interface ReporterOptions {
   verbose: boolean;
@@ -65,10 +65,10 @@ export class Reporter {
    */
   status(message: string, options: { brief?: boolean } = {}): void {
     if (this.#options.quiet) return;
-    const clack = this.#clack;
-    if (this.fancy && clack !== undefined) {
+    if (this.fancy && this.#clack !== undefined) {
       if (this.#spinner === undefined) {
-        this.#spinner = clack.spinner({ output: this.#io.stderr });
+        // Not clack's spinner: it turns Ctrl-C into process.exit(0) (see spinner.ts).
+        this.#spinner = createSpinner({ output: this.#io.stderr, colors: this.colors });
         this.#spinner.start(message);
       } else {
         this.#spinner.message(message);
@@ -125,19 +125,39 @@ export class Reporter {
     }
   }
 
-  /** Shows code, highlighted on a colour terminal. */
+  /**
+   * Shows code, highlighted on a colour terminal. The lines are printed as they are, with no gutter
+   * before them, so that code selected on the screen pastes as code.
+   */
   code(code: string, title: string): void {
     if (this.#options.quiet) return;
     this.pause();
     const body = highlightPython(code.replace(/\s+$/, ''), this.colors);
     if (this.fancy && this.#clack !== undefined) {
       this.#clack.log.step(this.colors.bold(title), { output: this.#io.stderr });
-      this.#clack.log.message(body.split('\n'), { output: this.#io.stderr, symbol: this.colors.dim('│') });
+      this.#io.stderr.write(`${body}\n\n`);
       return;
     }
     this.#line(`${title}:`);
     const rule = this.colors.dim('-'.repeat(40));
     this.#io.stderr.write(`${rule}\n${body}\n${rule}\n`);
+  }
+
+  /**
+   * The model's own words (a refusal, a question back), shown whole. Control characters other than
+   * line breaks and tabs are taken out: the text is the model's, not pycage's, and must not drive the
+   * terminal.
+   */
+  words(text: string, title: string): void {
+    this.pause();
+    const clean = text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '').trim();
+    if (this.fancy && this.#clack !== undefined) {
+      this.#clack.log.step(this.colors.bold(title), { output: this.#io.stderr });
+      this.#clack.log.message(clean.split('\n'), { output: this.#io.stderr });
+      return;
+    }
+    this.#line(`${title}:`);
+    this.#io.stderr.write(`${clean}\n`);
   }
 
   #line(message: string, style: (text: string) => string = (text) => text): void {

@@ -5,11 +5,12 @@
  * timeout, 137 for the memory limit: see src/runtime/result.ts).
  */
 import path from 'node:path';
+import { blockedConnections } from '../agent/messages.js';
 import { plainHttpHost } from '../index-url.js';
 import type { PackageSource } from '../requirements/index.js';
 import type { RunOptions, RunResult, RuntimeEvent, RuntimeInfo, RuntimeOptions } from '../runtime/index.js';
 import { displayName } from '../runtime/index.js';
-import { imageFromEnvironment } from '../runtime/settings.js';
+import { imageFromEnvironment, runtimeDefaults } from '../runtime/settings.js';
 import type { CliFlags } from './args.js';
 import type { CliIo } from './io.js';
 import { formatBytes, formatDuration, type Reporter } from './reporter.js';
@@ -32,6 +33,11 @@ export function runtimeOptionsFrom(flags: CliFlags, io: CliIo, reporter: Reporte
   const image = flags.image ?? imageFromEnvironment(io.env);
   if (image !== undefined) options.image = image;
   if (flags.network !== undefined) options.network = flags.network;
+  if (flags.allowHosts.length > 0) options.allowHosts = flags.allowHosts;
+  if (flags.allowUrlRequirements) options.allowUrlRequirements = true;
+  if (flags.allowSdist) options.allowSdist = true;
+  if (flags.allowPackages.length > 0) options.allowPackages = flags.allowPackages;
+  if (flags.minReleaseAgeDays !== undefined) options.minReleaseAgeDays = flags.minReleaseAgeDays;
   if (flags.memoryBytes !== undefined) options.memoryBytes = flags.memoryBytes;
   if (flags.cpus !== undefined) options.cpus = flags.cpus;
   if (flags.timeoutMs !== undefined) options.timeoutMs = flags.timeoutMs;
@@ -53,9 +59,14 @@ export function localWarning(flags: CliFlags, what: string): string {
   return `--local: ${what} runs on this machine, with no sandbox; only the timeout and the output cap apply.${notEnforced}`;
 }
 
-/** Per-run options that come from flags: where artifacts land. */
-export function runOptionsFrom(flags: CliFlags, io: CliIo): Pick<RunOptions, 'outputDir'> {
-  return flags.output === undefined ? {} : { outputDir: path.resolve(io.cwd, flags.output) };
+/**
+ * Per-run options that come from flags: where artifacts land (`./output` unless --output DIR or
+ * --no-output) and the network (stated even when it is the default, so the model can be told).
+ */
+export function runOptionsFrom(flags: CliFlags, io: CliIo): Pick<RunOptions, 'outputDir' | 'network'> {
+  const options: Pick<RunOptions, 'outputDir' | 'network'> = { network: flags.network ?? runtimeDefaults.network };
+  if (!flags.noOutput) options.outputDir = path.resolve(io.cwd, flags.output ?? 'output');
+  return options;
 }
 
 /**
@@ -126,11 +137,33 @@ export function summarizeRun(result: RunResult, timeoutMs?: number): string {
   return summary;
 }
 
-export function describeArtifacts(result: RunResult): string | undefined {
-  if (result.artifacts.length === 0) return undefined;
-  // Names come from the sandbox: escaped, so a file name cannot drive the terminal.
-  const names = result.artifacts.map((artifact) => `${displayName(artifact.path)} (${formatBytes(artifact.sizeBytes)})`);
-  return `Saved ${names.length === 1 ? 'a file' : `${names.length} files`}: ${names.join(', ')}`;
+/**
+ * The files a run left for the user, one per line, as paths relative to where the user is, and the
+ * ones refused (a dot-name, a link). Names come from the sandbox: control characters are escaped so
+ * a name cannot move the cursor or rewrite the screen.
+ */
+export function describeArtifacts(result: RunResult, cwd: string): string | undefined {
+  const kept = result.artifacts.map((artifact) => `  ${displayName(relativeToCwd(artifact.path, cwd))} (${formatBytes(artifact.sizeBytes)})`);
+  const refused = result.refusedArtifacts.map((entry) => `  ${displayName(entry.name)}: not kept (${displayName(entry.reason)})`);
+  if (kept.length === 0 && refused.length === 0 && result.artifactsError === undefined) return undefined;
+  const lines: string[] = [];
+  if (kept.length > 0) lines.push(`Saved ${kept.length === 1 ? 'a file' : `${kept.length} files`}:`, ...kept);
+  if (refused.length > 0) lines.push(`Refused ${refused.length === 1 ? 'a file' : `${refused.length} files`} the script wrote:`, ...refused);
+  if (result.artifactsError !== undefined) lines.push(`The output folder could not be read: ${displayName(result.artifactsError)}`);
+  return lines.join('\n');
+}
+
+/** What the network refused during a run, as the design shows it: `blocked: 169.254.169.254:80 (link-local)`. */
+export function describeBlocked(result: RunResult): string | undefined {
+  const blocked = blockedConnections(result);
+  if (blocked.length === 0) return undefined;
+  const shown = blocked.slice(0, 5).map((entry) => `${displayName(entry.host)}:${entry.port} (${displayName(entry.reason)})`);
+  return `blocked: ${shown.join(', ')}${blocked.length > 5 ? `, and ${blocked.length - 5} more` : ''}`;
+}
+
+function relativeToCwd(file: string, cwd: string): string {
+  const relative = path.relative(cwd, file);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
 }
 
 function truncate(text: string, length: number): string {

@@ -2,10 +2,13 @@
  * Picks the Python to run out of a model's answer. Rules, in order; the first that finds code wins:
  *
  * 1. `python-block`: the one block tagged Python (```python, ```py, ```python3, ~~~python...).
- * 2. `largest-python-block`: several are tagged Python; the one with the most lines of code wins, and
- *    a tie goes to the later block (a model that corrects itself puts the correction last). Blocks are
- *    never joined: the instruction asks for one complete program, and gluing a usage snippet to it
- *    would run things twice.
+ * 2. `largest-python-block`: several are tagged Python; the one with the most lines of code wins. A
+ *    tie goes to a complete program (it does something and needs nothing from the other blocks) over
+ *    a usage fragment, then to the later block (a model that corrects itself puts the correction last).
+ * 2b. `joined-python-blocks`: the program is split over several Python blocks, as real answers often
+ *    split it (definitions, then the calls): the chosen block uses names that only other Python blocks
+ *    define, or it only defines things that a later block uses. Those blocks are joined, in the
+ *    answer's order. A complete program is never joined with a usage snippet: that would run twice.
  * 3. `untagged-block`: no block is tagged Python, but an untagged block reads as a Python program
  *    (mostly Python statements, and an import, def, class or print). Same tie-break as rule 2.
  * 4. `bare-code`: the answer has no fence at all and every line of it reads as Python, as small local
@@ -19,9 +22,10 @@
 import { countCodeLines, isInstallOnly, isJson, isPythonLanguage, lookAtPython } from './classify.js';
 import { NoCodeBlockError } from './errors.js';
 import { findFencedBlocks, type FencedBlock } from './fences.js';
+import { readBlockNames, type BlockNames } from './names.js';
 import { stripThinking } from './strip-thinking.js';
 
-export type ExtractRule = 'python-block' | 'largest-python-block' | 'untagged-block' | 'bare-code';
+export type ExtractRule = 'python-block' | 'largest-python-block' | 'joined-python-blocks' | 'untagged-block' | 'bare-code';
 
 export interface ExtractedCode {
   /** The program, dedented, with one trailing newline. */
@@ -39,7 +43,7 @@ export interface ExtractedCode {
 /** Returns the Python to run from a model's answer; throws `NoCodeBlockError` when there is none. */
 export function extractCode(answer: string): ExtractedCode {
   const text = stripThinking(answer.replace(/\r\n?/g, '\n'));
-  const blocks = findFencedBlocks(text);
+  const blocks = findFencedBlocks(text).map(cutTrailingProse);
 
   const tagged = blocks.filter((block) => isPythonLanguage(block.language));
   const installers = tagged.filter((block) => isInstallOnly(block.content));
@@ -76,14 +80,33 @@ function readsAsProgram(code: string, share: number): boolean {
 function choose(candidates: FencedBlock[], blocks: FencedBlock[], rule: ExtractRule, installers: number): ExtractedCode {
   const sizes = candidates.map((block) => countCodeLines(block.content));
   const largest = Math.max(...sizes);
-  const chosen = candidates[sizes.lastIndexOf(largest)] as FencedBlock;
+  const names = candidates.map((block) => readBlockNames(block.content));
+  const tied = candidates.flatMap((_, index) => (sizes[index] === largest ? [index] : []));
+  // A tie goes to a complete program over a usage fragment, then to the later block.
+  const complete = tied.filter((index) => isComplete(index, names));
+  const chosenIndex = (complete.length > 0 && complete.length < tied.length ? complete : tied).at(-1) as number;
+  const chosen = candidates[chosenIndex] as FencedBlock;
   const position = `block ${blocks.indexOf(chosen) + 1} of ${blocks.length} (line ${chosen.line})`;
+
+  const joined = rule === 'largest-python-block' ? blocksToJoin(chosenIndex, names) : [chosenIndex];
+  if (joined.length > 1) {
+    const parts = joined.map((index) => candidates[index] as FencedBlock);
+    const numbers = parts.map((block) => blocks.indexOf(block) + 1);
+    return {
+      code: parts.map((block) => tidy(block.content)).join('\n'),
+      rule: 'joined-python-blocks',
+      reason: `blocks ${listing(numbers)} of ${blocks.length} joined in order: one program split over ${parts.length} python blocks (${describeSplit(chosenIndex, joined, names)})`,
+      language: chosen.language,
+      blocks: blocks.length,
+    };
+  }
 
   let reason: string;
   if (rule === 'python-block') {
     reason = `${position}: the only block tagged ${chosen.language}${installers > 0 ? ' that is a program' : ''}`;
   } else if (rule === 'largest-python-block') {
-    const tie = sizes.filter((size) => size === largest).length > 1 ? '; a tie goes to the later block' : '';
+    let tie = '';
+    if (tied.length > 1) tie = complete.length > 0 && complete.length < tied.length ? '; a tie goes to the complete program, not a usage fragment' : '; a tie goes to the later block';
     reason = `${position}: the largest of ${candidates.length} python blocks (${listing(sizes)} lines of code)${tie}`;
   } else {
     const which = candidates.length === 1 ? 'an untagged block' : `the largest of ${candidates.length} untagged blocks`;
@@ -96,6 +119,74 @@ function choose(candidates: FencedBlock[], blocks: FencedBlock[], rule: ExtractR
   if (others !== '') reason += `; ignored ${others}`;
 
   return { code: tidy(chosen.content), rule, reason, language: chosen.language, blocks: blocks.length };
+}
+
+/** Names a block uses that it does not define but another block does. */
+function borrowed(index: number, names: readonly BlockNames[]): Set<string> {
+  const own = names[index] as BlockNames;
+  const result = new Set<string>();
+  for (const name of own.used) {
+    if (own.defined.has(name)) continue;
+    if (names.some((other, otherIndex) => otherIndex !== index && other.defined.has(name))) result.add(name);
+  }
+  return result;
+}
+
+/** Does something when run, and needs nothing from the other blocks. */
+function isComplete(index: number, names: readonly BlockNames[]): boolean {
+  return (names[index] as BlockNames).acts && borrowed(index, names).size === 0;
+}
+
+/**
+ * The blocks that make one program with the chosen one, in the answer's order: the blocks defining
+ * what it borrows (and what those borrow), and, when it only defines things, the later blocks that
+ * use them. Just the chosen block when it stands alone.
+ */
+function blocksToJoin(chosenIndex: number, names: readonly BlockNames[]): number[] {
+  const included = new Set<number>([chosenIndex]);
+  const chosen = names[chosenIndex] as BlockNames;
+  if (!chosen.acts) {
+    names.forEach((block, index) => {
+      if (index > chosenIndex && block.acts && [...block.used].some((name) => chosen.defined.has(name) && !block.defined.has(name))) included.add(index);
+    });
+  }
+  // What the included blocks borrow, from the last block before them that defines it.
+  const pending = [...included];
+  while (pending.length > 0) {
+    const index = pending.pop() as number;
+    for (const name of borrowed(index, names)) {
+      const definers = names.flatMap((block, otherIndex) => (otherIndex !== index && block.defined.has(name) ? [otherIndex] : []));
+      const source = definers.filter((otherIndex) => otherIndex < index).at(-1) ?? definers[0];
+      if (source !== undefined && !included.has(source)) {
+        included.add(source);
+        pending.push(source);
+      }
+    }
+  }
+  return [...included].sort((left, right) => left - right);
+}
+
+function describeSplit(chosenIndex: number, joined: readonly number[], names: readonly BlockNames[]): string {
+  const needs = [...borrowed(chosenIndex, names)].slice(0, 3);
+  if (needs.length > 0) return `the largest uses ${needs.join(', ')}, defined only in another block`;
+  return 'the largest only defines what a later block uses';
+}
+
+/**
+ * A block left open at the end of the answer runs to the end of the text, and models often finish
+ * with a sentence of explanation: what follows the last blank line, when it does not read as Python
+ * at all, is prose and is cut.
+ */
+function cutTrailingProse(block: FencedBlock): FencedBlock {
+  if (block.closed) return block;
+  const lines = block.content.split('\n');
+  for (let index = 1; index < lines.length; index += 1) {
+    if ((lines[index - 1] ?? '').trim() !== '' || (lines[index] ?? '').trim() === '' || /^\s/.test(lines[index] ?? '')) continue;
+    const rest = lines.slice(index).join('\n');
+    const look = lookAtPython(rest);
+    if (look.pythonLines === 0 && look.otherLines > 0) return { ...block, content: lines.slice(0, index).join('\n') };
+  }
+  return block;
 }
 
 function noCodeMessage(blocks: FencedBlock[], installers: number): string {

@@ -19,7 +19,7 @@ import {
 } from './errors.js';
 import { createThinkFilter } from './think-filter.js';
 import { checkOptionKeys, type OptionKeys } from '../options.js';
-import type { ChatMessage, GenerateOptions, ModelProvider, ProviderName } from './types.js';
+import type { ChatMessage, GenerateOptions, ModelProvider, ProviderName, TokenUsage } from './types.js';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -98,9 +98,10 @@ interface Answer {
   content: string;
   reasoningLength: number;
   finishReason: string | undefined;
+  usage: TokenUsage | undefined;
 }
 
-const generateOptionKeys = { messages: true, abortSignal: true, onText: true } as const satisfies OptionKeys<GenerateOptions>;
+const generateOptionKeys = { messages: true, abortSignal: true, onText: true, onUsage: true } as const satisfies OptionKeys<GenerateOptions>;
 
 /** Same shape as the SDKs' own `Logger`; their log lines go to pycage's logger, never the console. */
 function sdkLogger(logger: Logger): Record<'error' | 'warn' | 'info' | 'debug', (message: string) => void> {
@@ -131,7 +132,7 @@ export function createChatProvider(options: ChatProviderOptions): ModelProvider 
     baseUrl,
     async generate(generateOptions: GenerateOptions): Promise<string> {
       checkOptionKeys(`${name} provider generate`, generateOptions, generateOptionKeys, { optional: false });
-      const { messages, abortSignal, onText } = generateOptions;
+      const { messages, abortSignal, onText, onUsage } = generateOptions;
       throwIfAborted(abortSignal);
       const sdk = await connect();
       // Aborting this controller stops the SDK, even in the middle of a retry, when the caller
@@ -151,6 +152,7 @@ export function createChatProvider(options: ChatProviderOptions): ModelProvider 
         const elapsed = seconds(performance.now() - startedAt);
         const reasoning = answer.reasoningLength > 0 ? `, ${answer.reasoningLength} characters of reasoning left out` : '';
         logger.info(`${model} answered in ${elapsed} (${text.length} characters${reasoning})`);
+        if (answer.usage !== undefined) onUsage?.(answer.usage);
         if (text === '') {
           logger.warn(`${model} sent an empty answer (finish reason: ${answer.finishReason ?? 'none given'})`);
         }
@@ -190,7 +192,17 @@ function readCompletion(completion: unknown): Answer {
     content,
     reasoningLength: text(message, 'reasoning').length + text(message, 'reasoning_content').length,
     finishReason: text(choice, 'finish_reason') || undefined,
+    usage: readUsage(field(completion, 'usage')),
   };
+}
+
+/** `usage` as the chat-completions protocol gives it; undefined when absent or not numbers. */
+function readUsage(usage: unknown): TokenUsage | undefined {
+  const promptTokens = field(usage, 'prompt_tokens');
+  const completionTokens = field(usage, 'completion_tokens');
+  if (typeof promptTokens !== 'number' || typeof completionTokens !== 'number') return undefined;
+  const totalTokens = field(usage, 'total_tokens');
+  return { promptTokens, completionTokens, totalTokens: typeof totalTokens === 'number' ? totalTokens : promptTokens + completionTokens };
 }
 
 async function readStream(
@@ -203,7 +215,7 @@ async function readStream(
     watchdog: { timedOut: boolean };
   },
 ): Promise<Answer> {
-  const answer: Answer = { content: '', reasoningLength: 0, finishReason: undefined };
+  const answer: Answer = { content: '', reasoningLength: 0, finishReason: undefined, usage: undefined };
   const filter = createThinkFilter(options.onText);
   // The SDK's timeout ends when the response headers arrive; after that, a stream that stops
   // sending would hang forever. This timer is restarted by every chunk.
@@ -223,6 +235,8 @@ async function readStream(
       }
       answer.reasoningLength += text(delta, 'reasoning').length + text(delta, 'reasoning_content').length;
       answer.finishReason = text(choice, 'finish_reason') || answer.finishReason;
+      // The last chunk may carry the count: `usage` (OpenAI with include_usage) or `x_groq.usage` (Groq).
+      answer.usage = readUsage(field(chunk, 'usage')) ?? readUsage(field(field(chunk, 'x_groq'), 'usage')) ?? answer.usage;
     }
     // The SDKs end a stream quietly when its signal aborts; a cut-off answer must not pass for a whole one.
     if (options.signal.aborted) throw new Error('The stream was aborted before it ended.');

@@ -5,7 +5,7 @@
 import { extractCode, type ExtractRule } from '../extract/index.js';
 import { loadInstruction } from './instruction.js';
 import { checkOptionKeys, type OptionKeys } from '../options.js';
-import type { ChatMessage, ModelProvider } from './types.js';
+import type { ChatMessage, ModelProvider, TokenUsage } from './types.js';
 
 export interface GenerateCodeOptions {
   /** What the user wants done, in their words. */
@@ -18,6 +18,8 @@ export interface GenerateCodeOptions {
   abortSignal?: AbortSignal;
   /** Receives the answer as it streams in; giving it makes the request a streaming one. */
   onText?: (delta: string) => void;
+  /** Receives the tokens the answer cost (when the endpoint reports them), even for an answer with no code. */
+  onUsage?: (usage: TokenUsage) => void;
 }
 
 export interface GeneratedCode {
@@ -32,6 +34,8 @@ export interface GeneratedCode {
   messages: ChatMessage[];
   /** Time spent waiting for the model, in milliseconds. */
   durationMs: number;
+  /** Tokens the answer cost, when the endpoint reported them. */
+  usage?: TokenUsage;
 }
 
 /** Asks the provider for code. Throws the provider's `ModelError`s, or `NoCodeBlockError` when the answer has no code. */
@@ -42,6 +46,7 @@ export const generateCodeOptionKeys = {
   history: true,
   abortSignal: true,
   onText: true,
+  onUsage: true,
 } as const satisfies OptionKeys<GenerateCodeOptions>;
 
 export async function generateCode(options: GenerateCodeOptions): Promise<GeneratedCode> {
@@ -53,10 +58,15 @@ export async function generateCode(options: GenerateCodeOptions): Promise<Genera
     { role: 'user', content: options.request },
   ];
   const startedAt = performance.now();
+  let usage: TokenUsage | undefined;
   const answer = await options.provider.generate({
     messages,
     ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
     ...(options.onText === undefined ? {} : { onText: options.onText }),
+    onUsage: (counted) => {
+      usage = counted;
+      options.onUsage?.(counted);
+    },
   });
   const durationMs = Math.round(performance.now() - startedAt);
   const extracted = extractCode(answer);
@@ -67,5 +77,6 @@ export async function generateCode(options: GenerateCodeOptions): Promise<Genera
     answer,
     messages: [...messages, { role: 'assistant', content: answer }],
     durationMs,
+    ...(usage === undefined ? {} : { usage }),
   };
 }

@@ -10,7 +10,7 @@ export type { CreateProviderOptions } from './create-provider.js';
 export { generateCode } from './generate-code.js';
 export type { GenerateCodeOptions, GeneratedCode } from './generate-code.js';
 export { loadInstruction } from './instruction.js';
-export type { ChatMessage, GenerateOptions, ModelProvider, ProviderName } from './types.js';
+export type { ChatMessage, GenerateOptions, ModelProvider, ProviderName, TokenUsage } from './types.js';
 export {
   InvalidModelConfigError,
   MissingApiKeyError,

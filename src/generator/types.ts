@@ -20,6 +20,18 @@ export interface GenerateOptions {
    * request a streaming one. A preview only: the resolved value of `generate` is the answer.
    */
   onText?: (delta: string) => void;
+  /**
+   * Receives the tokens the answer cost, when the endpoint reports them (`usage` in the response).
+   * A callback rather than part of the return value, so that `generate` keeps returning the text.
+   */
+  onUsage?: (usage: TokenUsage) => void;
+}
+
+/** Tokens one answer cost, as the endpoint counted them. */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
 }
 
 export interface ModelProvider {

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PycageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { defaultPath, workDirectory, type SandboxSettings } from './container-options.js';
@@ -24,8 +25,13 @@ import { Sandbox } from './sandbox.js';
 import { createTar } from './tar.js';
 import type { RuntimeEvent } from './types.js';
 
-export const offlineHint =
-  'No registry reachable? Build an image without one: `sudo bash docker/build-offline-image.sh`, then pass --image pycage-offline:bookworm (or set PYCAGE_IMAGE).';
+/**
+ * The offline image recipe of this very package, as an absolute path: in a global install a path
+ * relative to the user's folder would point nowhere.
+ */
+export const offlineImageScript = fileURLToPath(new URL('../../docker/build-offline-image.sh', import.meta.url));
+
+export const offlineHint = `No registry reachable? Build an image without one: \`sudo bash ${offlineImageScript}\`, then pass --image pycage-offline:bookworm (or set PYCAGE_IMAGE).`;
 
 export interface ResolvedImage {
   /** As the caller named it, or the default image's tag. */

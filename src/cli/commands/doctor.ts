@@ -8,6 +8,7 @@
 import { ExitCode, PycageError } from '../../errors.js';
 import type { ModelConfig } from '../../generator/index.js';
 import { checkDocker, checkImage, createRuntime } from '../../runtime/index.js';
+import { offlineImageScript } from '../../runtime/image.js';
 import { modelConfigFrom, providerFor } from '../agent-setup.js';
 import { maskUrl, plainHttpHost } from '../../index-url.js';
 import type { CliFlags, ParsedCommand } from '../args.js';
@@ -102,7 +103,7 @@ async function imageCheck(parsed: ParsedCommand, io: CliIo, reporter: Reporter):
             name: 'Image',
             verdict: 'note',
             detail: `${image.reference} will be built from docker/Dockerfile on first use (needs Docker Hub and ghcr.io)`,
-            hint: 'Without a registry: sudo bash docker/build-offline-image.sh, then PYCAGE_IMAGE=pycage-offline:bookworm.',
+            hint: `Without a registry: sudo bash ${offlineImageScript}, then PYCAGE_IMAGE=pycage-offline:bookworm.`,
           }
         : { name: 'Image', verdict: 'fail', detail: `${image.reference} is not on the Docker daemon`, hint: 'Pull or build it, or name another with --image.', exitCode: ExitCode.docker };
     }

@@ -9,7 +9,8 @@ import { checkDocker } from '../../runtime/index.js';
 import type { ParsedCommand } from '../args.js';
 import { isInteractive, type CliIo } from '../io.js';
 import { oneShotRuntime } from '../one-shot.js';
-import { printJson } from '../output.js';
+import { printJson, writeOutput } from '../output.js';
+import { readUserFiles } from '../user-files.js';
 import type { Reporter } from '../reporter.js';
 import { describeSettings, localWarning } from '../runtime-setup.js';
 import { agentJson, agentOptionsFrom, reportAgentEvent, reportAgentOutcome, setUpModel, showProposal } from '../agent-setup.js';
@@ -25,9 +26,15 @@ export default async function request(parsed: ParsedCommand, io: CliIo, reporter
   if (!flags.yes && !interactive) {
     throw new UsageError('Generated code runs only after a yes: on a terminal pycage asks; elsewhere pass --yes.');
   }
+  const userFiles = await readUserFiles({ paths: flags.files, cwd: io.cwd });
+  for (const name of userFiles.skipped) reporter.warn(`--file: left out ${name} (a symbolic link or special file; links are not followed)`);
+  // Into a pipe or a file only the final attempt's output goes: a failed attempt's lines would be
+  // mixed into the result. A terminal still sees every attempt live.
+  const streamStdout = io.stdout.isTTY === true;
 
   const { runtime, interrupts, close } = oneShotRuntime(flags, io, reporter, 'Stopping...');
   let cancelledAtPrompt = false;
+  let sandboxShown = false;
   try {
     // A stopped Docker daemon is reported before the model is asked anything; the sandbox then warms
     // up (image, pool) while the model thinks.
@@ -39,7 +46,9 @@ export default async function request(parsed: ParsedCommand, io: CliIo, reporter
     const review = async (proposal: Proposal): Promise<ReviewDecision> => {
       const info = await started;
       showProposal(proposal, reporter, 'Generated code');
-      reporter.info(`Sandbox: ${describeSettings(info)}`);
+      // Once: the settings do not change between attempts.
+      if (!sandboxShown) reporter.info(`Sandbox: ${describeSettings(info)}`);
+      sandboxShown = true;
       // --yes does not cover packages nobody vouches for (the package gate): only --allow-package or a person's yes.
       if (proposal.flagged.length > 0 && (flags.yes || !interactive)) return { action: 'refuse' };
       if (flags.yes) return { action: 'run' };
@@ -70,11 +79,11 @@ export default async function request(parsed: ParsedCommand, io: CliIo, reporter
     let outcome: AgentResult;
     try {
       outcome = await runAgent({
-        ...agentOptionsFrom(flags, io, reporter, model, runtime),
+        ...agentOptionsFrom(flags, io, reporter, model, runtime, userFiles.files),
         request: requestText,
         review,
         onEvent: (event: AgentEvent) => {
-          if (event.type === 'output' && flags.json) return;
+          if (event.type === 'output' && (flags.json || (event.stream === 'stdout' && !streamStdout))) return;
           reportAgentEvent(event, { reporter, io, modelLabel: model.label });
         },
         abortSignal: interrupts.signal,
@@ -86,7 +95,10 @@ export default async function request(parsed: ParsedCommand, io: CliIo, reporter
     if (cancelledAtPrompt || interrupts.received !== undefined) throw new AbortedError('Cancelled; nothing more was run.');
 
     if (flags.json) printJson(io, agentJson(outcome, requestText, model.label));
-    else reportAgentOutcome(outcome, reporter, (await started).timeoutMs);
+    else {
+      if (!streamStdout && outcome.result !== undefined) writeOutput(io.stdout, outcome.result.stdout);
+      reportAgentOutcome(outcome, reporter, { timeoutMs: (await started).timeoutMs, cwd: io.cwd });
+    }
     return outcome.exitCode;
   } finally {
     await close();

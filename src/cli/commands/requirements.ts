@@ -12,7 +12,7 @@ import type { Reporter } from '../reporter.js';
 import { packageSourceFrom } from '../runtime-setup.js';
 
 export default async function requirements(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
-  const source = await readSource(io, parsed.positionals[0], 'a Python script');
+  const source = await readSource(io, parsed.positionals[0], 'a Python script', { python: true });
   const local = await findLocalModules(source.text, source.path);
   const { flags } = parsed;
   // Installer options and URL requirements in a PEP 723 block are refused here as `pycage run` refuses them.

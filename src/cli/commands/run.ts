@@ -10,8 +10,9 @@ import { isInteractive, type CliIo } from '../io.js';
 import { findLocalModules } from '../local-modules.js';
 import { oneShotRuntime } from '../one-shot.js';
 import type { Reporter } from '../reporter.js';
-import { describeArtifacts, describeSettings, localWarning, packageSourceFrom, reportRuntimeEvent, runOptionsFrom, summarizeRun } from '../runtime-setup.js';
+import { describeArtifacts, describeBlocked, describeSettings, localWarning, packageSourceFrom, reportRuntimeEvent, runOptionsFrom, summarizeRun } from '../runtime-setup.js';
 import { flushOutput, printJson, writeOutput } from '../output.js';
+import { readUserFiles } from '../user-files.js';
 
 export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
   const { flags } = parsed;
@@ -19,7 +20,9 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
   if (parsed.positionals.length > 1) {
     throw new UsageError(`pycage run takes one script; put arguments for it after \`--\`: pycage run ${parsed.positionals[0]} -- ${parsed.positionals.slice(1).join(' ')}`);
   }
-  const source = await readSource(io, parsed.positionals[0], 'a Python script');
+  const source = await readSource(io, parsed.positionals[0], 'a Python script', { python: true });
+  const userFiles = await readUserFiles({ paths: flags.files, cwd: io.cwd });
+  for (const name of userFiles.skipped) reporter.warn(`--file: left out ${name} (a symbolic link or special file; links are not followed)`);
 
   const { runtime, interrupts, close } = oneShotRuntime(flags, io, reporter, 'Stopping the run...');
   try {
@@ -90,9 +93,16 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
       result = await runtime.runScript(source.text, {
         requirements,
         args: parsed.scriptArgs,
-        files: local.files,
+        // The user's --file data wins over a sibling module of the same name: it was named.
+        files: { ...local.files, ...userFiles.files },
         ...runOptionsFrom(flags, io),
-        ...(flags.json ? {} : { onStdout: (text: string) => writeOutput(io.stdout, text), onStderr: (text: string) => writeOutput(io.stderr, text) }),
+        // A spinner is stopped first: a failed install's log arrives while "Installing" still turns.
+        ...(flags.json
+          ? {}
+          : {
+              onStdout: (text: string) => (reporter.pause(), writeOutput(io.stdout, text)),
+              onStderr: (text: string) => (reporter.pause(), writeOutput(io.stderr, text)),
+            }),
         onEvent: (event) => reportRuntimeEvent(event, reporter),
         abortSignal: interrupts.signal,
       });
@@ -107,8 +117,10 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
 
     if (flags.json) printJson(io, { file: source.label, ...result, ...(packages === undefined ? {} : { packages }) });
     else {
-      const artifacts = describeArtifacts(result);
+      const artifacts = describeArtifacts(result, io.cwd);
       if (artifacts !== undefined) reporter.success(artifacts);
+      const blocked = describeBlocked(result);
+      if (blocked !== undefined) reporter.warn(blocked);
       if (result.exitCode !== 0) reporter.error(summarizeRun(result, info.timeoutMs));
       else if (reporter.fancy || flags.verbose) reporter.success(summarizeRun(result, info.timeoutMs));
     }

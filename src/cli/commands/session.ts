@@ -10,21 +10,30 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createSession, type Proposal, type ReviewDecision } from '../../agent/index.js';
 import { AbortedError, PycageError } from '../../errors.js';
-import { checkDocker, createRuntime } from '../../runtime/index.js';
+import { checkDocker, createRuntime, runtimeDefaults } from '../../runtime/index.js';
 import { agentOptionsFrom, reportAgentEvent, reportAgentOutcome, setUpModel, showProposal } from '../agent-setup.js';
 import type { ParsedCommand } from '../args.js';
 import { abortOnSignals } from '../interrupts.js';
 import type { CliIo } from '../io.js';
 import type { Clack, Reporter } from '../reporter.js';
+import { askRequestLine, leftPrompt } from '../request-line.js';
 import { describeSettings, localWarning, runtimeOptionsFrom } from '../runtime-setup.js';
+import { runSessionCommand, type SessionState } from '../session-commands.js';
+import { readUserFiles } from '../user-files.js';
 
-const leaveWords = new Set(['exit', 'quit', ':q', '/exit', '/quit']);
+const leaveWords = new Set(['exit', 'quit', ':q']);
 
 export default async function session(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
   const { flags } = parsed;
   const clack = await reporter.prompts();
   const common = { input: io.stdin, output: io.stderr };
   const model = await setUpModel(flags, io, reporter);
+  const state: SessionState = { files: {}, requests: [], network: flags.network ?? runtimeDefaults.network };
+  if (flags.files.length > 0) {
+    const read = await readUserFiles({ paths: flags.files, cwd: io.cwd });
+    state.files = read.files;
+    for (const name of read.skipped) reporter.warn(`--file: left out ${name} (a symbolic link or special file; links are not followed)`);
+  }
 
   clack.intro(reporter.colors.bold(' pycage '), common);
   if (!flags.local) await checkDocker();
@@ -34,26 +43,44 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
     const info = await runtime.start();
     reporter.done();
     clack.note(
-      [`Model    ${model.label}`, `Sandbox  ${describeSettings(info)}`, '', 'Ctrl-C cancels a step; at the prompt it leaves.'].join('\n'),
+      [
+        `Model    ${model.label}`,
+        `Sandbox  ${describeSettings(info)}`,
+        ...(Object.keys(state.files).length === 0 ? [] : [`Files    ${Object.keys(state.files).length} given (/file lists them)`]),
+        '',
+        'Ctrl-C cancels a step; at the prompt it leaves. /help lists the commands; ↑ brings back a request.',
+      ].join('\n'),
       'Settings',
       common,
     );
     if (!info.isolated) reporter.warn(localWarning(flags, 'generated code'));
 
-    const conversation = createSession(agentOptionsFrom(flags, io, reporter, model, runtime));
+    const sessionOptions = agentOptionsFrom(flags, io, reporter, model, runtime);
+    const conversation = createSession(sessionOptions);
 
     let unfinished: string | undefined;
     for (;;) {
-      const request = await clack.text({
+      const line = await askRequestLine({
+        input: io.stdin,
+        output: io.stderr,
+        colors: reporter.colors,
         message: conversation.results.length === 0 ? 'What should Python do?' : 'What next?',
-        placeholder: conversation.results.length === 0 ? 'e.g. fetch the GitHub user synacktraa and print the JSON' : 'a follow-up, or exit',
+        placeholder: conversation.results.length === 0 ? 'e.g. fetch the GitHub user synacktraa and print the JSON' : 'a follow-up, /help, or exit',
         // A request that failed on the model's side is offered again, so nothing typed is lost.
         ...(unfinished === undefined ? {} : { initialValue: unfinished }),
-        ...common,
+        history: state.requests,
       });
       unfinished = undefined;
-      if (clack.isCancel(request) || leaveWords.has(request.trim().toLowerCase())) break;
-      if (request.trim() === '') continue;
+      if (line === leftPrompt || leaveWords.has(line.trim().toLowerCase())) break;
+      const request = line.trim();
+      if (request === '') continue;
+      if (state.requests.at(-1) !== request) state.requests.push(request);
+      // Lines starting with `/` are pycage's own commands, never sent to the model.
+      if (request.startsWith('/')) {
+        const next = await runSessionCommand(request, { state, conversation, reporter, io });
+        if (next === 'leave') break;
+        continue;
+      }
 
       // One abort per step: Ctrl-C while the model thinks or the script runs stops this step only.
       const step = abortOnSignals(io);
@@ -63,18 +90,25 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
         if (decision.action === 'skip') skipped = true;
         return decision;
       };
+      const started = performance.now();
       try {
         const outcome = await conversation.ask(request, {
           review,
           abortSignal: step.signal,
           onEvent: (event) => reportAgentEvent(event, { reporter, io, modelLabel: model.label }),
+          // /file and /network change what the next request gets.
+          runOptions: {
+            ...sessionOptions.runOptions,
+            network: state.network,
+            ...(Object.keys(state.files).length === 0 ? {} : { files: state.files }),
+          },
         });
         reporter.pause();
         if (skipped) {
           reporter.info('Skipped.');
           continue;
         }
-        reportAgentOutcome(outcome, reporter, info.timeoutMs);
+        reportAgentOutcome(outcome, reporter, { timeoutMs: info.timeoutMs, cwd: io.cwd, totalMs: performance.now() - started });
       } catch (error) {
         reporter.pause();
         if (error instanceof AbortedError || step.signal.aborted) reporter.warn('Cancelled.');

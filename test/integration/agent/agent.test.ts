@@ -70,7 +70,8 @@ describe('runAgent', () => {
     expect(last.content).toContain("NameError: name 'totl' is not defined");
     expect(last.content).toContain('Traceback (most recent call last)');
     expect(retry[0]?.role).toBe('system');
-    expect(retry.some((message) => message.role === 'user' && message.content === 'add up 1, 2 and 3')).toBe(true);
+    // This round the request is followed by where the program runs (network, files, output folder).
+    expect(retry.some((message) => message.role === 'user' && message.content.startsWith('add up 1, 2 and 3\n'))).toBe(true);
     expect(events.filter((event) => event.type === 'retrying')).toHaveLength(1);
     expect(events.filter((event) => event.type === 'output').map((event) => (event.type === 'output' ? event.text : '')).join('')).toContain('6');
   });
@@ -112,7 +113,9 @@ describe('runAgent', () => {
   });
 
   it('gives up with exit 4 when no answer holds code', async () => {
-    server = await startChatServer([{ content: 'I would rather not write code for that.' }]);
+    // Blocks, none of them Python: asked again. (Until this round the answer was prose alone; prose is
+    // now the model's own words, shown and not retried: see the next test.)
+    server = await startChatServer([{ content: `I would rather you ran this:\n${fence}bash\nls -la\n${fence}\n` }]);
     const outcome = await runAgent({ request: 'do it', provider: providerFor(server), runtime, maxAttempts: 2 });
     expect(outcome.status).toBe('no-code');
     expect(outcome.exitCode).toBe(4);
@@ -121,6 +124,42 @@ describe('runAgent', () => {
     expect(outcome.result).toBeUndefined();
     const nudge = (server.requests[1]?.body.messages as Array<{ content: string }>).at(-1)?.content;
     expect(nudge).toContain('no ```python code block');
+  });
+
+  it("returns an answer in words (a question back) as the outcome's message, after one model call", async () => {
+    server = await startChatServer([{ content: 'Which file should I read?' }]);
+    const outcome = await runAgent({ request: 'read the file', provider: providerFor(server), runtime, maxAttempts: 3 });
+    expect(outcome.status).toBe('no-code');
+    expect(outcome.exitCode).toBe(4);
+    expect(outcome.message).toBe('Which file should I read?');
+    expect(server.requests).toHaveLength(1);
+    expect(outcome.history.at(-1)).toEqual({ role: 'assistant', content: 'Which file should I read?' });
+  });
+
+  it('asks for a different answer on regenerate, showing the model the one passed over', async () => {
+    server = await startChatServer([answer('print("first idea")'), answer('print("second " + "idea")')]);
+    let reviews = 0;
+    const outcome = await runAgent({
+      request: 'print an idea',
+      provider: providerFor(server),
+      runtime,
+      review: async () => (++reviews === 1 ? { action: 'regenerate' } : { action: 'run' }),
+    });
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.result?.stdout).toBe('second idea\n');
+    const second = server.requests[1]?.body.messages as Array<{ role: string; content: string }>;
+    const first = server.requests[0]?.body.messages as Array<{ role: string; content: string }>;
+    expect(second).not.toEqual(first);
+    expect(second.some((message) => message.role === 'assistant' && message.content.includes('print("first idea")'))).toBe(true);
+    expect(second.at(-1)?.content).toMatch(/different/);
+  });
+
+  it('records the tokens and model time of each answer', async () => {
+    server = await startChatServer([answer('print(1)')]);
+    const outcome = await runAgent({ request: 'print one', provider: providerFor(server), runtime });
+    // The chat server counts 10 prompt and 10 completion tokens per answer.
+    expect(outcome.attempts[0]?.usage).toEqual({ promptTokens: 10, completionTokens: 10, totalTokens: 20 });
+    expect(outcome.attempts[0]?.modelDurationMs).toBeGreaterThan(0);
   });
 
   it('stops at a reviewer who says skip, and runs nothing', async () => {
@@ -149,7 +188,7 @@ describe('runAgent', () => {
 
     const followUp = server.requests[1]?.body.messages as Array<{ role: string; content: string }>;
     expect(followUp.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'user']);
-    expect(followUp[1]?.content).toBe('list the primes below 10');
+    expect(followUp[1]?.content).toMatch(/^list the primes below 10\n/); // then where the program runs
     expect(followUp[2]?.content).toContain('print(primes)');
     expect(followUp[3]?.content).toContain('[2, 3, 5, 7]');
     expect(followUp[3]?.content).toContain('now add them up');

@@ -17,6 +17,10 @@ beforeAll(async () => {
   await writeFile(path.join(directory, 'loop.py'), 'import time\nprint("started", flush=True)\nwhile True:\n    time.sleep(0.05)\n');
   await writeFile(path.join(directory, 'latin1.py'), Buffer.from('print("caf\xe9")\n', 'latin1'));
   await writeFile(path.join(directory, 'empty.py'), '');
+  await writeFile(path.join(directory, 'cookie.py'), Buffer.from('# -*- coding: latin-1 -*-\nprint("caf\xe9")\n', 'latin1'));
+  await writeFile(path.join(directory, 'scores.csv'), 'name,score\nada,3\nbob,4\n');
+  await writeFile(path.join(directory, 'reads_scores.py'), 'import csv\nprint(sum(int(row["score"]) for row in csv.DictReader(open("scores.csv"))))\n');
+  await writeFile(path.join(directory, 'writes_then_fails.py'), 'import os\nos.makedirs("output", exist_ok=True)\nopen("output/partial.txt", "w").write("so far")\nraise SystemExit(5)\n');
   await writeFile(path.join(directory, 'plot.py'), 'import os\nos.makedirs("output", exist_ok=True)\nopen("output/result.txt", "w").write("made in the sandbox\\n")\nprint("saved")\n');
   await writeFile(path.join(directory, 'helpers.py'), 'def greet():\n    return "hi from a sibling module"\n');
   await writeFile(path.join(directory, 'uses_sibling.py'), 'import helpers\nprint(helpers.greet())\n');
@@ -75,6 +79,32 @@ describe('pycage run', () => {
     const result = await run(['run', 'plot.py', '--output', output]);
     expect(result.exitCode).toBe(0);
     expect(await readFile(path.join(output, 'result.txt'), 'utf8')).toBe('made in the sandbox\n');
+  });
+
+  it('runs a latin-1 script by its coding cookie, as Python would', async () => {
+    const result = await run(['run', 'cookie.py']);
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.stdout).toBe('café\n');
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('copies a --file into the working directory', async () => {
+    const result = await run(['run', 'reads_scores.py', '--file', 'scores.csv', '--no-output']);
+    expect(result.stdout).toBe('7\n');
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('keeps and lists what a failing script wrote to ./output, with no flag', async () => {
+    const cwd = await mkdtemp(path.join(tmpdir(), 'pycage-cli-run-output-'));
+    try {
+      await writeFile(path.join(cwd, 'writes_then_fails.py'), await readFile(path.join(directory, 'writes_then_fails.py')));
+      const result = await runCliProcess(['run', 'writes_then_fails.py'], { cwd });
+      expect(result.exitCode).toBe(5);
+      expect(await readFile(path.join(cwd, 'output', 'partial.txt'), 'utf8')).toBe('so far');
+      expect(result.stderr).toContain(path.join('output', 'partial.txt'));
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
   });
 
   it('sends a sibling module along instead of installing it', async () => {

@@ -1,65 +1,34 @@
 // The interactive session in a real terminal: tmux runs the built `pycage` with no arguments, the test
 // types into it and reads the screen, like a user would. The model is a chat server on 127.0.0.1.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, cliPath } from '../../helpers/cli.js';
 import { startChatServer, type ChatReply, type ChatServer } from '../../helpers/chat-server.js';
 import { eventually, pycageContainers } from '../../helpers/docker.js';
+import { hasTmux, startTerminal, type Terminal } from '../../helpers/tmux.js';
 
 const fence = '```';
 const answer = (code: string): ChatReply => ({ content: `${fence}python\n${code}\n${fence}` });
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
 let server: ChatServer | undefined;
-let sessionName: string | undefined;
+let terminal: Terminal | undefined;
 
 afterEach(async () => {
-  if (sessionName !== undefined) spawnSync('tmux', ['kill-session', '-t', sessionName]);
-  sessionName = undefined;
+  terminal?.kill();
+  terminal = undefined;
   await server?.close();
   server = undefined;
 });
 
-function screen(): string {
-  return execFileSync('tmux', ['capture-pane', '-p', '-J', '-S', '-200', '-t', sessionName!], { encoding: 'utf8' });
-}
-
-async function waitForScreen(text: string | RegExp, timeoutMs = 60_000): Promise<string> {
-  const matches = (content: string): boolean => (typeof text === 'string' ? content.includes(text) : text.test(content));
-  const found = await eventually(() => matches(screen()), timeoutMs, 200);
-  if (!found) throw new Error(`screen never showed ${String(text)}; it shows:\n${screen()}`);
-  return screen();
-}
-
-function type(text: string): void {
-  execFileSync('tmux', ['send-keys', '-t', sessionName!, '-l', text]);
-  execFileSync('tmux', ['send-keys', '-t', sessionName!, 'Enter']);
-}
-
-function quote(value: string): string {
-  return `'${value.replaceAll("'", "'\\''")}'`;
-}
+const screen = (): string => terminal!.screen();
+const waitForScreen = (text: string | RegExp, timeoutMs?: number): Promise<string> => terminal!.waitForScreen(text, timeoutMs);
+const type = (text: string): void => terminal!.type(text);
 
 /** Starts `pycage` with no arguments in a new tmux session, with only the environment it needs. */
-function startSession(chat: ChatServer): void {
-  const env = {
-    ...baseEnv(),
-    TERM: 'xterm-256color',
-    PYCAGE_PROVIDER: 'openai',
-    OPENAI_BASE_URL: chat.openaiBaseUrl,
-    OPENAI_API_KEY: 'test-key',
-    PYCAGE_MODEL: 'test-model',
-  };
-  const command = [
-    'env -i',
-    ...Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`),
-    quote(process.execPath),
-    quote(cliPath),
-    '--requirements none',
-    '; echo "PYCAGE-EXITED:$?"; sleep 600',
-  ].join(' ');
-  sessionName = `pycage-test-${process.pid}-${Date.now()}`;
-  execFileSync('tmux', ['new-session', '-d', '-s', sessionName, '-x', '160', '-y', '60', command]);
+function startSession(chat: ChatServer, args: string[] = [], cwd?: string): void {
+  const env = { PYCAGE_PROVIDER: 'openai', OPENAI_BASE_URL: chat.openaiBaseUrl, OPENAI_API_KEY: 'test-key', PYCAGE_MODEL: 'test-model' };
+  terminal = startTerminal(['--requirements', 'none', ...args], { env, ...(cwd === undefined ? {} : { cwd }) });
 }
 
 describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
@@ -74,8 +43,7 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
 
     await waitForScreen('What should Python do?');
     // pycage is the pane shell's child (env execs node): its pid labels the containers it makes.
-    const panePid = execFileSync('tmux', ['display-message', '-p', '-t', sessionName!, '#{pane_pid}'], { encoding: 'utf8' }).trim();
-    const pycagePid = Number(execFileSync('pgrep', ['-P', panePid], { encoding: 'utf8' }).trim().split('\n')[0]);
+    const pycagePid = terminal!.pycagePid();
     expect(pycagePid).toBeGreaterThan(0);
     expect(screen()).toContain('test-model'); // the settings are shown once at the start
     type('list the primes below 10');
@@ -96,7 +64,7 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
     await waitForScreen(/Run it\?[\s\S]*Run it\?[\s\S]*Run it\?/);
     type('');
     await waitForScreen('waiting now'); // the output; the listing shows the code, not this text
-    execFileSync('tmux', ['send-keys', '-t', sessionName!, 'C-c']);
+    terminal!.keys('C-c');
     await waitForScreen('Cancelled.');
     await waitForScreen(/What next\?[\s\S]*What next\?[\s\S]*What next\?/);
 
@@ -112,7 +80,8 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
     // The follow-up carried the first request, its code and its output.
     expect(server.requests).toHaveLength(4);
     const followUp = server.requests[1]?.body.messages as Array<{ role: string; content: string }>;
-    expect(followUp[1]?.content).toBe('list the primes below 10');
+    // This round the first message also says where the program runs (network, files, output folder).
+    expect(followUp[1]?.content).toMatch(/^list the primes below 10\n/);
     expect(followUp[2]?.content).toContain('print("primes:", primes)');
     expect(followUp.at(-1)?.content).toContain('primes: [2, 3, 5, 7]');
     expect(followUp.at(-1)?.content).toContain('now add them up');
@@ -128,7 +97,97 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
     await waitForScreen('Invalid API Key');
     // The prompt comes back with the words already in it.
     await waitForScreen(/Invalid API Key[\s\S]*What should Python do\?\s*\n\S*\s+count to three/);
-    execFileSync('tmux', ['send-keys', '-t', sessionName!, 'C-c']);
+    terminal!.keys('C-c');
+    await waitForScreen('PYCAGE-EXITED:0');
+  });
+});
+
+describe.skipIf(!hasTmux)('interactive session: commands, files, history, Ctrl-C, questions (tmux)', () => {
+  it('cancels a slow model answer with Ctrl-C and is back at the prompt', async () => {
+    server = await startChatServer([{ content: `${fence}python\nprint("never")\n${fence}`, delayMs: 600_000 }, answer('print("after " + "the cancel")')]);
+    startSession(server);
+    await waitForScreen('What should Python do?');
+    type('something slow');
+    const chat = server;
+    expect(await eventually(() => chat.requests.length === 1, 60_000)).toBe(true);
+    await waitForScreen('Asking openai test-model');
+    terminal!.keys('C-c');
+    await waitForScreen('Cancelled.');
+    await waitForScreen(/Cancelled\.[\s\S]*What next\?|Cancelled\.[\s\S]*What should Python do\?/);
+    expect(screen()).not.toContain('PYCAGE-EXITED');
+    type('something quick');
+    await waitForScreen('Run it?');
+    type('');
+    await waitForScreen('after the cancel');
+    type('/exit');
+    await waitForScreen('PYCAGE-EXITED:0');
+  });
+
+  it('keeps slash commands to itself: /help, /file, /save; brings back a request with the up arrow', async () => {
+    const cwd = await mkdtemp(path.join(tmpdir(), 'pycage-session-'));
+    try {
+      await writeFile(path.join(cwd, 'data.csv'), 'name,score\nada,3\nbob,4\n');
+      server = await startChatServer([
+        answer('print("rows:", len(open("data.csv").read().splitlines()) - 1)'),
+        answer('print("second " + "answer")'),
+      ]);
+      startSession(server, [], cwd);
+      await waitForScreen('What should Python do?');
+      type('/help');
+      await waitForScreen('/save FILE');
+      type('/file data.csv');
+      await waitForScreen('Added data.csv');
+      expect(server.requests).toHaveLength(0);
+
+      type('count the rows of data.csv');
+      await waitForScreen('Run it?');
+      type('');
+      await waitForScreen('rows: 2');
+      await waitForScreen('What next?');
+      const first = server.requests[0]?.body.messages as Array<{ content: string }>;
+      expect(first.at(-1)?.content).toContain('name,score');
+
+      type('/save rows.py');
+      await waitForScreen('Saved the last script to rows.py');
+      expect(await readFile(path.join(cwd, 'rows.py'), 'utf8')).toContain('print("rows:"');
+      // Never over an existing file.
+      type('/save rows.py');
+      await waitForScreen(/already exists[\s\S]*What next\?/);
+
+      // Up arrow: the last line typed was /save rows.py (typed twice, kept once); one more up is the request.
+      terminal!.keys('Up', 'Up');
+      await waitForScreen(/What next\?\s*\(?[^\n]*\n\S*\s+count the rows of data\.csv\s*$/m);
+      terminal!.keys('Enter');
+      await waitForScreen(/Run it\?[\s\S]*Run it\?/);
+      type('');
+      await waitForScreen('second answer');
+      expect(server.requests).toHaveLength(2);
+      const second = server.requests[1]?.body.messages as Array<{ content: string }>;
+      expect(second.at(-1)?.content).toContain('count the rows of data.csv');
+      expect(JSON.stringify(server.requests.map((request) => request.body))).not.toContain('/help');
+      type('/exit');
+      await waitForScreen('PYCAGE-EXITED:0');
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('shows a question back in its words, and the next request answers it in the same conversation', async () => {
+    server = await startChatServer([{ content: 'Which city should I use for the weather?' }, answer('print("Oslo " + "chosen")')]);
+    startSession(server);
+    await waitForScreen('What should Python do?');
+    type('show the weather');
+    await waitForScreen('Which city should I use for the weather?');
+    await waitForScreen('What next?');
+    expect(server.requests).toHaveLength(1);
+    type('Oslo');
+    await waitForScreen('Run it?');
+    type('');
+    await waitForScreen('Oslo chosen');
+    const messages = server.requests[1]?.body.messages as Array<{ role: string; content: string }>;
+    expect(messages.some((message) => message.role === 'assistant' && message.content.includes('Which city should I use'))).toBe(true);
+    expect(messages.at(-1)?.content).toContain('Oslo');
+    type('/exit');
     await waitForScreen('PYCAGE-EXITED:0');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeFailure, fillTemplate, followUpMessage, retryMessage, tail } from '../../../src/agent/messages.js';
+import { blockedConnections, describeFailure, describeFiles, fillTemplate, followUpMessage, regenerateMessage, requestWithContext, retryMessage, tail } from '../../../src/agent/messages.js';
 import { indexUnreachable, missingModule } from '../../../src/agent/missing-module.js';
 import type { RunResult } from '../../../src/runtime/index.js';
 
@@ -57,5 +57,49 @@ describe('agent messages', () => {
     expect(indexUnreachable(install('error: Request failed after 3 retries\n  Caused by: error sending request for url (https://pypi.org/simple/requests/)'))).toBe(true);
     expect(indexUnreachable(install('ERROR: Could not find a version that satisfies the requirement nosuchpkg (from versions: none)'))).toBe(false);
     expect(indexUnreachable(result({ stderr: 'Connection refused', error: { name: 'ConnectionError', message: 'Connection refused', traceback: '' } }))).toBe(false);
+  });
+});
+
+describe('what the model is told about where its program runs', () => {
+  it('states the network mode, the files with their first lines, and whether output/ is kept', async () => {
+    const message = await requestWithContext('average the temperatures', {
+      network: 'none',
+      files: { 'data.csv': 'city,temperature\nOslo,4.5\n', 'image.png': Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]) },
+      outputKept: true,
+    });
+    expect(message.startsWith('average the temperatures\n')).toBe(true);
+    expect(message).toMatch(/Network: none/);
+    expect(message).toContain('data.csv (');
+    expect(message).toContain('city,temperature');
+    expect(message).toMatch(/image\.png \(7 bytes, binary\)/);
+    expect(message).toMatch(/output\//);
+    expect(message).not.toMatch(/\{\{\w+\}\}/);
+  });
+
+  it('sends names only without the preview, and says when nothing is kept', async () => {
+    const message = await requestWithContext('x', { network: 'public', allowHosts: ['api.github.com'], files: { 'secret.txt': 'top secret line' }, filePreview: false, outputKept: false });
+    expect(message).toContain('secret.txt');
+    expect(message).not.toContain('top secret line');
+    expect(message).toContain('only these hosts: api.github.com');
+    expect(message).toMatch(/Nothing the program writes is kept/);
+  });
+
+  it('caps the preview: a few lines, each cut short', () => {
+    const long = Array.from({ length: 50 }, (_, index) => `${index}:${'x'.repeat(500)}`).join('\n');
+    const described = describeFiles({ 'big.txt': long }, true);
+    expect(described).toContain('0:');
+    expect(described).not.toContain('10:');
+    expect(described.length).toBeLessThan(2000);
+  });
+
+  it('reads blocked connections defensively and puts them in the retry message', () => {
+    expect(blockedConnections(result({}))).toEqual([]);
+    const blocked = result({ network: { mode: 'public', blocked: [{ host: '169.254.169.254', port: 80, reason: 'link-local' }, 'junk'] } } as Partial<RunResult>);
+    expect(blockedConnections(blocked)).toEqual([{ host: '169.254.169.254', port: 80, reason: 'link-local' }]);
+    expect(describeFailure(blocked)).toContain('169.254.169.254:80 (link-local)');
+  });
+
+  it('asks for a different answer on regenerate', async () => {
+    expect(await regenerateMessage()).toMatch(/different/);
   });
 });

@@ -47,7 +47,9 @@ describe('parseCommandLine', () => {
     [['--memory', '1 potato', 'x'], /--memory takes a size/],
     [['--memory', '1m', 'x'], /at least 6m/],
     [['--index-url', 'ftp://x', 'x'], /http\(s\) URL/],
-    [['--bogus', 'x'], /Unknown flag '--bogus'/],
+    [['--bogus', 'x'], /Unknown flag '--bogus'\.$/],
+    [['--timout', '5', 'x'], /Unknown flag '--timout'\. Did you mean --timeout\?/],
+    [['--alow-host', 'example.com', 'x'], /Did you mean --allow-host\?/],
     [['extract', 'a', '--', 'b'], /only for `pycage run/],
     [['--local', '--gvisor', 'x'], /do not go together/],
   ])('refuses %j with a clear usage error', (argv, message) => {
@@ -70,5 +72,10 @@ describe('units', () => {
     expect(parseSize('--memory', '1.5g')).toBe(1.5 * 2 ** 30);
     expect(parseSeconds('--timeout', '30s')).toBe(30_000);
     expect(parseSeconds('--timeout', '0.25')).toBe(250);
+    expect(parseSeconds('--timeout', '1m')).toBe(60_000);
+    expect(parseSeconds('--timeout', '1.5h')).toBe(5_400_000);
+    expect(parseSeconds('--timeout', '90s')).toBe(90_000);
+    expect(() => parseSeconds('--timeout', '1d')).toThrow(/--timeout takes seconds/);
+    expect(() => parseSeconds('--timeout', '0m')).toThrow(UsageError);
   });
 });

@@ -44,4 +44,19 @@ describe('readSource', () => {
     const io = await ioIn(directory);
     await expect(readSource(io, name, 'a script')).rejects.toMatchObject({ name: 'UsageError', exitCode: 2, message: expect.stringMatching(message) });
   });
+
+  it('decodes a script by its PEP 263 coding cookie and rewrites the cookie to utf-8, on the same line', async () => {
+    const directory = await temporaryDirectory();
+    await writeFile(path.join(directory, 'latin.py'), Buffer.from('#!/usr/bin/env python3\n# -*- coding: latin-1 -*-\nprint("caf\xe9 \x80")\n', 'latin1'));
+    const source = await readSource(await ioIn(directory), 'latin.py', 'a Python script', { python: true });
+    expect(source.text).toBe('#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\nprint("café \u0080")\n');
+    // Not Python source (an instruction): the cookie means nothing, and latin-1 bytes are refused.
+    await expect(readSource(await ioIn(directory), 'latin.py', 'an instruction')).rejects.toThrow(/not UTF-8/);
+  });
+
+  it('refuses a cookie it cannot decode with one clear line', async () => {
+    const directory = await temporaryDirectory();
+    await writeFile(path.join(directory, 'odd.py'), '# coding: no-such-codec\nprint(1)\n');
+    await expect(readSource(await ioIn(directory), 'odd.py', 'a Python script', { python: true })).rejects.toThrow(/declares the encoding "no-such-codec"/);
+  });
 });

@@ -367,6 +367,141 @@ const realCases: Case[] = [
   },
 ];
 
+// Answers that split one program over several Python blocks, or that end an unclosed block with a
+// sentence, as held-out answers from real models do.
+const multiBlockCases: Case[] = [
+  {
+    name: 'definitions in one block, the calls in a shorter later one: joined in order',
+    answer: [
+      'First, the helpers:',
+      '',
+      `${fence}python`,
+      'import statistics',
+      '',
+      'def load(path):',
+      '    with open(path) as handle:',
+      '        return [float(line) for line in handle if line.strip()]',
+      '',
+      'def summarize(values):',
+      '    return statistics.mean(values), statistics.stdev(values)',
+      fence,
+      '',
+      'Then use them:',
+      '',
+      `${fence}python`,
+      'mean, spread = summarize(load("numbers.txt"))',
+      'print(f"mean: {mean:.3f}, stdev: {spread:.3f}")',
+      fence,
+    ].join('\n'),
+    code: [
+      'import statistics',
+      '',
+      'def load(path):',
+      '    with open(path) as handle:',
+      '        return [float(line) for line in handle if line.strip()]',
+      '',
+      'def summarize(values):',
+      '    return statistics.mean(values), statistics.stdev(values)',
+      '',
+      'mean, spread = summarize(load("numbers.txt"))',
+      'print(f"mean: {mean:.3f}, stdev: {spread:.3f}")',
+      '',
+    ].join('\n'),
+    rule: 'joined-python-blocks',
+    reason: ['blocks 1 and 2 of 2 joined in order', 'only defines what a later block uses'],
+  },
+  {
+    name: 'the largest block uses a function only an earlier block defines: joined',
+    answer: [
+      `${fence}python`,
+      'def fahrenheit(celsius):',
+      '    return celsius * 9 / 5 + 32',
+      fence,
+      '',
+      'Now the main part:',
+      '',
+      `${fence}python`,
+      'readings = [12.5, 18.0, 21.25]',
+      'for reading in readings:',
+      '    print(reading, "C =", fahrenheit(reading), "F")',
+      'print("done")',
+      fence,
+    ].join('\n'),
+    code: 'def fahrenheit(celsius):\n    return celsius * 9 / 5 + 32\n\nreadings = [12.5, 18.0, 21.25]\nfor reading in readings:\n    print(reading, "C =", fahrenheit(reading), "F")\nprint("done")\n',
+    rule: 'joined-python-blocks',
+    reason: ['blocks 1 and 2 of 2', 'the largest uses fahrenheit, defined only in another block'],
+  },
+  {
+    name: 'a bash block between split python blocks is never joined in',
+    answer: [
+      `${fence}python`,
+      'import json',
+      'def pretty(data):',
+      '    return json.dumps(data, indent=2, sort_keys=True)',
+      fence,
+      `${fence}bash`,
+      'python main.py',
+      fence,
+      `${fence}python`,
+      'print(pretty({"b": 1, "a": 2}))',
+      fence,
+    ].join('\n'),
+    code: 'import json\ndef pretty(data):\n    return json.dumps(data, indent=2, sort_keys=True)\n\nprint(pretty({"b": 1, "a": 2}))\n',
+    rule: 'joined-python-blocks',
+    reason: ['blocks 1 and 3 of 3'],
+  },
+  {
+    name: 'a complete program and a usage fragment: the program alone, never both',
+    answer: [
+      `${fence}python`,
+      'def greet(name):',
+      '    return f"hello {name}"',
+      'print(greet("ada"))',
+      fence,
+      '',
+      'You can also call it like this:',
+      '',
+      `${fence}python`,
+      'message = greet("bob")',
+      'print(message)',
+      'print(len(message))',
+      fence,
+    ].join('\n'),
+    code: 'def greet(name):\n    return f"hello {name}"\nprint(greet("ada"))\n',
+    rule: 'largest-python-block',
+    reason: ['block 1 of 2', 'a tie goes to the complete program, not a usage fragment'],
+  },
+  {
+    name: 'two complete programs of the same size: still the later one',
+    answer: `${fence}python\nimport math\nprint(math.pi)\n${fence}\n\nOr, more precisely:\n\n${fence}python\nimport decimal\nprint(decimal.Decimal(1) / 7)\n${fence}`,
+    code: 'import decimal\nprint(decimal.Decimal(1) / 7)\n',
+    rule: 'largest-python-block',
+    reason: ['block 2 of 2', 'a tie goes to the later block'],
+  },
+  {
+    name: 'an unclosed block stops before the trailing prose',
+    answer: `Here it is:\n\n${fence}python\nimport os\nprint(os.cpu_count())\n\nThis prints how many CPUs the machine has.\nIt needs no packages.\n`,
+    code: 'import os\nprint(os.cpu_count())\n',
+    rule: 'python-block',
+    reason: ['left unclosed at the end of the answer'],
+  },
+  {
+    name: 'an unclosed block keeps code after a blank line',
+    answer: `${fence}python\ndef main():\n    print("main")\n\nmain()\n`,
+    code: 'def main():\n    print("main")\n\nmain()\n',
+    rule: 'python-block',
+  },
+];
+
+describe('extractCode: programs split over blocks, and unclosed blocks', () => {
+  it.each(multiBlockCases)('$name', (testCase) => {
+    const extracted = extractCode(testCase.answer);
+    expect(extracted.code).toBe(testCase.code);
+    expect(extracted.rule).toBe(testCase.rule);
+    for (const words of testCase.reason ?? []) expect(extracted.reason).toContain(words);
+  });
+});
+
 describe('extractCode: the cases the design lists', () => {
   it.each(designCases)('$name', (testCase) => {
     const extracted = extractCode(testCase.answer);

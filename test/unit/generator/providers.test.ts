@@ -70,6 +70,15 @@ describe.each(providers)('$name provider against a chat-completions server', ({ 
     expect(request?.body.stream).toBeFalsy();
   });
 
+  it('reports the tokens an answer cost through onUsage, and still returns the text', async () => {
+    const chat = await serve([{ content: pythonAnswer }]);
+    const counted: unknown[] = [];
+    const text = await providerFor(baseUrl(chat)).generate({ messages: [{ role: 'user', content: 'say hello' }], onUsage: (usage) => counted.push(usage) });
+    expect(text).toContain('print("hello from pycage")');
+    // The chat server counts 10 prompt and 10 completion tokens per answer.
+    expect(counted).toEqual([{ promptTokens: 10, completionTokens: 10, totalTokens: 20 }]);
+  });
+
   it('lists the models the endpoint serves, with the key', async () => {
     server = await startChatServer([{ content: pythonAnswer }], { models: ['model-a', 'test-model'] });
     const models = await providerFor(baseUrl(server)).listModels();
