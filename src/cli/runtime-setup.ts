@@ -47,6 +47,10 @@ export function runtimeOptionsFrom(flags: CliFlags, io: CliIo, reporter: Reporte
   return options;
 }
 
+/** `--network open` is allowed only when asked for, and said out loud: it undoes the egress policy. */
+export const openNetworkWarning =
+  "--network open: the script gets Docker's plain bridge network and can reach this machine, the local network and other containers. Use the default (public) with --allow-host for what it needs.";
+
 /** The warning --local deserves: nothing is isolated, and the limits it cannot enforce are named. */
 export function localWarning(flags: CliFlags, what: string): string {
   const ignored = [

@@ -167,7 +167,9 @@ export class DockerRuntime extends BaseRuntime {
       environment.PATH = `${request.environment.binDirectory}:${image.path}`;
       environment.VIRTUAL_ENV = request.environment.venvDirectory;
     }
-    if (limits.network === 'public') Object.assign(environment, proxyEnvironment(true));
+    // The script's own loopback stays direct, unless the user named a loopback address: 127.0.0.1 in
+    // --allow-host means this machine's, reached through the proxy.
+    if (limits.network === 'public') Object.assign(environment, proxyEnvironment(!limits.allowHosts.some(namesLoopback)));
     Object.assign(environment, request.env);
     const blocked = createBlockedLog();
     // A run with an environment keeps a container with that environment warm for the next one.
@@ -535,6 +537,11 @@ export class DockerRuntime extends BaseRuntime {
       workBytes: 16 * 1024 * 1024,
     };
   }
+}
+
+/** Whether an --allow-host entry names a loopback address (`127.0.0.1:8000`, `localhost`, `[::1]:80`). */
+function namesLoopback(entry: string): boolean {
+  return /^(?:127\.|localhost(?::|$)|\[::1\]|::1$)/i.test(entry.trim());
 }
 
 function daemonStoppedDuringRun(error: DockerUnavailableError): DockerUnavailableError {

@@ -12,7 +12,7 @@ import { oneShotRuntime } from '../one-shot.js';
 import { printJson, writeOutput } from '../output.js';
 import { readUserFiles } from '../user-files.js';
 import type { Reporter } from '../reporter.js';
-import { describeSettings, localWarning } from '../runtime-setup.js';
+import { describeSettings, localWarning, openNetworkWarning } from '../runtime-setup.js';
 import { agentJson, agentOptionsFrom, reportAgentEvent, reportAgentOutcome, setUpModel, showProposal } from '../agent-setup.js';
 
 export default async function request(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
@@ -42,6 +42,7 @@ export default async function request(parsed: ParsedCommand, io: CliIo, reporter
     const started = runtime.start({ abortSignal: interrupts.signal });
     started.catch(() => undefined);
     if (flags.local) reporter.warn(localWarning(flags, 'generated code'));
+    else if (flags.network === 'open') reporter.warn(openNetworkWarning);
 
     const review = async (proposal: Proposal): Promise<ReviewDecision> => {
       const info = await started;

@@ -10,7 +10,7 @@ import { isInteractive, type CliIo } from '../io.js';
 import { findLocalModules } from '../local-modules.js';
 import { oneShotRuntime } from '../one-shot.js';
 import type { Reporter } from '../reporter.js';
-import { describeArtifacts, describeBlocked, describeSettings, localWarning, packageSourceFrom, reportRuntimeEvent, runOptionsFrom, summarizeRun } from '../runtime-setup.js';
+import { describeArtifacts, describeBlocked, describeSettings, localWarning, openNetworkWarning, packageSourceFrom, reportRuntimeEvent, runOptionsFrom, summarizeRun } from '../runtime-setup.js';
 import { flushOutput, printJson, writeOutput } from '../output.js';
 import { readUserFiles } from '../user-files.js';
 
@@ -30,6 +30,7 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
     const info = await runtime.start({ abortSignal: interrupts.signal });
     reporter.done();
     if (!info.isolated) reporter.warn(localWarning(flags, 'the script'));
+    else if (info.network === 'open') reporter.warn(openNetworkWarning);
     if (flags.verbose) reporter.info(describeSettings(info));
 
     const local = await findLocalModules(source.text, source.path);

@@ -17,7 +17,7 @@ import { abortOnSignals } from '../interrupts.js';
 import type { CliIo } from '../io.js';
 import type { Clack, Reporter } from '../reporter.js';
 import { askRequestLine, leftPrompt } from '../request-line.js';
-import { describeSettings, localWarning, runtimeOptionsFrom } from '../runtime-setup.js';
+import { describeSettings, localWarning, openNetworkWarning, runtimeOptionsFrom } from '../runtime-setup.js';
 import { runSessionCommand, type SessionState } from '../session-commands.js';
 import { readUserFiles } from '../user-files.js';
 
@@ -54,6 +54,7 @@ export default async function session(parsed: ParsedCommand, io: CliIo, reporter
       common,
     );
     if (!info.isolated) reporter.warn(localWarning(flags, 'generated code'));
+    else if (info.network === 'open') reporter.warn(openNetworkWarning);
 
     const sessionOptions = agentOptionsFrom(flags, io, reporter, model, runtime);
     const conversation = createSession(sessionOptions);

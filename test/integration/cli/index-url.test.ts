@@ -190,7 +190,8 @@ describe('an index that wants credentials', () => {
     const fence = '```';
     const chat = await startChatServer([{ content: `Here:\n\n${fence}python\n${scriptNeeding('pycage-private-demo', 'import pycage_private_demo\nprint(pycage_private_demo.VALUE)')}\n${fence}\n` }]);
     try {
-      const result = await runCliProcess(['print the private value', '--yes', '--verbose', '--index-url', privateUrl(), '--network', 'open'], {
+      // The package is the user's own on their index, so they vouch for it (the package gate).
+      const result = await runCliProcess(['print the private value', '--yes', '--verbose', '--index-url', privateUrl(), '--network', 'open', '--allow-package', 'pycage-private-demo'], {
         cwd: directory,
         env: { ...env(), PYCAGE_PROVIDER: 'openai', OPENAI_BASE_URL: chat.openaiBaseUrl, OPENAI_API_KEY: 'test-key', PYCAGE_MODEL: 'test-model' },
         timeoutMs: 300_000,

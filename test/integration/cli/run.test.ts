@@ -1,5 +1,7 @@
 // `pycage run` as a user runs it: the built executable, the real Docker daemon, real files.
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +106,36 @@ describe('pycage run', () => {
       expect(result.stderr).toContain(path.join('output', 'partial.txt'));
     } finally {
       await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('reaches a host named with --allow-host through the egress proxy, shows what it blocked, and warns about --network open', async () => {
+    // A service on this machine's loopback: reachable only because the user named it (the proxy runs here).
+    const server = createServer((_request, response) => response.end('hello through the proxy\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const script = [
+        'import urllib.request',
+        `print(urllib.request.urlopen("http://127.0.0.1:${port}/", timeout=10).read().decode().strip())`,
+        'try:',
+        '    urllib.request.urlopen("http://169.254.169.254/latest/meta-data/", timeout=10)',
+        'except Exception as error:',
+        '    print("refused:", error)',
+        '',
+      ].join('\n');
+      // Named by the user, 127.0.0.1 means this machine's loopback, reached through the proxy.
+      const allowed = await run(['run', '-', '--allow-host', `127.0.0.1:${port}`], { input: script });
+      expect(allowed.stdout).toContain('hello through the proxy');
+      expect(allowed.stderr).toContain('blocked: 169.254.169.254:80 (link-local)');
+      expect(allowed.stdout).toContain('refused: HTTP Error 403');
+      const json = await run(['run', '-', '--json', '--network', 'none'], { input: 'print(1)\n' });
+      expect(JSON.parse(json.stdout).network).toEqual({ mode: 'none', blocked: [] });
+      const open = await run(['run', '-', '--network', 'open'], { input: 'print(1)\n' });
+      expect(open.stderr).toContain('--network open');
+      expect(open.stdout).toBe('1\n');
+    } finally {
+      server.close();
     }
   });
 

@@ -180,7 +180,7 @@ describe('runScript', () => {
       expect(inside.workMount).toContain(`size=${256 * 1024}k`);
       // A run with no requirements mounts no environment at all (each environment is its own volume,
       // mounted read-only only into the runs that use it: see escapes.test.ts).
-      expect(inside.envsMount).toBeUndefined();
+      expect(inside.envsMount ?? null).toBeNull();
       expect(Object.keys(inside.env).sort()).toEqual(
         [
           'HOME', 'HOSTNAME', 'LANG', 'MPLBACKEND', 'MY_SETTING', 'PATH', 'PYCAGE_OUTPUT_DIR', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED',
