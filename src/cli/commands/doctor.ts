@@ -7,7 +7,7 @@
  */
 import { ExitCode, PycageError } from '../../errors.js';
 import type { ModelConfig } from '../../generator/index.js';
-import { checkDocker, checkImage, createRuntime } from '../../runtime/index.js';
+import { checkDocker, checkImage, createRuntime, type Runtime } from '../../runtime/index.js';
 import { offlineImageScript } from '../../runtime/image.js';
 import { modelConfigFrom, providerFor } from '../agent-setup.js';
 import { maskUrl, plainHttpHost } from '../../index-url.js';
@@ -57,7 +57,7 @@ export default async function doctor(parsed: ParsedCommand, io: CliIo, reporter:
     } catch (error) {
       report(failure('Docker', error, ExitCode.docker));
     }
-    if (dockerWorks) report(await imageCheck(parsed, io, reporter));
+    if (dockerWorks) for (const check of await imageCheck(parsed, io, reporter)) report(check);
   }
   report(await indexCheck(flags));
 
@@ -93,30 +93,54 @@ export default async function doctor(parsed: ParsedCommand, io: CliIo, reporter:
   return firstFailure === undefined ? ExitCode.ok : (firstFailure.exitCode ?? ExitCode.failure);
 }
 
-async function imageCheck(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<Check> {
+async function imageCheck(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<Check[]> {
   const options = runtimeOptionsFrom(parsed.flags, io, reporter);
   try {
     const image = await checkImage(options.image === undefined ? {} : { image: options.image });
     if (!image.present) {
-      return image.fromDockerfile
+      return [image.fromDockerfile
         ? {
             name: 'Image',
             verdict: 'note',
             detail: `${image.reference} will be built from docker/Dockerfile on first use (needs Docker Hub and ghcr.io)`,
             hint: `Without a registry: sudo bash ${offlineImageScript}, then PYCAGE_IMAGE=pycage-offline:bookworm.`,
           }
-        : { name: 'Image', verdict: 'fail', detail: `${image.reference} is not on the Docker daemon`, hint: 'Pull or build it, or name another with --image.', exitCode: ExitCode.docker };
+        : { name: 'Image', verdict: 'fail', detail: `${image.reference} is not on the Docker daemon`, hint: 'Pull or build it, or name another with --image.', exitCode: ExitCode.docker }];
     }
     // The image is there: start a sandbox in it, which also proves the hardened settings work.
     const runtime = createRuntime({ ...options, poolSize: 0 });
     try {
       const info = await runtime.start();
-      return { name: 'Image', verdict: 'ok', detail: describeSettings(info) };
+      const checks: Check[] = [{ name: 'Image', verdict: 'ok', detail: describeSettings(info) }];
+      if (info.network === 'public') checks.push(await egressCheck(runtime));
+      return checks;
     } finally {
       await runtime.close();
     }
   } catch (error) {
-    return failure('Image', error, ExitCode.docker);
+    return [failure('Image', error, ExitCode.docker)];
+  }
+}
+
+/**
+ * The egress proxy, tried for real without sending a packet anywhere: a script asks for the cloud
+ * metadata address through it, which the proxy must refuse before connecting.
+ */
+async function egressCheck(runtime: Runtime): Promise<Check> {
+  const probe = 'import urllib.request\ntry:\n    urllib.request.urlopen("http://169.254.169.254/", timeout=10)\nexcept Exception as error:\n    print(error)\n';
+  try {
+    const result = await runtime.runScript(probe, { timeoutMs: 30_000 });
+    const refused = result.network.blocked.some((entry) => entry.host === '169.254.169.254' && entry.reason === 'link-local');
+    return refused
+      ? { name: 'Network', verdict: 'ok', detail: 'public: the egress proxy answers, and refused 169.254.169.254 (link-local) before connecting' }
+      : {
+          name: 'Network',
+          verdict: 'fail',
+          detail: `public: the egress proxy did not refuse the metadata address (${(result.stdout || result.stderr).trim().slice(0, 200) || `exit ${result.exitCode}`})`,
+          exitCode: ExitCode.docker,
+        };
+  } catch (error) {
+    return failure('Network', error, ExitCode.docker);
   }
 }
 

@@ -30,6 +30,8 @@ describe('pycage doctor', () => {
     const result = await runCliProcess(['doctor', '--index-url', index.simpleUrl], { env: modelEnv(server, 'test-model') });
     expect(result.stdout).toMatch(/✓ Docker +Docker \d+/);
     expect(result.stdout).toContain(`✓ Image    image ${testImage} (Python 3.`);
+    // The egress proxy tried for real: it refuses the metadata address before connecting.
+    expect(result.stdout).toContain('✓ Network  public: the egress proxy answers, and refused 169.254.169.254 (link-local) before connecting');
     expect(result.stdout).toMatch(/✓ API key/);
     expect(result.stdout).toMatch(/✓ Model +http:\/\/127\.0\.0\.1:\d+\/v1 answers and serves test-model/);
     expect(result.stdout).toContain(`✓ Index    ${index.simpleUrl} is reachable and answers the simple API · plain HTTP, trusted for 127.0.0.1`);
