@@ -246,7 +246,10 @@ async function probeOnce(options: ProbeOptions): Promise<ImageProbe> {
     });
     const probe = outcome.exitCode === 0 ? parseProbe(stdout) : undefined;
     if (probe === undefined) {
-      throw new ImageError(`Image ${image.reference} could not run python3: ${(stderr || stdout).trim().slice(0, 500) || `exit ${outcome.exitCode}`}`, {
+      // The container's own words first (tini failing to exec the keeper's python3), when it said any.
+      await Promise.race([sandbox.exited, new Promise((resolve) => setTimeout(resolve, 200).unref())]);
+      const said = sandbox.lifelineOutput.trim() || (stderr || stdout).trim();
+      throw new ImageError(`Image ${image.reference} could not run python3: ${said.slice(0, 500) || `exit ${outcome.exitCode}`}`, {
         image: image.reference,
         hint: 'pycage needs an image with python3 on its PATH.',
       });

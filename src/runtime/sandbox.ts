@@ -296,6 +296,14 @@ export class Sandbox {
     this.#markEnded();
   }
 
+  /** Waits (up to 5 s) for a removal already under way; a container that is gone answers at once. */
+  async #untilRemoved(): Promise<void> {
+    const signal = AbortSignal.any([this.#removal.signal, AbortSignal.timeout(5000)]);
+    // dockerode's wait takes the `condition` query and an abortSignal; its type declarations say neither.
+    const wait = this.#container.wait as unknown as (options: { condition: string; abortSignal: AbortSignal }) => Promise<unknown>;
+    await this.#client.call(() => wait.call(this.#container, { condition: 'removed', abortSignal: signal })).catch(() => undefined);
+  }
+
   /** Kills and removes the container (every process in it dies). Idempotent. */
   destroy(): Promise<void> {
     this.#destroying ??= (async () => {
@@ -303,8 +311,10 @@ export class Sandbox {
         await this.#client.call(() => this.#container.remove({ force: true, abortSignal: this.#removal.signal }));
       } catch (error) {
         const code = statusCode(error);
-        // 404: already gone (AutoRemove won); 409: removal already in progress; aborted: abandoned.
-        if (code !== 404 && code !== 409 && !this.#removal.signal.aborted) this.#logger.warn(`could not remove ${this.name}: ${daemonMessage(error)}`);
+        // 404: already gone (AutoRemove won); 409: removal already in progress (AutoRemove of a container
+        // that stopped on its own): wait for it to end, so "destroyed" means gone; aborted: abandoned.
+        if (code === 409 && !this.#removal.signal.aborted) await this.#untilRemoved();
+        else if (code !== 404 && !this.#removal.signal.aborted) this.#logger.warn(`could not remove ${this.name}: ${daemonMessage(error)}`);
       }
       this.#lifeline.destroy();
       this.#alive = false;
