@@ -28,25 +28,62 @@ const webName = `pycage-test-egress-web-${suffix}`;
 const token = randomBytes(8).toString('hex');
 const demoWheel = wheelFileName('pycage-egress-demo', '1.0.0');
 
-/** The test internet: an answer on 80 and 8080, the `/srv` tree (a PEP 503 index) on 8000. */
+/**
+ * The test internet: an answer on 80 and 8080, the `/srv` tree (a PEP 503 index) on 8000. On 8080
+ * also `/bytes/N` (N bytes of a known pattern), POST `/sha256` (the digest of what was sent) and
+ * `/reset` (a close-delimited answer cut by a TCP reset once the client sends two bytes).
+ */
 const webServer = `
-import http.server, sys, threading
+import hashlib, http.server, socket, struct, sys, threading
 token = sys.argv[1]
+pattern = bytes(range(256)) * 4096
 class Answer(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+    def do_POST(self):
+        digest = hashlib.sha256()
+        remaining = int(self.headers["Content-Length"])
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 1 << 20))
+            if not chunk:
+                break
+            digest.update(chunk)
+            remaining -= len(chunk)
+        self.answer(digest.hexdigest().encode())
     def do_GET(self):
-        body = ("test internet %s on port %d" % (token, self.server.server_address[1])).encode()
+        if self.path.startswith("/bytes/"):
+            size = int(self.path.split("/")[2])
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            while size > 0:
+                self.wfile.write(pattern[:size])
+                size -= min(size, len(pattern))
+            return
+        if self.path == "/reset":
+            self.connection.sendall(b"HTTP/1.0 200 OK\\r\\n\\r\\n" + b"partial " * 100)
+            # The reset comes once the client says it has the first part, on its own, not with the data.
+            self.rfile.read(2)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        self.answer(("test internet %s on port %d" % (token, self.server.server_address[1])).encode())
+    def answer(self, body):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
     def log_message(self, *args):
         pass
+class Quiet(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, address):
+        pass
 class Index(http.server.SimpleHTTPRequestHandler):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, directory="/srv", **kwargs)
     def log_message(self, *args):
         pass
-servers = [http.server.ThreadingHTTPServer(("0.0.0.0", port), handler) for port, handler in ((80, Answer), (8080, Answer), (8000, Index))]
+servers = [Quiet(("0.0.0.0", port), handler) for port, handler in ((80, Answer), (8080, Answer), (8000, Index))]
 for server in servers[1:]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
 print("ready", flush=True)
@@ -287,6 +324,72 @@ describe('network public', () => {
     const [plain, proxied] = lastJson<[string, Record<string, unknown>]>(result);
     expect(plain).toBe('ENETUNREACH');
     expect(proxied).toEqual({ status: 200, body: `test internet ${token} on port 8080` });
+  });
+});
+
+describe('the tunnel', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = scratch.runtime({ memoryBytes: 512 * 1024 * 1024 });
+    await runtime.start();
+  });
+
+  it('carries large transfers both ways and many connections at once, byte for byte', async () => {
+    // Several times the tunnel's window of credit per connection, so flow control is exercised both ways.
+    const script = `${prelude}import hashlib, threading
+url = "http://${webAddress}:8080"
+pattern = bytes(range(256)) * 4096
+def expected(size):
+    return (pattern * (size // len(pattern) + 1))[:size]
+big = 24 * 1024 * 1024
+with urllib.request.urlopen(url + "/bytes/%d" % big, timeout=300) as response:
+    download = response.read()
+payload = bytes(range(251)) * (16 * 1024 * 1024 // 251)
+with urllib.request.urlopen(urllib.request.Request(url + "/sha256", data=payload, method="POST"), timeout=300) as response:
+    upload = response.read().decode()
+results = []
+def one(index):
+    size = 100000 + index * 7919
+    with urllib.request.urlopen(url + "/bytes/%d" % size, timeout=300) as response:
+        results.append(response.read() == expected(size))
+threads = [threading.Thread(target=one, args=(index,)) for index in range(32)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps({"download": [len(download), download == expected(big)], "upload": upload == hashlib.sha256(payload).hexdigest(), "parallel": [len(results), all(results)]}))
+`;
+    const result = await runtime.runScript(script, { allowHosts: [`${webAddress}:8080`], timeoutMs: 170_000 });
+    expect(result.stderr).toBe('');
+    expect(lastJson(result)).toEqual({ download: [24 * 1024 * 1024, true], upload: true, parallel: [32, true] });
+  });
+
+  it('passes a reset on: an answer cut by the server is a broken connection for the script, not a clean end', async () => {
+    // A close-delimited answer (HTTP/1.0, no length) taken for complete at a clean end would be a
+    // truncated download the script cannot tell from a whole one.
+    const script = `${prelude}def read_all(connection, request):
+    connection.sendall(request)
+    received = b""
+    try:
+        while b"partial" not in received:
+            received += connection.recv(65536)
+        connection.sendall(b"go")
+        while connection.recv(65536):
+            pass
+        return "clean end"
+    except ConnectionResetError:
+        return "reset"
+target = "${webAddress}:8080"
+plain = read_all(socket.create_connection(("127.0.0.1", 3128), timeout=60), ("GET http://%s/reset HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n" % (target, target)).encode())
+tunnel = socket.create_connection(("127.0.0.1", 3128), timeout=60)
+tunnel.sendall(("CONNECT %s HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n" % (target, target)).encode())
+established = tunnel.recv(1024).decode().splitlines()[0]
+connected = read_all(tunnel, ("GET /reset HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n" % target).encode())
+print(json.dumps([plain, established, connected]))
+`;
+    const result = await runtime.runScript(script, { allowHosts: [`${webAddress}:8080`] });
+    expect(result.stderr).toBe('');
+    expect(lastJson(result)).toEqual(['reset', 'HTTP/1.1 200 Connection Established', 'reset']);
   });
 });
 
