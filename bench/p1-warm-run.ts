@@ -9,9 +9,13 @@
  * too. Before every sample the daemon is let settle: the runtime's pool is back to full and the used
  * container removed, so A and B both start from a quiet daemon. A back-to-back variant (no settling)
  * shows what a caller issuing runs in a tight loop sees.
+ *
+ * P1 runs under the default network, `public` (the keeper listens for the egress tunnel, the script gets
+ * the proxy variables); `P1-none` is the same measure under `network: 'none'`, against the same baseline,
+ * so the cost of the egress plumbing on a run that does not use the network shows beside it.
  */
 import { performance } from 'node:perf_hooks';
-import { compare, type BenchOutcome, type Comparison } from './lib/compare.js';
+import { compare, type BenchOutcome, type Comparison, type Side } from './lib/compare.js';
 import { expectOutput, hello, helloOutput, roundsFor, type BenchContext } from './lib/context.js';
 import { execIn, imagePath, scriptEnvironment, startBaselineContainer, waitForPool } from './lib/docker.js';
 import { runChecked } from './lib/processes.js';
@@ -43,7 +47,7 @@ async function measure(
 ): Promise<BenchOutcome> {
 
   const library = {
-    label: 'library runScript(hello) on a warm runtime (pool of 2)',
+    label: 'library runScript(hello) on a warm runtime (pool of 2, network public: the default)',
     run: async () => expectOutput(await runtime.runScript(hello), helloOutput),
   };
   const dockerodeExec = {
@@ -110,6 +114,8 @@ async function measure(
     ),
   );
 
+  results.push(await measureWithoutNetwork(context, dockerodeExec, rounds));
+
   if (context.trace) {
     traceDockerCalls();
     // Settled: each run on a quiet daemon; loop: runs back to back, as P1-loop measures them.
@@ -131,4 +137,32 @@ async function measure(
     }
   }
   return { comparisons: results, details };
+}
+
+/** P1 again, on a runtime of its own whose runs have `network: 'none'`: the same pool, the same baseline. */
+async function measureWithoutNetwork(context: BenchContext, baseline: Side, rounds: number): Promise<Comparison> {
+  const runtime = context.runtime({ poolSize: 2, network: 'none' });
+  await runtime.start();
+  try {
+    return await compare(
+      {
+        id: 'P1-none',
+        title: "the same as P1 with network: 'none' (P1 itself runs under the default, public)",
+        a: {
+          label: 'library runScript(hello) on a warm runtime (pool of 2, network none)',
+          run: async () => expectOutput(await runtime.runScript(hello), helloOutput),
+        },
+        b: baseline,
+        rounds,
+        warmup: 3,
+        target: 1.0,
+        settle: () => waitForPool(runtime),
+        command: 'npm run bench -- P1',
+        notes: ['diagnostic: P1 with no egress tunnel, to compare with P1 under public'],
+      },
+      context.log,
+    );
+  } finally {
+    await runtime.close();
+  }
 }
