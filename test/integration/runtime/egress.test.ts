@@ -364,6 +364,37 @@ print(json.dumps({"download": [len(download), download == expected(big)], "uploa
     expect(lastJson(result)).toEqual({ download: [24 * 1024 * 1024, true], upload: true, parallel: [32, true] });
   });
 
+  it('delivers a whole answer to a client that half-closed after its request and reads slowly', async () => {
+    // The request is sent and the write side shut (as `nc -N` and some HTTP/1.0 clients do); a small
+    // receive buffer keeps most of the answer waiting in the keeper when the proxy has finished both ways.
+    const script = `${prelude}pattern = bytes(range(256)) * 4096
+def fetch_half_closed(request):
+    connection = socket.socket()
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    connection.settimeout(60)
+    connection.connect(("127.0.0.1", 3128))
+    connection.sendall(request)
+    connection.shutdown(socket.SHUT_WR)
+    received = b""
+    try:
+        while True:
+            chunk = connection.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+        outcome = "end"
+    except ConnectionResetError:
+        outcome = "reset"
+    body = received.partition(b"\\r\\n\\r\\n")[2]
+    return [outcome, len(body), body == pattern[:200000]]
+target = "${webAddress}:8080"
+print(json.dumps(fetch_half_closed(("GET http://%s/bytes/200000 HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n" % (target, target)).encode())))
+`;
+    const result = await runtime.runScript(script, { allowHosts: [`${webAddress}:8080`] });
+    expect(result.stderr).toBe('');
+    expect(lastJson(result)).toEqual(['end', 200000, true]);
+  });
+
   it('passes a reset on: an answer cut by the server is a broken connection for the script, not a clean end', async () => {
     // A close-delimited answer (HTTP/1.0, no length) taken for complete at a clean end would be a
     // truncated download the script cannot tell from a whole one.
