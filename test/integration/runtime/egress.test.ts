@@ -238,6 +238,9 @@ describe('network public', () => {
         { host: webAddress, port: 80, reason: 'private' },
       ],
     });
+    // A wildcard admits public addresses only, whatever name matches it.
+    const wildcard = await runtime.runScript(`${prelude}print(json.dumps(fetch("http://web.test:8080/")))\n`, { allowHosts: ['*.test:8080'] });
+    expect(lastJson(wildcard)).toMatchObject({ status: 403, blocked: `private address ${webAddress}` });
   });
 
   it("refuses the host's 0.0.0.0 service at the gateway and at 127.0.0.1, and link-local, before connecting", async () => {
