@@ -427,6 +427,28 @@ print(json.dumps([plain, established, connected]))
   });
 });
 
+describe('network public under gVisor', () => {
+  it('reaches an allowed host through the tunnel, and fails closed without it', async (context) => {
+    if (!docker('info', '--format', '{{json .Runtimes}}').includes('"runsc"')) {
+      context.skip('the Docker engine has no runsc runtime (gVisor is not installed)');
+      return;
+    }
+    // The tunnel rides on the attach stream, not on a network interface: it works even where runsc is
+    // registered with --network=none, as on this project's machines.
+    const runtime = scratch.runtime({ gvisor: true, poolSize: 0 });
+    const script = `${prelude}import os\nprint(json.dumps([sorted(os.listdir("/sys/class/net")), fetch("http://${webAddress}:8080/"), direct("${webAddress}", 8080)]))\n`;
+    const result = await runtime.runScript(script, { allowHosts: [`${webAddress}:8080`] });
+    expect(result.stderr).toBe('');
+    const [interfaces, proxied, plain] = lastJson<[string[], Record<string, unknown>, string]>(result);
+    expect(interfaces).toEqual(['lo']);
+    expect(proxied).toEqual({ status: 200, body: `test internet ${token} on port 8080` });
+    // gVisor's network stack says "no route to host" where Linux says "network unreachable": closed either way.
+    expect(['ENETUNREACH', 'EHOSTUNREACH']).toContain(plain);
+    await runtime.close();
+    expect(sessionContainers(runtime)).toEqual([]);
+  });
+});
+
 describe('networks none and open', () => {
   it('none has only loopback and no proxy; open has a bridge interface', async () => {
     const runtime = scratch.runtime({ network: 'none' });
