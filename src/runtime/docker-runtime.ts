@@ -130,6 +130,7 @@ export class DockerRuntime extends BaseRuntime {
       egress: (sandbox) => {
         // An install reaches the package index hosts and nothing else; its refusals only go to the log.
         sandbox.onConnection = this.#egress(
+          sandbox,
           packageIndexAllowHosts(this.options.indexUrl === undefined ? {} : { indexUrl: this.options.indexUrl }),
           createBlockedLog(),
         );
@@ -164,7 +165,7 @@ export class DockerRuntime extends BaseRuntime {
     // A pooled container that died while waiting (daemon restart, someone's prune) is replaced once.
     let sandbox = await this.#acquire(settings);
     const useEgress = (target: Sandbox): void => {
-      if (limits.network === 'public') target.onConnection = this.#egress(limits.allowHosts, blocked);
+      if (limits.network === 'public') target.onConnection = this.#egress(target, limits.allowHosts, blocked);
     };
     useEgress(sandbox);
     // Past the output cap the script is stopped, not left running with its output discarded: a script
@@ -342,18 +343,25 @@ export class DockerRuntime extends BaseRuntime {
   }
 
   /** The egress proxy for one sandbox's connections: this policy, refusals recorded in `blocked`. */
-  #egress(allowHosts: readonly string[], blocked: BlockedLog): (connection: Duplex) => void {
+  #egress(sandbox: Sandbox, allowHosts: readonly string[], blocked: BlockedLog): (connection: Duplex) => void {
     const policy = createEgressPolicy({ allowHosts });
     const logger = this.logger.child('Egress');
+    // What the proxy still does for a sandbox when it goes (a connect upstream in flight, a relay) stops
+    // with it, and close() waits for that: no connection of a run outlives the runtime.
+    const sandboxGone = new AbortController();
+    void sandbox.ended.then(() => sandboxGone.abort());
     return (connection) => {
-      serveProxyConnection(connection, {
+      const served = serveProxyConnection(connection, {
         policy,
         ...(this.options.hosts === undefined ? {} : { extraHosts: this.options.hosts }),
         onBlocked: (entry) => {
           blocked.record(entry);
         },
         logger,
+        abortSignal: sandboxGone.signal,
       }).catch(() => connection.destroy());
+      this.#background.add(served);
+      void served.finally(() => this.#background.delete(served));
     };
   }
 

@@ -7,10 +7,11 @@
 // The offline test image has no `requests`: scripts use `urllib.request`, which honours the proxy
 // variables as requests does, a raw socket to the proxy where a request must go through it whatever
 // NO_PROXY says, and a raw socket without the proxy for the fail-closed checks.
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { createConnection, createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ import type { RunResult, Runtime } from '../../../src/runtime/index.js';
 import { checkDestination, createEgressPolicy } from '../../../src/runtime/network/index.js';
 import { dockerBridgeGateway } from '../../helpers/docker.js';
 import { buildWheel, wheelFileName } from '../../helpers/wheels.js';
-import { createScratch, docker, eventually, sessionContainers, testImage, type Scratch } from './helpers.js';
+import { createScratch, docker, eventually, sessionContainers, startUntil, testImage, type Scratch } from './helpers.js';
 
 const suffix = randomBytes(4).toString('hex');
 const networkName = `pycage-test-egress-${suffix}`;
@@ -542,6 +543,30 @@ describe('a proxied connection held open', () => {
     await closed(held.socket);
     expect(await eventually(() => sessionContainers(runtime).length === 0)).toBe(true);
     await runtime.close();
+  });
+
+  it('leaves no upstream connection attempt behind once close resolves', async () => {
+    // A listener whose accept queue is full: the kernel drops further SYNs, so the proxy's connect to it
+    // stays pending (up to its connect timeout) for as long as nobody aborts it.
+    const children: ChildProcess[] = [];
+    const clogged = await startUntil('python3', ['-c', 'import signal, socket\ns = socket.socket()\ns.bind(("127.0.0.1", 0))\ns.listen(0)\nprint(s.getsockname()[1], flush=True)\nsignal.pause()'], { env: process.env, children }, (output) => output.includes('\n'));
+    const port = Number(clogged.output().trim());
+    const filler = createConnection({ host: '127.0.0.1', port });
+    filler.on('error', () => undefined);
+    const connecting = (): string => execFileSync('ss', ['-Htn', 'state', 'syn-sent', 'dport', `= :${port}`], { encoding: 'utf8' }).trim();
+    try {
+      const runtime = scratch.runtime({ poolSize: 0 });
+      const run = runtime
+        .runScript(`import socket\nconnection = socket.create_connection(("127.0.0.1", 3128))\nconnection.sendall(b"CONNECT 127.0.0.1:${port} HTTP/1.1\\r\\n\\r\\n")\nconnection.recv(1024)\n`, { allowHosts: [`127.0.0.1:${port}`] })
+        .catch((error: unknown) => error);
+      expect(await eventually(() => connecting() !== '', 60_000, 100)).toBe(true);
+      await runtime.close();
+      expect(connecting()).toBe('');
+      expect(await run).toBeInstanceOf(AbortedError);
+    } finally {
+      filler.destroy();
+      for (const child of children) child.kill();
+    }
   });
 
   it('ends cleanly on close: the run rejects, close resolves with nothing left', async () => {
