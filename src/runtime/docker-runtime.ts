@@ -10,6 +10,7 @@
  * 4. the removal, in the background.
  * An abort removes the container at once, in whatever phase, which kills everything in it for certain.
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { throwIfAborted } from '../abort.js';
@@ -349,6 +350,8 @@ export class DockerRuntime extends BaseRuntime {
     // What the proxy still does for a sandbox when it goes (a connect upstream in flight, a relay) stops
     // with it, and close() waits for that: no connection of a run outlives the runtime.
     const sandboxGone = new AbortController();
+    // One listener per connection being served (the keeper allows 256 at once): no leak to warn about.
+    setMaxListeners(0, sandboxGone.signal);
     void sandbox.ended.then(() => sandboxGone.abort());
     return (connection) => {
       const served = serveProxyConnection(connection, {
