@@ -12,7 +12,8 @@
  *
  * P1 runs under the default network, `public` (the keeper listens for the egress tunnel, the script gets
  * the proxy variables); `P1-none` is the same measure under `network: 'none'`, against the same baseline,
- * so the cost of the egress plumbing on a run that does not use the network shows beside it.
+ * and `P1-public` puts the two head to head, so the cost of the egress plumbing on a run that does not
+ * use the network shows beside it.
  */
 import { performance } from 'node:perf_hooks';
 import { compare, type BenchOutcome, type Comparison, type Side } from './lib/compare.js';
@@ -114,7 +115,7 @@ async function measure(
     ),
   );
 
-  results.push(await measureWithoutNetwork(context, dockerodeExec, rounds));
+  results.push(...(await measureWithoutNetwork(context, runtime, library, dockerodeExec, rounds)));
 
   if (context.trace) {
     traceDockerCalls();
@@ -139,29 +140,54 @@ async function measure(
   return { comparisons: results, details };
 }
 
-/** P1 again, on a runtime of its own whose runs have `network: 'none'`: the same pool, the same baseline. */
-async function measureWithoutNetwork(context: BenchContext, baseline: Side, rounds: number): Promise<Comparison> {
+/**
+ * P1 again on a runtime of its own whose runs have `network: 'none'`, against the same baseline
+ * (`P1-none`), and head to head with P1's library side (`P1-public`: public over none, each on its own
+ * settled pool), which isolates what the egress plumbing costs a run that does not use the network.
+ */
+async function measureWithoutNetwork(context: BenchContext, publicRuntime: Runtime, publicSide: Side, baseline: Side, rounds: number): Promise<Comparison[]> {
   const runtime = context.runtime({ poolSize: 2, network: 'none' });
   await runtime.start();
+  const withoutNetwork: Side = {
+    label: 'library runScript(hello) on a warm runtime (pool of 2, network none)',
+    run: async () => expectOutput(await runtime.runScript(hello), helloOutput),
+  };
+  const settle = async (): Promise<void> => {
+    await waitForPool(runtime);
+    await waitForPool(publicRuntime);
+  };
   try {
-    return await compare(
+    const none = await compare(
       {
         id: 'P1-none',
         title: "the same as P1 with network: 'none' (P1 itself runs under the default, public)",
-        a: {
-          label: 'library runScript(hello) on a warm runtime (pool of 2, network none)',
-          run: async () => expectOutput(await runtime.runScript(hello), helloOutput),
-        },
+        a: withoutNetwork,
         b: baseline,
         rounds,
         warmup: 3,
         target: 1.0,
-        settle: () => waitForPool(runtime),
+        settle,
         command: 'npm run bench -- P1',
         notes: ['diagnostic: P1 with no egress tunnel, to compare with P1 under public'],
       },
       context.log,
     );
+    const publicOverNone = await compare(
+      {
+        id: 'P1-public',
+        title: 'a warm run under public (the default) vs the same under none',
+        a: publicSide,
+        b: withoutNetwork,
+        rounds,
+        warmup: 3,
+        target: 1.0,
+        settle,
+        command: 'npm run bench -- P1',
+        notes: ['diagnostic: what the egress tunnel (keeper listening, proxy variables) costs a run that does not use the network'],
+      },
+      context.log,
+    );
+    return [none, publicOverNone];
   } finally {
     await runtime.close();
   }
