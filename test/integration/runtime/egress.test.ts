@@ -250,6 +250,7 @@ describe('network public', () => {
     // single packet could leave for the metadata address.
     expect(checkDestination(createEgressPolicy({}), '169.254.169.254', 80, ['169.254.169.254'])).toEqual({ allowed: false, reason: 'link-local' });
     expect(checkDestination(createEgressPolicy({ allowHosts: ['*'] }), '169.254.169.254', 80, ['169.254.169.254']).allowed).toBe(false);
+    expect(checkDestination(createEgressPolicy({ allowHosts: ['169.254.169.254:80'] }), '169.254.169.254', 80, ['169.254.169.254']).allowed).toBe(false);
 
     const before = hostRequests;
     const script = `${prelude}print(json.dumps({
@@ -277,6 +278,10 @@ describe('network public', () => {
     // A wildcard admits public addresses only: the gateway stays refused.
     const wildcard = await runtime.runScript(`${prelude}print(json.dumps(fetch("http://${gateway}:${hostPort}/")))\n`, { allowHosts: [`*:${hostPort}`] });
     expect(lastJson(wildcard)).toMatchObject({ status: 403, blocked: 'private' });
+    // Link-local is never reachable, not even named.
+    const named = await runtime.runScript(`${prelude}print(json.dumps(fetch("http://169.254.169.254/")))\n`, { allowHosts: ['169.254.169.254:80'] });
+    expect(lastJson(named)).toMatchObject({ status: 403, blocked: 'link-local' });
+    expect(named.network.blocked).toEqual([{ host: '169.254.169.254', port: 80, reason: 'link-local' }]);
     expect(hostRequests).toBe(before);
   });
 
