@@ -9,9 +9,14 @@
  * too. Before every sample the daemon is let settle: the runtime's pool is back to full and the used
  * container removed, so A and B both start from a quiet daemon. A back-to-back variant (no settling)
  * shows what a caller issuing runs in a tight loop sees.
+ *
+ * P1 runs under the default network, `public` (the keeper listens for the egress tunnel, the script gets
+ * the proxy variables); `P1-none` is the same measure under `network: 'none'`, against the same baseline,
+ * and `P1-public` puts the two head to head, so the cost of the egress plumbing on a run that does not
+ * use the network shows beside it.
  */
 import { performance } from 'node:perf_hooks';
-import { compare, type BenchOutcome, type Comparison } from './lib/compare.js';
+import { compare, type BenchOutcome, type Comparison, type Side } from './lib/compare.js';
 import { expectOutput, hello, helloOutput, roundsFor, type BenchContext } from './lib/context.js';
 import { execIn, imagePath, scriptEnvironment, startBaselineContainer, waitForPool } from './lib/docker.js';
 import { runChecked } from './lib/processes.js';
@@ -43,7 +48,7 @@ async function measure(
 ): Promise<BenchOutcome> {
 
   const library = {
-    label: 'library runScript(hello) on a warm runtime (pool of 2)',
+    label: 'library runScript(hello) on a warm runtime (pool of 2, network public: the default)',
     run: async () => expectOutput(await runtime.runScript(hello), helloOutput),
   };
   const dockerodeExec = {
@@ -110,6 +115,8 @@ async function measure(
     ),
   );
 
+  results.push(...(await measureWithoutNetwork(context, runtime, library, dockerodeExec, rounds)));
+
   if (context.trace) {
     traceDockerCalls();
     // Settled: each run on a quiet daemon; loop: runs back to back, as P1-loop measures them.
@@ -131,4 +138,57 @@ async function measure(
     }
   }
   return { comparisons: results, details };
+}
+
+/**
+ * P1 again on a runtime of its own whose runs have `network: 'none'`, against the same baseline
+ * (`P1-none`), and head to head with P1's library side (`P1-public`: public over none, each on its own
+ * settled pool), which isolates what the egress plumbing costs a run that does not use the network.
+ */
+async function measureWithoutNetwork(context: BenchContext, publicRuntime: Runtime, publicSide: Side, baseline: Side, rounds: number): Promise<Comparison[]> {
+  const runtime = context.runtime({ poolSize: 2, network: 'none' });
+  await runtime.start();
+  const withoutNetwork: Side = {
+    label: 'library runScript(hello) on a warm runtime (pool of 2, network none)',
+    run: async () => expectOutput(await runtime.runScript(hello), helloOutput),
+  };
+  const settle = async (): Promise<void> => {
+    await waitForPool(runtime);
+    await waitForPool(publicRuntime);
+  };
+  try {
+    const none = await compare(
+      {
+        id: 'P1-none',
+        title: "the same as P1 with network: 'none' (P1 itself runs under the default, public)",
+        a: withoutNetwork,
+        b: baseline,
+        rounds,
+        warmup: 3,
+        target: 1.0,
+        settle,
+        command: 'npm run bench -- P1',
+        notes: ['diagnostic: P1 with no egress tunnel, to compare with P1 under public'],
+      },
+      context.log,
+    );
+    const publicOverNone = await compare(
+      {
+        id: 'P1-public',
+        title: 'a warm run under public (the default) vs the same under none',
+        a: publicSide,
+        b: withoutNetwork,
+        rounds,
+        warmup: 3,
+        target: 1.0,
+        settle,
+        command: 'npm run bench -- P1',
+        notes: ['diagnostic: what the egress tunnel (keeper listening, proxy variables) costs a run that does not use the network'],
+      },
+      context.log,
+    );
+    return [none, publicOverNone];
+  } finally {
+    await runtime.close();
+  }
 }

@@ -10,6 +10,7 @@
  * 4. the removal, in the background.
  * An abort removes the container at once, in whatever phase, which kills everything in it for certain.
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { throwIfAborted } from '../abort.js';
@@ -137,6 +138,7 @@ export class DockerRuntime extends BaseRuntime {
         const blocked = createBlockedLog();
         const failures = new Set<string>();
         sandbox.onConnection = this.#egress(
+          sandbox,
           packageIndexAllowHosts(this.options.indexUrl === undefined ? {} : { indexUrl: this.options.indexUrl }),
           blocked,
           (message) => failures.add(message),
@@ -178,7 +180,7 @@ export class DockerRuntime extends BaseRuntime {
     // A pooled container that died while waiting (daemon restart, someone's prune) is replaced once.
     let sandbox = await this.#acquire(settings);
     const useEgress = (target: Sandbox): void => {
-      if (limits.network === 'public') target.onConnection = this.#egress(limits.allowHosts, blocked);
+      if (limits.network === 'public') target.onConnection = this.#egress(target, limits.allowHosts, blocked);
     };
     useEgress(sandbox);
     // Past the output cap the script is stopped, not left running with its output discarded: a script
@@ -359,21 +361,30 @@ export class DockerRuntime extends BaseRuntime {
    * The egress proxy for one sandbox's connections: this policy, refusals recorded in `blocked`, and
    * upstream failures (a name that does not resolve, a refused connection) passed to `onFailure`.
    */
-  #egress(allowHosts: readonly string[], blocked: BlockedLog, onFailure?: (message: string) => void): (connection: Duplex) => void {
+  #egress(sandbox: Sandbox, allowHosts: readonly string[], blocked: BlockedLog, onFailure?: (message: string) => void): (connection: Duplex) => void {
     const policy = createEgressPolicy({ allowHosts });
     const logger = this.logger.child('Egress');
+    // What the proxy still does for a sandbox when it goes (a connect upstream in flight, a relay) stops
+    // with it, and close() waits for that: no connection of a run outlives the runtime.
+    const sandboxGone = new AbortController();
+    // One listener per connection being served (the keeper allows 256 at once): no leak to warn about.
+    setMaxListeners(0, sandboxGone.signal);
+    void sandbox.ended.then(() => sandboxGone.abort());
     return (connection) => {
-      serveProxyConnection(connection, {
+      const served = serveProxyConnection(connection, {
         policy,
         ...(this.options.hosts === undefined ? {} : { extraHosts: this.options.hosts }),
         onBlocked: blocked.record,
         logger,
+        abortSignal: sandboxGone.signal,
       }).then(
         (outcome) => {
           if (outcome.kind === 'failed' && outcome.status >= 500) onFailure?.(outcome.message);
         },
         () => connection.destroy(),
       );
+      this.#background.add(served);
+      void served.finally(() => this.#background.delete(served));
     };
   }
 

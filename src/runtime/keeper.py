@@ -15,7 +15,7 @@
 #      OPEN   (keeper -> host) a new connection
 #      DATA   bytes of a connection
 #      CLOSE  this side will send no more (half-close)
-#      RESET  the connection is gone
+#      RESET  the connection is gone (the keeper resets the script's socket: a broken connection, not an end)
 #      CREDIT the receiver wrote this many more bytes (big-endian u32 payload): the sender may send
 #             that many more. Each side starts with WINDOW bytes of credit per connection, so a script
 #             that never reads cannot make either side buffer more than that.
@@ -30,6 +30,7 @@ HEADER = struct.Struct(">BII")
 OPEN, DATA, CLOSE, RESET, CREDIT = 1, 2, 3, 4, 5
 WINDOW = 256 * 1024
 MAX_CONNECTIONS = 256
+LINGER_ABORT = struct.pack("ii", 1, 0)
 
 selector = selectors.DefaultSelector()
 connections = {}
@@ -118,12 +119,19 @@ class Connection:
                 return
         self.update()
 
-    def reset(self, tell_host):
+    def reset(self, tell_host, abort=False):
         if connections.pop(self.stream, None) is None:
             return
         if self.events:
             selector.unregister(self.sock)
             self.events = 0
+        if abort:
+            # A reset, not a close: the script must see a broken connection (ECONNRESET), never a clean
+            # end it could take for a complete answer (a close-delimited body cut short upstream).
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_ABORT)
+            except OSError:
+                pass
         self.sock.close()
         if tell_host:
             send(RESET, self.stream)
@@ -140,7 +148,7 @@ def from_host(kind, stream, payload):
         connection.host_closed = True
         connection.settle()
     elif kind == RESET:
-        connection.reset(tell_host=False)
+        connection.reset(tell_host=False, abort=True)
     elif kind == CREDIT and len(payload) == 4:
         connection.credit += struct.unpack(">I", payload)[0]
         connection.update()

@@ -16,6 +16,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { connect as netConnect, Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { untilAborted } from '../../abort.js';
 import { Logger } from '../../logger.js';
@@ -32,6 +33,12 @@ export interface ProxyConnectionOptions {
    * @default every address `dns.promises.lookup` gives, in its order
    */
   resolve?: (host: string) => Promise<readonly string[]>;
+  /**
+   * The addresses of this machine, read for each connection: a public one among them is refused as
+   * `host` unless named (see `DestinationContext`).
+   * @default every address of this machine's network interfaces (`os.networkInterfaces()`)
+   */
+  hostAddresses?: () => readonly string[];
   /** Names answered without DNS, as Docker's `--add-host` would: `{ 'web.test': '172.20.0.2' }`. Keys compare case-insensitively. */
   extraHosts?: Readonly<Record<string, readonly string[] | string>>;
   /**
@@ -127,9 +134,10 @@ export async function serveProxyConnection(client: Duplex, options: ProxyConnect
     return fail(502, `pycage could not resolve ${host} (${errorCode(error)})`);
   }
 
-  const allowed = addresses.filter((address) => checkDestination(options.policy, host, port, [address]).allowed);
+  const context = { hostAddresses: (options.hostAddresses ?? machineAddresses)() };
+  const allowed = addresses.filter((address) => checkDestination(options.policy, host, port, [address], context).allowed);
   if (allowed.length === 0) {
-    const decision = checkDestination(options.policy, host, port, addresses);
+    const decision = checkDestination(options.policy, host, port, addresses, context);
     return blocked(decision.allowed ? 'no address' : decision.reason);
   }
 
@@ -174,6 +182,11 @@ async function addressesOf(host: string, options: ProxyConnectionOptions): Promi
   }
   if (options.resolve !== undefined) return options.resolve(host);
   return (await lookup(host, { all: true })).map((entry) => entry.address);
+}
+
+/** Every address on this machine's interfaces, read now: interfaces come and go (a VPN, a new bridge). */
+function machineAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((entries) => (entries ?? []).map((entry) => entry.address));
 }
 
 function defaultConnect(target: { address: string; port: number }): Socket {

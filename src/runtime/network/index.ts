@@ -18,4 +18,4 @@ export {
   packageIndexAllowHosts,
   parseAllowHost,
 } from './policy.js';
-export type { Decision, EgressPolicy, EgressPolicyOptions, HostRule, PackageIndexHostsOptions } from './policy.js';
+export type { Decision, DestinationContext, EgressPolicy, EgressPolicyOptions, HostRule, PackageIndexHostsOptions } from './policy.js';

@@ -1,8 +1,9 @@
 /**
  * The egress policy: which destinations a sandboxed script (or an install) may reach through pycage's
  * proxy. Under `--network public` any public address on ports 80 and 443; with `--allow-host`, only the
- * hosts listed. Private, loopback and other non-public addresses are reachable only when the user named
- * them, and link-local addresses (the cloud metadata service) never.
+ * hosts listed. Private, loopback and other non-public addresses, and the public addresses of the
+ * machine the proxy runs on, are reachable only when the user named them, and link-local addresses (the
+ * cloud metadata service) never.
  *
  * Decisions are made on addresses, after the proxy resolved the name, so that a name resolving to a
  * private address is caught (DNS rebinding): the proxy then connects to the address checked here.
@@ -10,6 +11,7 @@
 import { domainToASCII } from 'node:url';
 import { UsageError } from '../../errors.js';
 import {
+  type AddressClass,
   classifyAddress,
   formatIpAddress,
   type IpAddress,
@@ -231,29 +233,52 @@ export function checkHostName(policy: EgressPolicy, host: string, port: number):
   return { allowed: true };
 }
 
+export interface DestinationContext {
+  /**
+   * The addresses of the machine the proxy runs on. One of them that is public (a VM whose public IP
+   * is on its interface) is this machine, not the internet: through the proxy it reaches the host's
+   * own services, behind none of the firewalls that face the internet, so it is refused as `host`
+   * unless it was named, like a private address.
+   * @default []
+   */
+  hostAddresses?: readonly string[];
+}
+
 /**
  * May the script connect to `host` (as it asked for it) on `port`, given the addresses `host` resolved
  * to? The first allowed address wins; when none is, the reason the first one was refused.
  */
-export function checkDestination(policy: EgressPolicy, host: string, port: number, addresses: readonly string[]): Decision {
+export function checkDestination(policy: EgressPolicy, host: string, port: number, addresses: readonly string[], context: DestinationContext = {}): Decision {
   const parsed = parseHost(host);
   if (parsed === undefined) return { allowed: false, reason: 'invalid host' };
+  const hostAddresses = canonicalAddresses(context.hostAddresses ?? []);
   let firstRefusal: string | undefined;
   for (const address of addresses) {
-    const reason = refusal(policy, parsed, port, address);
+    const reason = refusal(policy, parsed, port, address, hostAddresses);
     if (reason === undefined) return { allowed: true, address };
     firstRefusal ??= reason;
   }
   return { allowed: false, reason: firstRefusal ?? 'no address' };
 }
 
+/** Each address in one spelling (IPv4-mapped ones as IPv4), for comparing; what does not parse is left out. */
+function canonicalAddresses(addresses: readonly string[]): ReadonlySet<string> {
+  const canonical = new Set<string>();
+  for (const text of addresses) {
+    const parsed = parseIpAddress(text);
+    if (parsed !== undefined) canonical.add(formatIpAddress(unmapIpv4(parsed)));
+  }
+  return canonical;
+}
+
 /** Why `addressText` is refused for this host and port, or undefined when it is allowed. */
-function refusal(policy: EgressPolicy, host: Host, port: number, addressText: string): string | undefined {
+function refusal(policy: EgressPolicy, host: Host, port: number, addressText: string, hostAddresses: ReadonlySet<string>): string | undefined {
   const parsed = parseIpAddress(addressText);
   if (parsed === undefined) return 'invalid address';
   // An IPv4-mapped address is the IPv4 host itself: `10.0.0.5` rules cover `::ffff:10.0.0.5`.
   const address = unmapIpv4(parsed);
-  const addressClass = classifyAddress(parsed);
+  let addressClass: AddressClass | 'host' = classifyAddress(parsed);
+  if (addressClass === 'public' && hostAddresses.has(formatIpAddress(address))) addressClass = 'host';
   // The user asked for an address or named a network: the class alone says it. Otherwise say which address the name led to.
   const classReason = host.kind === 'address' ? addressClass : `${addressClass} address ${formatIpAddress(parsed)}`;
   if (addressClass === 'link-local') return classReason;

@@ -155,7 +155,10 @@ class TunnelConnection extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.#resetByPeer) this.#send(Kind.reset, this.#stream);
+    // Ended both ways, the connection is over for the keeper too, which forgets it once it has written
+    // the last bytes to the script: a reset now would throw away what it still holds for a slow reader.
+    const ended = error === null && this.readableEnded && this.writableFinished;
+    if (!this.#resetByPeer && !ended) this.#send(Kind.reset, this.#stream);
     this.#forget();
     const writing = this.#writing;
     this.#writing = undefined;

@@ -484,6 +484,15 @@ describe('refusals', () => {
     expect(named.blocked).toEqual([]);
   });
 
+  it("refuses this machine's own public addresses before connecting, by address and by name", async () => {
+    const proxy = await startProxy({ policy: publicPolicy, hostAddresses: () => ['203.0.114.9'], extraHosts: { 'me.test': '203.0.114.9' } });
+    const byAddress = await exchange(proxy, 'CONNECT 203.0.114.9:443 HTTP/1.1\r\n\r\n');
+    const byName = await exchange(proxy, 'GET http://me.test/ HTTP/1.1\r\n\r\n');
+    expect([byAddress.status, byAddress.headers['x-pycage-blocked']]).toEqual([403, 'host']);
+    expect([byName.status, byName.headers['x-pycage-blocked']]).toEqual([403, 'host address 203.0.114.9']);
+    expect(proxy.calls.connect).toEqual([]);
+  });
+
   it('*.example.com admits no private address', async () => {
     const proxy = await startProxy({ policy: createEgressPolicy({ allowHosts: [`*.example.com:${echoPort}`] }), extraHosts: { 'db.example.com': '127.0.0.1' } });
     const response = await exchange(proxy, `CONNECT db.example.com:${echoPort} HTTP/1.1\r\n\r\n`);

@@ -143,6 +143,24 @@ describe('checkDestination under --network public', () => {
     }
   });
 
+  it("refuses a public address of this very machine (a VM whose public IP is on its interface) unless it was named", () => {
+    // Through the proxy, which runs here, such an address is the host itself, behind none of the
+    // firewalls that face the internet: its 0.0.0.0 services and published container ports.
+    const hostAddresses = ['203.0.114.9', '2a01:4f8::9'];
+    expect(checkDestination(publicPolicy, 'api.github.com', 443, ['140.82.112.6'], { hostAddresses }).allowed).toBe(true);
+    expect(checkDestination(publicPolicy, 'myself.example.com', 443, ['203.0.114.9'], { hostAddresses })).toEqual({ allowed: false, reason: 'host address 203.0.114.9' });
+    expect(checkDestination(publicPolicy, '203.0.114.9', 80, ['203.0.114.9'], { hostAddresses })).toEqual({ allowed: false, reason: 'host' });
+    expect(checkDestination(publicPolicy, '::ffff:203.0.114.9', 80, ['::ffff:203.0.114.9'], { hostAddresses })).toEqual({ allowed: false, reason: 'host' });
+    expect(checkDestination(publicPolicy, '2a01:4f8:0::9', 443, ['2a01:4f8:0::9'], { hostAddresses })).toEqual({ allowed: false, reason: 'host' });
+    expect(checkDestination(createEgressPolicy({ allowHosts: ['*', '*.example.com'] }), 'myself.example.com', 443, ['203.0.114.9'], { hostAddresses }).allowed).toBe(false);
+    // Named, it is reachable, as a named private address is.
+    expect(checkDestination(createEgressPolicy({ allowHosts: ['203.0.114.9:443'] }), '203.0.114.9', 443, ['203.0.114.9'], { hostAddresses })).toEqual({
+      allowed: true,
+      address: '203.0.114.9',
+    });
+    expect(checkDestination(createEgressPolicy({ allowHosts: ['myself.example.com'] }), 'myself.example.com', 443, ['203.0.114.9'], { hostAddresses }).allowed).toBe(true);
+  });
+
   it('refuses when there is no address or it is not one', () => {
     expect(checkDestination(publicPolicy, 'api.github.com', 443, [])).toEqual({ allowed: false, reason: 'no address' });
     expect(checkDestination(publicPolicy, 'api.github.com', 443, ['not-an-address'])).toEqual({ allowed: false, reason: 'invalid address' });
