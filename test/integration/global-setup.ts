@@ -8,7 +8,28 @@ import { fileURLToPath } from 'node:url';
 
 export const defaultTestImage = 'pycage-offline:bookworm';
 
-export default function setup(): void {
+/** Environment volumes of pycage's default cache (`pycage-env-<key>`), as the CLI tests fill it. */
+function defaultCacheVolumes(): string[] {
+  const listed = spawnSync('docker', ['volume', 'ls', '-q', '--filter', 'label=pycage=true', '--filter', 'name=^pycage-env-'], { encoding: 'utf8' });
+  return listed.status === 0 ? listed.stdout.split('\n').filter((name) => name.startsWith('pycage-env-')) : [];
+}
+
+/**
+ * Returns the teardown: the CLI tests install into pycage's default cache (one volume per
+ * environment); the volumes this run added are removed afterwards, and those that were there before
+ * (a developer's own cache) are left alone.
+ */
+export default function setup(): () => void {
+  const before = new Set(defaultCacheVolumes());
+  const teardown = (): void => {
+    const added = defaultCacheVolumes().filter((name) => !before.has(name));
+    if (added.length > 0) spawnSync('docker', ['volume', 'rm', '-f', ...added], { encoding: 'utf8' });
+  };
+  prepareImage();
+  return teardown;
+}
+
+function prepareImage(): void {
   const image = process.env.PYCAGE_TEST_IMAGE ?? defaultTestImage;
   process.env.PYCAGE_TEST_IMAGE = image;
 
