@@ -201,7 +201,7 @@ function isTypeCheckingOnly(node: Node): boolean {
     if (parent.type === 'if_statement') {
       const condition = parent.childForFieldName('condition');
       const consequence = parent.childForFieldName('consequence');
-      if (condition !== null && consequence !== null && consequence.equals(child) && namesTypeChecking(condition)) return true;
+      if (condition && consequence?.equals(child) && namesTypeChecking(condition)) return true;
     }
     child = parent;
     parent = parent.parent;

@@ -33,17 +33,17 @@ const versionPattern = new RegExp(
 export function parseVersion(text: string): Version | undefined {
   const groups = versionPattern.exec(text)?.groups;
   if (groups === undefined) return undefined;
-  const preLabel = groups['preLabel']?.toLowerCase();
+  const preLabel = groups.preLabel?.toLowerCase();
   return {
-    epoch: Number(groups['epoch'] ?? 0),
-    release: (groups['release'] ?? '0').split('.').map(Number),
+    epoch: Number(groups.epoch ?? 0),
+    release: (groups.release ?? '0').split('.').map(Number),
     pre:
       preLabel === undefined
         ? undefined
-        : { label: preLabel.startsWith('a') ? 'a' : preLabel.startsWith('b') ? 'b' : 'rc', number: Number(groups['preNumber'] ?? 0) },
-    post: groups['post'] === undefined ? undefined : Number(groups['postImplicit'] ?? groups['postNumber'] ?? 0),
-    dev: groups['dev'] === undefined ? undefined : Number(groups['devNumber'] ?? 0),
-    local: groups['local']?.split(/[-_.]/).map((part) => (/^[0-9]+$/.test(part) ? Number(part) : part.toLowerCase())),
+        : { label: preLabel.startsWith('a') ? 'a' : preLabel.startsWith('b') ? 'b' : 'rc', number: Number(groups.preNumber ?? 0) },
+    post: groups.post === undefined ? undefined : Number(groups.postImplicit ?? groups.postNumber ?? 0),
+    dev: groups.dev === undefined ? undefined : Number(groups.devNumber ?? 0),
+    local: groups.local?.split(/[-_.]/).map((part) => (/^[0-9]+$/.test(part) ? Number(part) : part.toLowerCase())),
     text,
   };
 }

@@ -8,7 +8,7 @@
  * and a cap on the total size. Every file not written is reported with a short reason.
  */
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { isSafeRelativePath } from './payload.js';
@@ -244,7 +244,7 @@ async function createFresh(folder: string, baseName: string, data: Uint8Array): 
   for (let number = 0; number <= maxNumberedNames; number += 1) {
     const candidate = number === 0 ? baseName : numberedName(baseName, number);
     const target = path.join(folder, candidate);
-    let handle;
+    let handle: FileHandle;
     try {
       // O_EXCL also refuses an existing symlink at the target, dangling or not: it is never followed.
       handle = await open(target, createFlags, 0o644);

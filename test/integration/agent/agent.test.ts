@@ -122,7 +122,7 @@ describe('runAgent', () => {
     expect(outcome.attempts.map((attempt) => attempt.status)).toEqual(['no-code', 'no-code']);
     expect(server.requests).toHaveLength(2);
     expect(outcome.result).toBeUndefined();
-    const nudge = (server.requests[1]?.body.messages as Array<{ content: string }>).at(-1)?.content;
+    const nudge = (server.requests[1]?.body.messages as Array<{ content: string }> | undefined)?.at(-1)?.content;
     expect(nudge).toContain('no ```python code block');
   });
 

@@ -123,7 +123,10 @@ describe('unknown packages in the agent', () => {
       const model = new FakeModel([answer(code), answer(code)]);
       const runtime = indexRuntime();
       const proposals: Proposal[] = [];
-      const outcome = await runAgent(options(model, runtime, { review: async (proposal) => (proposals.push(proposal), decision) }));
+      const outcome = await runAgent(options(model, runtime, { review: async (proposal) => {
+      proposals.push(proposal);
+      return decision;
+    } }));
       expect(outcome.status).toBe(expected);
       expect(proposals).toHaveLength(1);
       expect(proposals[0]?.flagged).toEqual([
@@ -167,7 +170,10 @@ describe('the missing-module fix', () => {
     const model = new FakeModel([answer(code), answer('print("fine")')]);
     const runtime = indexRuntime((run) => (run.code.includes('evil_pkg') ? forged(run) : okResult(run.requirements)));
     const proposals: Proposal[] = [];
-    const outcome = await runAgent(options(model, runtime, { review: async (proposal) => (proposals.push(proposal), { action: 'run' }), allowPackages: ['*'] }));
+    const outcome = await runAgent(options(model, runtime, { review: async (proposal) => {
+      proposals.push(proposal);
+      return { action: 'run' };
+    }, allowPackages: ['*'] }));
     expect(runtime.runs.flatMap((run) => run.requirements)).not.toContain('evil_pkg');
     expect(outcome.attempts.map((attempt) => attempt.trigger)).toEqual(['model', 'model']);
     expect(proposals.map((proposal) => proposal.trigger)).toEqual(['model', 'model']);
@@ -184,7 +190,10 @@ describe('the missing-module fix', () => {
     const model = new FakeModel([answer(forgetful)]);
     const runtime = indexRuntime(missingCrispr);
     const proposals: Proposal[] = [];
-    const outcome = await runAgent(options(model, runtime, { review: async (proposal) => (proposals.push(proposal), { action: 'run' }) }));
+    const outcome = await runAgent(options(model, runtime, { review: async (proposal) => {
+      proposals.push(proposal);
+      return { action: 'run' };
+    } }));
     expect(outcome.status).toBe('succeeded');
     expect(proposals.map((proposal) => [proposal.trigger, proposal.flagged.map((entry) => entry.name)])).toEqual([
       ['model', []],
