@@ -22,6 +22,7 @@ export {
   generateCode,
   loadInstruction,
   resolveModelConfig,
+  InvalidModelConfigError,
   MissingApiKeyError,
   ModelAuthenticationError,
   ModelConnectionError,
@@ -32,7 +33,19 @@ export {
   ModelServerError,
   ModelTimeoutError,
 } from './generator/index.js';
-export type { ChatMessage, GenerateOptions, ModelConfig, ModelConfigInput, ModelProvider, ProviderName, TokenUsage } from './generator/index.js';
+export type {
+  ChatMessage,
+  CreateProviderOptions,
+  GenerateCodeOptions,
+  GeneratedCode,
+  GenerateOptions,
+  ModelConfig,
+  ModelConfigInput,
+  ModelErrorOptions,
+  ModelProvider,
+  ProviderName,
+  TokenUsage,
+} from './generator/index.js';
 
 export { extractCode, NoCodeBlockError } from './extract/index.js';
 export type { ExtractedCode, ExtractRule } from './extract/index.js';
@@ -46,27 +59,48 @@ export {
   parseImports,
   pinRequirements,
   supportedPythonVersions,
+  PythonParserError,
+  PythonVersionError,
 } from './requirements/index.js';
 export type {
   IndexFacts,
   InferOptions,
   InferredRequirements,
+  PackageGateOptions,
   PackageSource,
+  PinDetail,
+  PinnedRequirements,
+  PinOptions,
   RefusedPackage,
+  ReleasePolicy,
+  RequirementCheckOptions,
   RequirementDetail,
   RequirementOrigin,
   WheelPlatform,
 } from './requirements/index.js';
 
-export { checkDocker, createRuntime, prune, DockerUnavailableError, ImageError, SandboxError } from './runtime/index.js';
+export { checkDocker, createRuntime, prune, DockerUnavailableError, ImageError, InstallError, SandboxError } from './runtime/index.js';
 export type {
   Artifact,
+  BlockedConnection,
+  CheckDockerOptions,
+  CloseOptions,
+  CreateProjectOptions,
+  DockerCheck,
   EnvironmentInfo,
+  Installer,
+  NetworkMode,
+  NetworkReport,
+  Project,
+  PruneOptions,
   PythonError,
+  RefusedArtifact,
+  RequirementsOption,
   RunOptions,
   RunResult,
   Runtime,
   RuntimeEvent,
+  RuntimeErrorOptions,
   RuntimeInfo,
   RuntimeOptions,
 } from './runtime/index.js';

@@ -63,7 +63,7 @@ export interface AgentOptions {
   previousResult?: RunResult;
   /**
    * `auto` infers them from the code (PEP 723 metadata first), `none` installs nothing, a list is used
-   * as given. @default 'auto'
+   * as given. @default 'auto' (a model's code comes with no list; `runScript` defaults to `'none'`)
    */
   requirements?: 'auto' | 'none' | readonly string[];
   /**

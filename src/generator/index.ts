@@ -11,6 +11,7 @@ export { generateCode } from './generate-code.js';
 export type { GenerateCodeOptions, GeneratedCode } from './generate-code.js';
 export { loadInstruction } from './instruction.js';
 export type { ChatMessage, GenerateOptions, ModelProvider, ProviderName, TokenUsage } from './types.js';
+export type { ModelErrorOptions } from './errors.js';
 export {
   InvalidModelConfigError,
   MissingApiKeyError,

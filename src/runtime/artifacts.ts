@@ -12,7 +12,7 @@ import { type FileHandle, lstat, mkdir, open, readdir, unlink } from 'node:fs/pr
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { isSafeRelativePath } from './payload.js';
-import type { Artifact } from './types.js';
+import type { Artifact, RefusedArtifact } from './types.js';
 import { parseTar, type TarEntry } from './tar.js';
 
 /** Most bytes copied back from one run's output directory. */
@@ -23,14 +23,6 @@ export const artifactLimitFiles = 1000;
 export interface ArtifactFile {
   name: string;
   data: Uint8Array;
-}
-
-/** A file the script left that was not copied to the host, and why, in a short phrase. */
-export interface RefusedArtifact {
-  /** The name as the sandbox gave it (show it with displayName: it may hold control characters). */
-  name: string;
-  /** `dot-name`, `symlink on the way`, `not a regular file`, `over the size cap`... */
-  reason: string;
 }
 
 /** An artifact name is checked like a file name going in: relative, no `..`, no backslashes or NUL. */
