@@ -2,10 +2,10 @@
  * pycage as a library: ask a model for Python, and run it where it cannot hurt the machine.
  *
  * ```ts
- * import { createRuntime, runAgent, createProvider, resolveModelConfig } from 'pycage';
+ * import { createRuntime, runAgent, providerFromEnvironment } from 'pycage';
  *
  * await using runtime = createRuntime({ isolate: true });
- * const provider = createProvider(resolveModelConfig());          // GROQ_API_KEY from the environment
+ * const provider = providerFromEnvironment();                     // GROQ_API_KEY from the environment
  * const outcome = await runAgent({ request: 'print the first 10 primes', provider, runtime });
  * console.log(outcome.result?.stdout);
  * ```
@@ -21,6 +21,7 @@ export {
   defaultModels,
   generateCode,
   loadInstruction,
+  providerFromEnvironment,
   resolveModelConfig,
   InvalidModelConfigError,
   MissingApiKeyError,
@@ -43,6 +44,7 @@ export type {
   ModelConfigInput,
   ModelErrorOptions,
   ModelProvider,
+  ProviderFromEnvironmentOptions,
   ProviderName,
   TokenUsage,
 } from './generator/index.js';
