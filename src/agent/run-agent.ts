@@ -307,7 +307,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   };
   const finish = (): AgentResult => {
     const outcome = agentResult(records, options, firstMessage);
-    emit({ type: 'done', result: outcome });
+    emit({ type: 'agent-done', result: outcome });
     return outcome;
   };
 
@@ -315,7 +315,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     throwIfAborted(abortSignal);
     const attemptNumber = records.length + 1;
     const answerNumber = (records.at(-1)?.answerNumber ?? 0) + 1;
-    emit({ type: 'generating', attempt: attemptNumber });
+    emit({ type: 'model-start', attempt: attemptNumber });
     const reply = await askModel(options, userMessage, history, abortSignal);
     if (reply.kind === 'no-code') {
       const { error, modelDurationMs, usage } = reply;
@@ -326,10 +326,10 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
         { trigger: 'model', status: 'no-code', answer: error.answer, requirements: [], warnings: [], modelDurationMs, ...(usage === undefined ? {} : { usage }), runDurationMs: 0 },
         { answerNumber, words },
       );
-      emit({ type: 'no-code', attempt: attemptNumber, answer: error.answer, words, modelDurationMs, ...(usage === undefined ? {} : { usage }) });
+      emit({ type: 'code-missing', attempt: attemptNumber, answer: error.answer, words, modelDurationMs, ...(usage === undefined ? {} : { usage }) });
       if (words) break;
       if (answersSpent(records) < maxAttempts) {
-        emit({ type: 'retrying', attempt: attemptNumber, reason: 'the answer had no Python code block' });
+        emit({ type: 'retry', attempt: attemptNumber, reason: 'the answer had no Python code block' });
         history.push({ role: 'user', content: userMessage }, { role: 'assistant', content: error.answer });
         userMessage = await noCodeMessage();
       }
@@ -352,7 +352,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     if (outcome.next === 'finish') return finish();
     if (outcome.next === 'ask-again') {
       askNext(outcome.code, outcome.message);
-      emit({ type: 'retrying', attempt: records.length, reason: 'asked for another answer' });
+      emit({ type: 'retry', attempt: records.length, reason: 'asked for another answer' });
       continue;
     }
     if (answersSpent(records) >= maxAttempts) break;
@@ -361,7 +361,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       break;
     }
     const failure = describeFailure(outcome.result, options.runOptions);
-    emit({ type: 'retrying', attempt: records.length, reason: shortReason(outcome.result) });
+    emit({ type: 'retry', attempt: records.length, reason: shortReason(outcome.result) });
     askNext(outcome.code, await retryMessage(outcome.code, failure));
   }
   return finish();
@@ -480,7 +480,7 @@ async function runAnswer(loop: Loop, answerNumber: number, first: Candidate): Pr
     const fix =
       candidate.moduleFixes < loop.maxModuleFixes ? await requirementForFailure(result, candidate.code, resolved.requirements, target, options, abortSignal) : undefined;
     if (fix === undefined) return { next: 'retry', code: candidate.code, result };
-    emit({ type: 'missing-module', attempt: number, module: fix.module, requirement: fix.requirement });
+    emit({ type: 'module-missing', attempt: number, module: fix.module, requirement: fix.requirement });
     loop.logger.info(`adding ${fix.requirement} for the missing module ${fix.module}, no model call`);
     candidate = {
       code: candidate.code,
@@ -598,21 +598,21 @@ async function runOnce(
   emit: (event: AgentEvent) => void,
   abortSignal: AbortSignal | undefined,
 ): Promise<RunResult> {
-  emit({ type: 'running', attempt });
+  emit({ type: 'run-start', attempt });
   const result = await options.runtime.runScript(code, {
     ...options.runOptions,
     requirements,
     onStdout: (text) => emit({ type: 'output', attempt, stream: 'stdout', text }),
     onStderr: (text) => emit({ type: 'output', attempt, stream: 'stderr', text }),
     onEvent: (event: RuntimeEvent) => {
-      if (event.type === 'install-start') emit({ type: 'installing', attempt, requirements: event.requirements });
-      else if (event.type === 'install-done') emit({ type: 'installed', attempt, reused: event.reused, durationMs: event.durationMs });
+      if (event.type === 'install-start') emit({ type: 'install-start', attempt, requirements: event.requirements });
+      else if (event.type === 'install-done') emit({ type: 'install-done', attempt, reused: event.reused, durationMs: event.durationMs });
       emit({ type: 'runtime', event });
     },
     ...(abortSignal === undefined ? {} : { abortSignal }),
   });
   if (abortSignal?.aborted) throw new AbortedError(undefined, { cause: abortSignal.reason });
-  emit({ type: 'run-finished', attempt, result });
+  emit({ type: 'run-end', attempt, result });
   return result;
 }
 

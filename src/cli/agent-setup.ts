@@ -90,19 +90,19 @@ export interface EventContext {
 export function reportAgentEvent(event: AgentEvent, context: EventContext): void {
   const { reporter } = context;
   switch (event.type) {
-    case 'generating':
+    case 'model-start':
       reporter.status(`Asking ${context.modelLabel}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`);
       return;
     case 'code-ready':
       // The code itself is shown by the review step, with its requirements.
       reporter.done(describeAnswer(event.modelDurationMs, event.usage));
       return;
-    case 'no-code':
+    case 'code-missing':
       reporter.done(describeAnswer(event.modelDurationMs, event.usage));
       if (event.words) reporter.words(event.answer, 'The model answered without code');
       else reporter.warn('The answer had no Python code block.');
       return;
-    case 'missing-module':
+    case 'module-missing':
       reporter.info(`No module named '${event.module}': adding ${event.requirement} and running again (no model call).`);
       return;
     case 'packages-refused':
@@ -113,22 +113,22 @@ export function reportAgentEvent(event: AgentEvent, context: EventContext): void
       reporter.pause();
       writeOutput(event.stream === 'stdout' ? context.io.stdout : context.io.stderr, event.text);
       return;
-    case 'run-finished':
+    case 'run-end':
       flushOutput(context.io.stdout);
       flushOutput(context.io.stderr);
-      // Said once: by 'retrying' when another attempt follows, by the outcome when it was the last.
+      // Said once: by 'retry' when another attempt follows, by the outcome when it was the last.
       return;
-    case 'retrying':
+    case 'retry':
       reporter.info(`Retrying: ${event.reason}.`);
       return;
     case 'runtime':
       reportRuntimeEvent(event.event, reporter);
       return;
     case 'requirements':
-    case 'installing':
-    case 'installed':
-    case 'running':
-    case 'done':
+    case 'install-start':
+    case 'install-done':
+    case 'run-start':
+    case 'agent-done':
       // Shown elsewhere: requirements with the code, installs through the runtime's own events.
       return;
   }

@@ -72,7 +72,7 @@ describe('runAgent', () => {
     expect(retry[0]?.role).toBe('system');
     // This round the request is followed by where the program runs (network, files, output folder).
     expect(retry.some((message) => message.role === 'user' && message.content.startsWith('add up 1, 2 and 3\n'))).toBe(true);
-    expect(events.filter((event) => event.type === 'retrying')).toHaveLength(1);
+    expect(events.filter((event) => event.type === 'retry')).toHaveLength(1);
     expect(events.filter((event) => event.type === 'output').map((event) => (event.type === 'output' ? event.text : '')).join('')).toContain('6');
   });
 
@@ -95,7 +95,7 @@ describe('runAgent', () => {
     expect(outcome.attempts[0]?.result?.error?.name).toBe('ModuleNotFoundError');
     expect(outcome.attempts[1]?.modelDurationMs).toBe(0);
     expect(outcome.requirements).toEqual(['pycage_agent_demo==2.0.0']);
-    expect(events).toContainEqual(expect.objectContaining({ type: 'missing-module', module: 'pycage_agent_demo' }));
+    expect(events).toContainEqual(expect.objectContaining({ type: 'module-missing', module: 'pycage_agent_demo' }));
   });
 
   it('does not ask the model again when the package index cannot be reached', async () => {

@@ -65,7 +65,7 @@ describe('runAgent: review decisions', () => {
       ['succeeded', extracted('print("second")')],
     ]);
     expect(runtime.runs.map((run) => run.code)).toEqual([extracted('print("second")')]);
-    expect(events).toContainEqual({ type: 'retrying', attempt: 1, reason: 'asked for another answer' });
+    expect(events).toContainEqual({ type: 'retry', attempt: 1, reason: 'asked for another answer' });
   });
 
   it('ends declined (exit 1, nothing run) on skip', async () => {
@@ -133,7 +133,7 @@ describe('runAgent: failures', () => {
     expect(outcome.attempts[0]?.usage?.totalTokens).toBe(15);
     expect(outcome.attempts[1]?.usage).toBeUndefined();
     expect(outcome.attempts[1]?.modelDurationMs).toBe(0);
-    expect(events).toContainEqual(expect.objectContaining({ type: 'missing-module', attempt: 1, module: 'yaml' }));
+    expect(events).toContainEqual(expect.objectContaining({ type: 'module-missing', attempt: 1, module: 'yaml' }));
   });
 
   it('hands the failure back to the model, and ends failed with the script exit status after maxAttempts answers', async () => {
