@@ -19,7 +19,6 @@ export type { LogEntry, LogLevel, LogSink } from './logger.js';
 export {
   createProvider,
   defaultModels,
-  generateCode,
   loadInstruction,
   providerFromEnvironment,
   resolveModelConfig,
@@ -37,8 +36,6 @@ export {
 export type {
   ChatMessage,
   CreateProviderOptions,
-  GenerateCodeOptions,
-  GeneratedCode,
   GenerateOptions,
   ModelConfig,
   ModelConfigInput,
@@ -107,8 +104,10 @@ export type {
   RuntimeOptions,
 } from './runtime/index.js';
 
-export { createSession, runAgent } from './agent/index.js';
+export { createSession, generateCode, runAgent } from './agent/index.js';
 export type {
+  GenerateCodeOptions,
+  GeneratedCode,
   AgentEvent,
   AgentOptions,
   AgentResult,

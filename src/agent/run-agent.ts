@@ -12,7 +12,8 @@ import { AbortedError, ExitCode, PolicyError } from '../errors.js';
 import { throwIfAborted } from '../abort.js';
 import { toLogger, type Logger, type LogSink } from '../logger.js';
 import { NoCodeBlockError } from '../extract/index.js';
-import { generateCode, type ChatMessage, type ModelProvider, type TokenUsage } from '../generator/index.js';
+import type { ChatMessage, ModelProvider, TokenUsage } from '../generator/index.js';
+import { generateCode } from './generate-code.js';
 import {
   checkRequirements,
   gatePackages,

@@ -2,11 +2,10 @@
  * What the one-shot command and the interactive session share about the agent: setting up the model
  * from flags and environment, showing the agent's progress, and summing up its outcome.
  */
-import type { AgentEvent, AgentResult, Proposal, SessionOptions } from '../agent/index.js';
+import { indexUnreachable, type AgentEvent, type AgentResult, type Proposal, type SessionOptions } from '../agent/index.js';
 import type { RefusedPackage } from '../requirements/index.js';
 // Straight from its module, not the agent's index: `pycage doctor` loads this file, and must not load
 // the agent loop (and with it the requirements stage) for nothing.
-import { indexUnreachable } from '../agent/missing-module.js';
 import { createProvider, resolveModelConfig, type ModelConfig, type ModelProvider } from '../generator/index.js';
 import type { Runtime } from '../runtime/index.js';
 import type { CliFlags } from './args.js';

@@ -19,7 +19,8 @@ export type RequirementsOption = 'auto' | 'none' | readonly string[];
 export interface RuntimeOptions {
   /**
    * Run scripts in a Docker sandbox. `false` runs them as plain processes on this machine, with no
-   * isolation at all (a warning is emitted once per runtime).
+   * isolation at all (a warning goes to `logger` once per runtime, component Runtime; the library
+   * never prints, so pass a logger to see it, and check `runtime.isolated`).
    * @default true
    */
   isolate?: boolean;

@@ -7,8 +7,7 @@
  */
 import { ExitCode, PycageError } from '../../errors.js';
 import type { ModelConfig } from '../../generator/index.js';
-import { checkDocker, checkImage, createRuntime } from '../../runtime/index.js';
-import { offlineImageScript } from '../../runtime/image.js';
+import { checkDocker, checkImage, createRuntime, offlineImageScript } from '../../runtime/index.js';
 import { modelConfigFrom, providerFor } from '../agent-setup.js';
 import { maskUrl, plainHttpHost } from '../../index-url.js';
 import type { CliFlags, ParsedCommand } from '../args.js';

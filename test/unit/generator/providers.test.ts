@@ -6,7 +6,6 @@ import type { LogEntry } from '../../../src/logger.js';
 import { NoCodeBlockError } from '../../../src/extract/index.js';
 import {
   createProvider,
-  generateCode,
   loadInstruction,
   ModelAuthenticationError,
   ModelConnectionError,
@@ -21,6 +20,7 @@ import {
   type ModelConfigInput,
   type ProviderName,
 } from '../../../src/generator/index.js';
+import { generateCode } from '../../../src/agent/index.js';
 import { startChatServer, type ChatReply, type ChatServer } from '../../helpers/chat-server.js';
 
 const fence = '```';

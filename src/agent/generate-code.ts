@@ -1,11 +1,11 @@
 /**
- * One turn of the generator: the instruction as the system message, earlier turns, the request as the
- * user message; then the model's answer, and the Python extracted from it.
+ * One turn of the agent: the instruction as the system message, earlier turns, the request as the
+ * user message; then the model's answer (the generator stage), and the Python extracted from it (the
+ * extract stage). It joins two stages, so it lives with the agent, which joins them all.
  */
 import { extractCode, type ExtractRule } from '../extract/index.js';
-import { loadInstruction } from './instruction.js';
+import { loadInstruction, type ChatMessage, type ModelProvider, type TokenUsage } from '../generator/index.js';
 import { checkOptionKeys, type OptionKeys } from '../options.js';
-import type { ChatMessage, ModelProvider, TokenUsage } from './types.js';
 
 export interface GenerateCodeOptions {
   /** What the user wants done, in their words. */
