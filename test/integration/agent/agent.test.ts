@@ -196,7 +196,7 @@ describe('runAgent', () => {
   });
 
   it('stops the loop and the run when aborted', async () => {
-    server = await startChatServer([answer('import time\nwhile True:\n    time.sleep(0.1)')]);
+    server = await startChatServer([answer('import time\nprint("looping", flush=True)\nwhile True:\n    time.sleep(0.1)')]);
     const controller = new AbortController();
     const started = performance.now();
     const outcome = runAgent({
@@ -206,7 +206,8 @@ describe('runAgent', () => {
       requirements: 'none',
       abortSignal: controller.signal,
       onEvent: (event) => {
-        if (event.type === 'runtime' && event.event.type === 'run-start') setTimeout(() => controller.abort(), 500);
+        // Aborted once the script is seen running, not after a guessed delay.
+        if (event.type === 'output' && event.text.includes('looping')) controller.abort();
       },
     });
     await expect(outcome).rejects.toMatchObject({ name: 'AbortedError' });
