@@ -5,7 +5,6 @@
 export { generateCode } from './generate-code.js';
 export type { GenerateCodeOptions, GeneratedCode } from './generate-code.js';
 export { indexUnreachable } from './missing-module.js';
-export { blockedConnections } from './messages.js';
 export { runAgent } from './run-agent.js';
 export type { AgentOptions, AgentRunOptions } from './run-agent.js';
 export { createSession } from './session.js';

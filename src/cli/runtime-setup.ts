@@ -8,8 +8,8 @@ import path from 'node:path';
 import { plainHttpHost } from '../index-url.js';
 import type { PackageSource } from '../requirements/index.js';
 import type { RunOptions, RunResult, RuntimeEvent, RuntimeInfo, RuntimeOptions } from '../runtime/index.js';
-import { displayName, imageFromEnvironment, runtimeDefaults } from '../runtime/index.js';
-import { blockedConnections } from '../agent/index.js';
+import { blockedConnections, displayName, imageFromEnvironment, runtimeDefaults } from '../runtime/index.js';
+
 import type { CliFlags } from './args.js';
 import type { CliIo } from './io.js';
 import { formatBytes, formatDuration, type Reporter } from './reporter.js';

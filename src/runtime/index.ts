@@ -28,6 +28,7 @@ export type { PruneOptions } from './cleanup.js';
 export { DockerUnavailableError, ImageError, InstallError, SandboxError } from './errors.js';
 export type { RuntimeErrorOptions } from './errors.js';
 export { parsePythonError } from './traceback.js';
+export { blockedConnections } from './result.js';
 export { imageFromEnvironment, runtimeDefaults } from './settings.js';
 export { offlineImageScript } from './image.js';
 export type {
