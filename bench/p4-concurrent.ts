@@ -17,7 +17,7 @@ const script = (index: number): string => `print("run", ${index})\n`;
 
 async function burst(runtime: Runtime, count: number): Promise<void> {
   const results = await Promise.all(Array.from({ length: count }, (_, index) => runtime.runScript(script(index))));
-  results.forEach((result, index) => expectOutput(result, `run ${index}\n`));
+  for (const [index, result] of results.entries()) expectOutput(result, `run ${index}\n`);
 }
 
 async function measure(context: BenchContext, poolSize: number, id: string, title: string, notes: string[]): Promise<Comparison> {

@@ -82,7 +82,7 @@ export async function benchP6(context: BenchContext): Promise<BenchOutcome> {
     ];
     const details = [
       [
-        'P6 breakdown: median time between the agent\'s events (requirements auto; model call = generating -> code-ready):',
+        'P6 breakdown: median time between the agent\'s events (requirements auto; model call = model-start -> code-ready):',
         ...[...phases.entries()].map(([name, values]) => `    ${name.padEnd(32)} ${formatMs(median(values)).padStart(9)}  (n=${values.length})`),
       ].join('\n'),
     ];

@@ -32,22 +32,3 @@ export function untilAborted<T>(work: Promise<T>, abortSignal: AbortSignal | und
     work.then(resolve, reject).finally(() => abortSignal.removeEventListener('abort', onAbort));
   });
 }
-
-/** Resolves after `delayMs`, or rejects with `AbortedError` as soon as the signal fires. */
-export function sleep(delayMs: number, abortSignal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (abortSignal?.aborted) {
-      reject(new AbortedError(undefined, { cause: abortSignal.reason }));
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new AbortedError(undefined, { cause: abortSignal?.reason }));
-    };
-    const timer = setTimeout(() => {
-      abortSignal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, delayMs);
-    abortSignal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

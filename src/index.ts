@@ -2,10 +2,10 @@
  * pycage as a library: ask a model for Python, and run it where it cannot hurt the machine.
  *
  * ```ts
- * import { createRuntime, runAgent, createProvider, resolveModelConfig } from 'pycage';
+ * import { createRuntime, runAgent, providerFromEnvironment } from 'pycage';
  *
  * await using runtime = createRuntime({ isolate: true });
- * const provider = createProvider(resolveModelConfig());          // GROQ_API_KEY from the environment
+ * const provider = providerFromEnvironment();                     // GROQ_API_KEY from the environment
  * const outcome = await runAgent({ request: 'print the first 10 primes', provider, runtime });
  * console.log(outcome.result?.stdout);
  * ```
@@ -19,9 +19,10 @@ export type { LogEntry, LogLevel, LogSink } from './logger.js';
 export {
   createProvider,
   defaultModels,
-  generateCode,
   loadInstruction,
+  providerFromEnvironment,
   resolveModelConfig,
+  InvalidModelConfigError,
   MissingApiKeyError,
   ModelAuthenticationError,
   ModelConnectionError,
@@ -32,7 +33,18 @@ export {
   ModelServerError,
   ModelTimeoutError,
 } from './generator/index.js';
-export type { ChatMessage, GenerateOptions, ModelConfig, ModelConfigInput, ModelProvider, ProviderName, TokenUsage } from './generator/index.js';
+export type {
+  ChatMessage,
+  CreateProviderOptions,
+  GenerateOptions,
+  ModelConfig,
+  ModelConfigInput,
+  ModelErrorOptions,
+  ModelProvider,
+  ProviderFromEnvironmentOptions,
+  ProviderName,
+  TokenUsage,
+} from './generator/index.js';
 
 export { extractCode, NoCodeBlockError } from './extract/index.js';
 export type { ExtractedCode, ExtractRule } from './extract/index.js';
@@ -46,33 +58,56 @@ export {
   parseImports,
   pinRequirements,
   supportedPythonVersions,
+  PythonParserError,
+  PythonVersionError,
 } from './requirements/index.js';
 export type {
   IndexFacts,
   InferOptions,
   InferredRequirements,
+  PackageGateOptions,
   PackageSource,
+  PinDetail,
+  PinnedRequirements,
+  PinOptions,
   RefusedPackage,
+  ReleasePolicy,
+  RequirementCheckOptions,
   RequirementDetail,
   RequirementOrigin,
   WheelPlatform,
 } from './requirements/index.js';
 
-export { checkDocker, createRuntime, prune, DockerUnavailableError, ImageError, SandboxError } from './runtime/index.js';
+export { checkDocker, createRuntime, prune, DockerUnavailableError, ImageError, InstallError, SandboxError } from './runtime/index.js';
 export type {
   Artifact,
+  BlockedConnection,
+  CheckDockerOptions,
+  CloseOptions,
+  CreateProjectOptions,
+  DockerCheck,
   EnvironmentInfo,
+  Installer,
+  NetworkMode,
+  NetworkReport,
+  Project,
+  PruneOptions,
   PythonError,
+  RefusedArtifact,
+  RequirementsOption,
   RunOptions,
   RunResult,
   Runtime,
   RuntimeEvent,
+  RuntimeErrorOptions,
   RuntimeInfo,
   RuntimeOptions,
 } from './runtime/index.js';
 
-export { createSession, runAgent } from './agent/index.js';
+export { createSession, generateCode, runAgent } from './agent/index.js';
 export type {
+  GenerateCodeOptions,
+  GeneratedCode,
   AgentEvent,
   AgentOptions,
   AgentResult,

@@ -3,7 +3,6 @@
  * environment volume and a cache directory of the benchmark's own, so nobody else's cache makes a
  * figure look better or worse) and cleanup that always runs.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

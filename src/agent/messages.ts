@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { RunResult } from '../runtime/index.js';
+import { blockedConnections, type RunResult } from '../runtime/index.js';
 import { describeIndexFacts, type RefusedPackage } from '../requirements/index.js';
 
 type PromptName = 'retry' | 'no-code' | 'follow-up' | 'unknown-packages' | 'context' | 'regenerate';
@@ -111,28 +111,6 @@ export async function unknownPackagesMessage(code: string, refused: readonly Ref
 /** How the model's own code is kept in the conversation: one fenced block, as it was asked to answer. */
 export function codeAnswer(code: string): string {
   return `\`\`\`python\n${code.replace(/\s+$/, '')}\n\`\`\``;
-}
-
-/** One connection the sandbox's network refused (the runtime's `result.network.blocked`). */
-export interface BlockedConnection {
-  host: string;
-  port: number;
-  reason: string;
-}
-
-/**
- * The connections a run's network refused. Read defensively: runtimes before the egress proxy give
- * no `network` field at all, and a malformed entry is skipped rather than trusted.
- */
-export function blockedConnections(result: RunResult): BlockedConnection[] {
-  const network = (result as { network?: { blocked?: unknown } }).network;
-  const blocked = Array.isArray(network?.blocked) ? (network.blocked as unknown[]) : [];
-  return blocked.flatMap((entry) => {
-    if (typeof entry !== 'object' || entry === null) return [];
-    const { host, port, reason } = entry as Record<string, unknown>;
-    if (typeof host !== 'string') return [];
-    return [{ host, port: typeof port === 'number' ? port : Number(port), reason: typeof reason === 'string' ? reason : 'refused' }];
-  });
 }
 
 /** What the model is told about where its program runs, beside the request. */

@@ -2,12 +2,18 @@
  * The agent loop: generate -> extract -> requirements -> review -> run, and on failure hand the code
  * and the tail of its error back to the model, up to `maxAttempts` model answers. A missing module is
  * fixed by adding the package and running again, without a model call.
+ *
+ * Shape: `runAgent` asks the model, `runAnswer` takes one answer through review and its runs, and every
+ * attempt is recorded in one place (`Loop.record`). What the loop needs to know (the model answers
+ * spent, whether the model was already told about refused packages) and the result it returns (status,
+ * code, requirements, last run) are read from that record, never kept in step by hand.
  */
 import { AbortedError, ExitCode, PolicyError } from '../errors.js';
 import { throwIfAborted } from '../abort.js';
 import { toLogger, type Logger, type LogSink } from '../logger.js';
 import { NoCodeBlockError } from '../extract/index.js';
-import { generateCode, type ChatMessage, type ModelProvider, type TokenUsage } from '../generator/index.js';
+import type { ChatMessage, ModelProvider, TokenUsage } from '../generator/index.js';
+import { generateCode } from './generate-code.js';
 import {
   checkRequirements,
   gatePackages,
@@ -38,7 +44,7 @@ import {
   unknownPackagesMessage,
 } from './messages.js';
 import { indexUnreachable, missingModule } from './missing-module.js';
-import type { AgentEvent, AgentResult, Attempt, AttemptTrigger, Proposal, ReviewDecision } from './types.js';
+import type { AgentEvent, AgentResult, AgentStatus, Attempt, AttemptStatus, AttemptTrigger, Proposal, ReviewDecision } from './types.js';
 
 /** Run settings the agent passes through to every run; streaming and cancellation are the agent's. */
 export type AgentRunOptions = Omit<RunOptions, 'requirements' | 'onStdout' | 'onStderr' | 'onEvent' | 'abortSignal'>;
@@ -58,7 +64,7 @@ export interface AgentOptions {
   previousResult?: RunResult;
   /**
    * `auto` infers them from the code (PEP 723 metadata first), `none` installs nothing, a list is used
-   * as given. @default 'auto'
+   * as given. @default 'auto' (a model's code comes with no list; `runScript` defaults to `'none'`)
    */
   requirements?: 'auto' | 'none' | readonly string[];
   /**
@@ -140,11 +146,121 @@ export function checkAgentOptions(functionName: string, options: unknown, validK
   checkOptionKeys(`${functionName} (packageSource)`, packageSource, packageSourceKeys);
 }
 
+/** An attempt as the loop keeps it: the public record, and what the loop steers by. */
+interface AttemptRecord {
+  attempt: Attempt;
+  /** Which model answer it came from (1-based): a missing-module fix or an edit shares its answer's number. */
+  answerNumber: number;
+  /**
+   * Its answer went back to the model without spending one of `maxAttempts`: a regenerate, or the one
+   * time per request the model is told about packages the gate refused.
+   */
+  free: boolean;
+  /** An answer of words only (no fenced block at all): the model talking, a refusal or a question back. */
+  words: boolean;
+}
+
+/** Model answers that count against `maxAttempts`: every answer so far, less those handed back for free. */
+function answersSpent(records: readonly AttemptRecord[]): number {
+  const answers = new Set(records.map((record) => record.answerNumber));
+  return answers.size - records.filter((record) => record.free).length;
+}
+
+/** The code of one model answer as it goes through review and runs: edits and missing-module fixes change it. */
+interface Candidate {
+  code: string;
+  trigger: AttemptTrigger;
+  /** The model's whole answer, while the code is still the one it gave. */
+  answer?: string;
+  rule: string;
+  /** The model's time and tokens, charged to the first attempt of the answer only. */
+  modelDurationMs: number;
+  usage?: TokenUsage;
+  /** Packages added by missing-module fixes, with where each comes from. */
+  extraRequirements: readonly string[];
+  extraPackages: readonly RequirementDetail[];
+  moduleFixes: number;
+}
+
+type Resolved = ReturnType<typeof resolveRequirements>;
+
+/** The public record of an attempt of `candidate`; refused attempts carry no token usage (as before the loop was reshaped). */
+function candidateAttempt(
+  candidate: Candidate,
+  status: AttemptStatus,
+  details: { resolved?: Resolved; refused?: RefusedPackage[]; result?: RunResult; runDurationMs?: number },
+): Omit<Attempt, 'number'> {
+  return {
+    trigger: candidate.trigger,
+    status,
+    ...(candidate.answer === undefined ? {} : { answer: candidate.answer }),
+    code: candidate.code,
+    rule: candidate.rule,
+    requirements: details.resolved?.requirements ?? [],
+    warnings: details.resolved?.warnings ?? [],
+    ...(details.resolved === undefined ? {} : { packages: details.resolved.packages }),
+    ...(details.refused === undefined ? {} : { refused: details.refused }),
+    ...(details.result === undefined ? {} : { result: details.result }),
+    modelDurationMs: candidate.modelDurationMs,
+    ...(candidate.usage === undefined || status === 'refused' ? {} : { usage: candidate.usage }),
+    runDurationMs: details.runDurationMs ?? 0,
+  };
+}
+
+/** What a review decision means for the loop. */
+type Step =
+  | { step: 'run' }
+  | { step: 'edit'; code: string }
+  /** Record the attempt with this status and end the request. */
+  | { step: 'stop'; status: 'skipped' | 'refused' }
+  /** Record the attempt as skipped and ask the model for another answer, free. */
+  | { step: 'regenerate' };
+
+function stepFor(decision: ReviewDecision): Step {
+  switch (decision.action) {
+    case 'run':
+      return { step: 'run' };
+    case 'edit':
+      return { step: 'edit', code: decision.code };
+    case 'skip':
+      return { step: 'stop', status: 'skipped' };
+    case 'refuse':
+      return { step: 'stop', status: 'refused' };
+    case 'regenerate':
+      return { step: 'regenerate' };
+  }
+}
+
+/** How the runs of one model answer ended. */
+type AnswerOutcome =
+  /** Succeeded, declined or refused: the request is over. */
+  | { next: 'finish' }
+  /** Handed back to the model without spending an attempt, with this message. */
+  | { next: 'ask-again'; code: string; message: string }
+  /** The last run failed and no fix applies: the model may try again. */
+  | { next: 'retry'; code: string; result: RunResult };
+
+/** What every step of one request shares. */
+interface Loop {
+  options: AgentOptions;
+  mode: 'auto' | 'none' | readonly string[];
+  maxModuleFixes: number;
+  logger: Logger;
+  emit: (event: AgentEvent) => void;
+  abortSignal: AbortSignal | undefined;
+  /** The one place an attempt is recorded. */
+  record: (fields: Omit<Attempt, 'number'>, steer: { answerNumber: number; free?: boolean; words?: boolean }) => void;
+  records: readonly AttemptRecord[];
+  /** What requirements are resolved for: the runtime's Python and package source, asked once. */
+  target?: Target;
+  /** The last inference, by code: a missing-module fix runs the same code again with one more package. */
+  inference?: Inference;
+}
+
 export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   checkAgentOptions('runAgent', options, agentOptionKeys);
   const maxAttempts = options.maxAttempts ?? 3;
-  const maxModuleFixes = options.maxModuleFixes ?? 3;
-  const requirementsMode = options.requirements ?? 'auto';
+  const mode = options.requirements ?? 'auto';
   const logger = toLogger(options.logger, 'Agent');
   const emit = (event: AgentEvent): void => {
     try {
@@ -155,8 +271,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   };
   const abortSignal = options.abortSignal;
   // A list the caller gave is checked before the model is asked anything.
-  if (Array.isArray(requirementsMode)) {
-    checkRequirements(requirementsMode, { origin: 'the requirements given', ...(options.allowUrlRequirements === undefined ? {} : { allowUrlRequirements: options.allowUrlRequirements }) });
+  if (Array.isArray(mode)) {
+    checkRequirements(mode, { origin: 'the requirements given', ...(options.allowUrlRequirements === undefined ? {} : { allowUrlRequirements: options.allowUrlRequirements }) });
   }
 
   // The conversation so far, as the model will see it (the system message is added by generateCode).
@@ -169,308 +285,246 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     ...(options.filePreview === undefined ? {} : { filePreview: options.filePreview }),
     outputKept: options.runOptions?.outputDir !== undefined,
   });
-  let userMessage = options.previousResult === undefined ? request : await followUpMessage(options.previousResult, request);
-
-  const attempts: Attempt[] = [];
-  let lastCode: string | undefined;
-  // The words of an answer with no code, kept in the conversation so that a question back can be answered.
-  let lastWords: string | undefined;
-  let lastRequirements: string[] = [];
-  let lastResult: RunResult | undefined;
-  let modelAnswers = 0;
-  let status: AgentResult['status'] = 'no-code';
-  // What requirements are resolved for: the runtime's Python and package source, asked once.
-  let target: Target | undefined;
-  // The last inference, by code: a missing-module fix runs the same code again with one more package.
-  let inference: Inference | undefined;
-  // The model is told about refused packages once per request; after that a person decides, or the gate refuses.
-  let toldModel = false;
-  let refusedPackages: RefusedPackage[] | undefined;
-
   // The first user message of this request (with the previous output, for a follow-up) is what history keeps.
-  const userMessageForHistory = userMessage;
+  const firstMessage = options.previousResult === undefined ? request : await followUpMessage(options.previousResult, request);
+  let userMessage = firstMessage;
+  const askNext = (code: string, message: string): void => {
+    history.push({ role: 'user', content: userMessage }, { role: 'assistant', content: codeAnswer(code) });
+    userMessage = message;
+  };
+
+  const records: AttemptRecord[] = [];
+  const loop: Loop = {
+    options,
+    mode,
+    maxModuleFixes: options.maxModuleFixes ?? 3,
+    logger,
+    emit,
+    abortSignal,
+    records,
+    record: (fields, steer) => {
+      records.push({ attempt: { number: records.length + 1, ...fields }, answerNumber: steer.answerNumber, free: steer.free ?? false, words: steer.words ?? false });
+    },
+  };
   const finish = (): AgentResult => {
-    const outcome: AgentResult = {
-      status,
-      requirements: lastRequirements,
-      attempts,
-      exitCode: exitCodeFor(status, lastResult),
-      history: conversationAfter(options.history ?? [], options.request, userMessageForHistory, lastCode, lastWords),
-    };
-    if (lastCode !== undefined) outcome.code = lastCode;
-    if (lastResult !== undefined) outcome.result = lastResult;
-    if (status === 'refused' && refusedPackages !== undefined) outcome.refused = refusedPackages;
-    if (lastWords !== undefined && status === 'no-code') outcome.message = lastWords;
-    emit({ type: 'done', result: outcome });
+    const outcome = agentResult(records, options, firstMessage);
+    emit({ type: 'agent-done', result: outcome });
     return outcome;
   };
 
-  while (modelAnswers < maxAttempts) {
+  while (answersSpent(records) < maxAttempts) {
     throwIfAborted(abortSignal);
-    const attemptNumber = attempts.length + 1;
-    emit({ type: 'generating', attempt: attemptNumber });
-    const modelStarted = performance.now();
-    let usage: TokenUsage | undefined;
-    let generated: Awaited<ReturnType<typeof generateCode>>;
-    try {
-      generated = await generateCode({
-        request: userMessage,
-        provider: options.provider,
-        history,
-        onUsage: (counted) => {
-          usage = counted;
-        },
-        ...(options.instruction === undefined ? {} : { instruction: options.instruction }),
-        ...(abortSignal === undefined ? {} : { abortSignal }),
-      });
-    } catch (error) {
-      if (!(error instanceof NoCodeBlockError)) throw error;
-      modelAnswers += 1;
-      const modelDurationMs = performance.now() - modelStarted;
-      attempts.push({
-        number: attemptNumber,
-        trigger: 'model',
-        status: 'no-code',
-        answer: error.answer,
-        requirements: [],
-        warnings: [],
-        modelDurationMs,
-        ...(usage === undefined ? {} : { usage }),
-        runDurationMs: 0,
-      });
+    const attemptNumber = records.length + 1;
+    const answerNumber = (records.at(-1)?.answerNumber ?? 0) + 1;
+    emit({ type: 'model-start', attempt: attemptNumber });
+    const reply = await askModel(options, userMessage, history, abortSignal);
+    if (reply.kind === 'no-code') {
+      const { error, modelDurationMs, usage } = reply;
       // An answer with no fenced block at all is the model talking (a refusal, a question back): shown
       // to the user, not retried, since asking again would only spend answers in silence.
       const words = error.blocks === 0 && error.answer.trim() !== '';
-      emit({ type: 'no-code', attempt: attemptNumber, answer: error.answer, words, modelDurationMs, ...(usage === undefined ? {} : { usage }) });
-      status = 'no-code';
-      if (words) {
-        lastWords = error.answer;
-        break;
-      }
-      if (modelAnswers < maxAttempts) {
-        emit({ type: 'retrying', attempt: attemptNumber, reason: 'the answer had no Python code block' });
+      loop.record(
+        { trigger: 'model', status: 'no-code', answer: error.answer, requirements: [], warnings: [], modelDurationMs, ...(usage === undefined ? {} : { usage }), runDurationMs: 0 },
+        { answerNumber, words },
+      );
+      emit({ type: 'code-missing', attempt: attemptNumber, answer: error.answer, words, modelDurationMs, ...(usage === undefined ? {} : { usage }) });
+      if (words) break;
+      if (answersSpent(records) < maxAttempts) {
+        emit({ type: 'retry', attempt: attemptNumber, reason: 'the answer had no Python code block' });
         history.push({ role: 'user', content: userMessage }, { role: 'assistant', content: error.answer });
         userMessage = await noCodeMessage();
       }
       continue;
     }
-    modelAnswers += 1;
-    const modelDurationMs = performance.now() - modelStarted;
-    emit({
-      type: 'code-ready',
-      attempt: attemptNumber,
+    const { generated, modelDurationMs, usage } = reply;
+    emit({ type: 'code-ready', attempt: attemptNumber, code: generated.code, rule: generated.rule, reason: generated.reason, modelDurationMs, ...(usage === undefined ? {} : { usage }) });
+
+    const outcome = await runAnswer(loop, answerNumber, {
       code: generated.code,
+      trigger: 'model',
+      answer: generated.answer,
       rule: generated.rule,
-      reason: generated.reason,
       modelDurationMs,
       ...(usage === undefined ? {} : { usage }),
+      extraRequirements: [],
+      extraPackages: [],
+      moduleFixes: 0,
     });
-
-    let code = generated.code;
-    let trigger: AttemptTrigger = 'model';
-    let answer: string | undefined = generated.answer;
-    let chargeModelTime = modelDurationMs;
-    let moduleFixes = 0;
-    let extraRequirements: string[] = [];
-    let extraPackages: RequirementDetail[] = [];
-    let regenerate = false;
-
-    // Runs of this one answer: the code as given, then with packages a ModuleNotFoundError named.
-    for (;;) {
-      throwIfAborted(abortSignal);
-      const number = attempts.length + 1;
-      target ??= await targetOf(options);
-      if (requirementsMode === 'auto' && inference?.code !== code) {
-        try {
-          inference = await inferFor(code, target, options, trigger, abortSignal);
-        } catch (error) {
-          // A URL or path requirement in the code's inline metadata: nothing is installed.
-          if (!(error instanceof PolicyError)) throw error;
-          const refusedUrls = error.refused.map((requirement): RefusedPackage => ({ name: requirementName(requirement), requirement, origin: 'declared', reason: 'url', message: error.message }));
-          refusedPackages = refusedUrls;
-          emit({ type: 'packages-refused', attempt: number, refused: refusedUrls, toldModel: false });
-          attempts.push({
-            number,
-            trigger,
-            status: 'refused',
-            ...(answer === undefined ? {} : { answer }),
-            code,
-            rule: generated.rule,
-            requirements: [],
-            warnings: [],
-            refused: refusedUrls,
-            modelDurationMs: chargeModelTime,
-            runDurationMs: 0,
-          });
-          lastCode = code;
-          status = 'refused';
-          return finish();
-        }
-      }
-      const resolved = resolveRequirements(requirementsMode, inference, extraRequirements, extraPackages);
-      emit({ type: 'requirements', attempt: number, requirements: resolved.requirements, warnings: resolved.warnings });
-      const flagged = gatePackages(resolved.packages, { allowPackages: options.allowPackages ?? [] });
-      const refusedAttempt = (): Attempt => ({
-        number,
-        trigger,
-        status: 'refused',
-        ...(answer === undefined ? {} : { answer }),
-        code,
-        rule: generated.rule,
-        requirements: resolved.requirements,
-        warnings: resolved.warnings,
-        packages: resolved.packages,
-        refused: flagged,
-        modelDurationMs: chargeModelTime,
-        runDurationMs: 0,
-      });
-
-      if (flagged.length > 0) {
-        // Once per request, a model answer that needs such packages goes back to the model, which
-        // usually has another way; that call does not spend one of the attempts.
-        const tellModel = trigger === 'model' && !toldModel;
-        emit({ type: 'packages-refused', attempt: number, refused: flagged, toldModel: tellModel });
-        if (tellModel) {
-          toldModel = true;
-          attempts.push(refusedAttempt());
-          lastCode = code;
-          lastRequirements = resolved.requirements;
-          logger.info(`asking the model for another way than ${flagged.map((entry) => entry.name).join(', ')}`);
-          history.push({ role: 'user', content: userMessage }, { role: 'assistant', content: codeAnswer(code) });
-          userMessage = await unknownPackagesMessage(code, flagged);
-          modelAnswers -= 1;
-          regenerate = true;
-          break;
-        }
-        if (options.review === undefined) {
-          attempts.push(refusedAttempt());
-          lastCode = code;
-          lastRequirements = resolved.requirements;
-          refusedPackages = flagged;
-          status = 'refused';
-          return finish();
-        }
-      }
-
-      // Every proposal is reviewed, a missing-module fix too: it installs a package nobody saw yet.
-      if (options.review !== undefined) {
-        const decision = await options.review({
-          attempt: number,
-          code,
-          requirements: resolved.requirements,
-          warnings: resolved.warnings,
-          trigger,
-          packages: resolved.packages,
-          flagged,
-        });
-        throwIfAborted(abortSignal);
-        if (decision.action === 'refuse') {
-          attempts.push(refusedAttempt());
-          lastCode = code;
-          lastRequirements = resolved.requirements;
-          refusedPackages = flagged;
-          status = 'refused';
-          return finish();
-        }
-        if (decision.action === 'edit') {
-          code = decision.code;
-          trigger = 'edited';
-          answer = undefined;
-          extraRequirements = [];
-          extraPackages = [];
-          continue;
-        }
-        if (decision.action === 'skip' || decision.action === 'regenerate') {
-          attempts.push({
-            number,
-            trigger,
-            status: 'skipped',
-            ...(answer === undefined ? {} : { answer }),
-            code,
-            rule: generated.rule,
-            requirements: resolved.requirements,
-            warnings: resolved.warnings,
-            packages: resolved.packages,
-            modelDurationMs: chargeModelTime,
-            ...(chargeModelTime > 0 && usage !== undefined ? { usage } : {}),
-            runDurationMs: 0,
-          });
-          lastCode = code;
-          lastRequirements = resolved.requirements;
-          if (decision.action === 'skip') {
-            status = 'declined';
-            return finish();
-          }
-          // Another answer to the same request: it does not spend one of the failure attempts. The model
-          // sees the answer the user passed over and is asked for a different one (the identical
-          // conversation would likely bring the identical code back).
-          modelAnswers -= 1;
-          regenerate = true;
-          history.push({ role: 'user', content: userMessage }, { role: 'assistant', content: codeAnswer(code) });
-          userMessage = await regenerateMessage();
-          break;
-        }
-      }
-
-      const runStarted = performance.now();
-      const result = await runOnce(options, code, resolved.requirements, number, emit, abortSignal);
-      const runDurationMs = performance.now() - runStarted;
-      // A timeout or the memory limit is a non-zero exitCode too (124, 137: src/runtime/result.ts).
-      const succeeded = result.exitCode === 0;
-      attempts.push({
-        number,
-        trigger,
-        status: succeeded ? 'succeeded' : 'failed',
-        ...(answer === undefined ? {} : { answer }),
-        code,
-        rule: generated.rule,
-        requirements: resolved.requirements,
-        warnings: resolved.warnings,
-        packages: resolved.packages,
-        result,
-        modelDurationMs: chargeModelTime,
-        ...(chargeModelTime > 0 && usage !== undefined ? { usage } : {}),
-        runDurationMs,
-      });
-      lastCode = code;
-      lastRequirements = resolved.requirements;
-      lastResult = result;
-      if (succeeded) {
-        status = 'succeeded';
-        return finish();
-      }
-      status = 'failed';
-
-      const fix = moduleFixes < maxModuleFixes ? await requirementForFailure(result, code, resolved.requirements, target, options, abortSignal) : undefined;
-      if (fix !== undefined) {
-        moduleFixes += 1;
-        emit({ type: 'missing-module', attempt: number, module: fix.module, requirement: fix.requirement });
-        logger.info(`adding ${fix.requirement} for the missing module ${fix.module}, no model call`);
-        extraRequirements = [...extraRequirements, fix.requirement];
-        extraPackages = [...extraPackages, fix.detail];
-        trigger = 'missing-module';
-        answer = undefined;
-        chargeModelTime = 0;
-        continue;
-      }
-      break;
-    }
-
-    if (regenerate) {
-      emit({ type: 'retrying', attempt: attempts.length, reason: 'asked for another answer' });
+    if (outcome.next === 'finish') return finish();
+    if (outcome.next === 'ask-again') {
+      askNext(outcome.code, outcome.message);
+      emit({ type: 'retry', attempt: records.length, reason: 'asked for another answer' });
       continue;
     }
-    if (modelAnswers >= maxAttempts || lastResult === undefined) break;
-    if (indexUnreachable(lastResult)) {
+    if (answersSpent(records) >= maxAttempts) break;
+    if (indexUnreachable(outcome.result)) {
       logger.warn('the package index cannot be reached; another answer would fail the same way');
       break;
     }
-    const failure = describeFailure(lastResult, options.runOptions);
-    emit({ type: 'retrying', attempt: attempts.length, reason: shortReason(lastResult) });
-    history.push({ role: 'user', content: userMessage }, { role: 'assistant', content: codeAnswer(code) });
-    userMessage = await retryMessage(code, failure);
+    const failure = describeFailure(outcome.result, options.runOptions);
+    emit({ type: 'retry', attempt: records.length, reason: shortReason(outcome.result) });
+    askNext(outcome.code, await retryMessage(outcome.code, failure));
   }
   return finish();
+}
+
+type ModelReply =
+  | { kind: 'code'; generated: Awaited<ReturnType<typeof generateCode>>; modelDurationMs: number; usage?: TokenUsage }
+  | { kind: 'no-code'; error: NoCodeBlockError; modelDurationMs: number; usage?: TokenUsage };
+
+/** One model call: its code, or the answer that had none; other failures throw. */
+async function askModel(options: AgentOptions, userMessage: string, history: readonly ChatMessage[], abortSignal: AbortSignal | undefined): Promise<ModelReply> {
+  const started = performance.now();
+  let usage: TokenUsage | undefined;
+  const counted = (): { modelDurationMs: number; usage?: TokenUsage } => ({ modelDurationMs: performance.now() - started, ...(usage === undefined ? {} : { usage }) });
+  try {
+    const generated = await generateCode({
+      request: userMessage,
+      provider: options.provider,
+      history,
+      onUsage: (reported) => {
+        usage = reported;
+      },
+      ...(options.instruction === undefined ? {} : { instruction: options.instruction }),
+      ...(abortSignal === undefined ? {} : { abortSignal }),
+    });
+    return { kind: 'code', generated, ...counted() };
+  } catch (error) {
+    if (!(error instanceof NoCodeBlockError)) throw error;
+    return { kind: 'no-code', error, ...counted() };
+  }
+}
+
+/**
+ * The runs of one model answer: requirements, the package gate, review, the run, and missing-module
+ * fixes that run the same code again with one more package. Each pass records one attempt, except an
+ * edit, which proposes the edited code in its place.
+ */
+async function runAnswer(loop: Loop, answerNumber: number, first: Candidate): Promise<AnswerOutcome> {
+  const { options, emit, abortSignal } = loop;
+  let candidate = first;
+  for (;;) {
+    throwIfAborted(abortSignal);
+    const number = loop.records.length + 1;
+    loop.target ??= await targetOf(options);
+    const target = loop.target;
+    if (loop.mode === 'auto' && loop.inference?.code !== candidate.code) {
+      try {
+        loop.inference = await inferFor(candidate.code, target, options, candidate.trigger, abortSignal);
+      } catch (error) {
+        // A URL or path requirement in the code's inline metadata: nothing is installed.
+        if (!(error instanceof PolicyError)) throw error;
+        const refused = error.refused.map((requirement): RefusedPackage => ({ name: requirementName(requirement), requirement, origin: 'declared', reason: 'url', message: error.message }));
+        emit({ type: 'packages-refused', attempt: number, refused, toldModel: false });
+        loop.record(candidateAttempt(candidate, 'refused', { refused }), { answerNumber });
+        return { next: 'finish' };
+      }
+    }
+    const resolved = resolveRequirements(loop.mode, loop.inference, candidate.extraRequirements, candidate.extraPackages);
+    emit({ type: 'requirements', attempt: number, requirements: resolved.requirements, warnings: resolved.warnings });
+    const flagged = gatePackages(resolved.packages, { allowPackages: options.allowPackages ?? [] });
+
+    if (flagged.length > 0) {
+      // Once per request, a model answer that needs such packages goes back to the model, which
+      // usually has another way; that call does not spend one of the attempts.
+      const toldBefore = loop.records.some((record) => record.free && record.attempt.status === 'refused');
+      const tellModel = candidate.trigger === 'model' && !toldBefore;
+      emit({ type: 'packages-refused', attempt: number, refused: flagged, toldModel: tellModel });
+      if (tellModel || options.review === undefined) {
+        loop.record(candidateAttempt(candidate, 'refused', { resolved, refused: flagged }), { answerNumber, free: tellModel });
+        if (!tellModel) return { next: 'finish' };
+        loop.logger.info(`asking the model for another way than ${flagged.map((entry) => entry.name).join(', ')}`);
+        return { next: 'ask-again', code: candidate.code, message: await unknownPackagesMessage(candidate.code, flagged) };
+      }
+    }
+
+    // Every proposal is reviewed, a missing-module fix too: it installs a package nobody saw yet.
+    let step: Step = { step: 'run' };
+    if (options.review !== undefined) {
+      const decision = await options.review({
+        attempt: number,
+        code: candidate.code,
+        requirements: resolved.requirements,
+        warnings: resolved.warnings,
+        trigger: candidate.trigger,
+        packages: resolved.packages,
+        flagged,
+      });
+      throwIfAborted(abortSignal);
+      step = stepFor(decision);
+    }
+    if (step.step === 'edit') {
+      // The edited code is proposed again, with its own requirements; the model's answer no longer applies.
+      const { answer: _answer, ...rest } = candidate;
+      candidate = { ...rest, code: step.code, trigger: 'edited', extraRequirements: [], extraPackages: [] };
+      continue;
+    }
+    if (step.step === 'stop') {
+      loop.record(candidateAttempt(candidate, step.status, { resolved, ...(step.status === 'refused' ? { refused: flagged } : {}) }), { answerNumber });
+      return { next: 'finish' };
+    }
+    if (step.step === 'regenerate') {
+      // Another answer to the same request: it does not spend one of the failure attempts. The model
+      // sees the answer the user passed over and is asked for a different one (the identical
+      // conversation would likely bring the identical code back).
+      loop.record(candidateAttempt(candidate, 'skipped', { resolved }), { answerNumber, free: true });
+      return { next: 'ask-again', code: candidate.code, message: await regenerateMessage() };
+    }
+
+    const runStarted = performance.now();
+    const result = await runOnce(options, candidate.code, resolved.requirements, number, emit, abortSignal);
+    // A timeout or the memory limit is a non-zero exitCode too (124, 137: src/runtime/result.ts).
+    const status = result.exitCode === 0 ? 'succeeded' : 'failed';
+    loop.record(candidateAttempt(candidate, status, { resolved, result, runDurationMs: performance.now() - runStarted }), { answerNumber });
+    if (status === 'succeeded') return { next: 'finish' };
+
+    const fix =
+      candidate.moduleFixes < loop.maxModuleFixes ? await requirementForFailure(result, candidate.code, resolved.requirements, target, options, abortSignal) : undefined;
+    if (fix === undefined) return { next: 'retry', code: candidate.code, result };
+    emit({ type: 'module-missing', attempt: number, module: fix.module, requirement: fix.requirement });
+    loop.logger.info(`adding ${fix.requirement} for the missing module ${fix.module}, no model call`);
+    candidate = {
+      code: candidate.code,
+      trigger: 'missing-module',
+      rule: candidate.rule,
+      modelDurationMs: 0,
+      extraRequirements: [...candidate.extraRequirements, fix.requirement],
+      extraPackages: [...candidate.extraPackages, fix.detail],
+      moduleFixes: candidate.moduleFixes + 1,
+    };
+  }
+}
+
+/** The request's result, read from its attempts. */
+function agentResult(records: readonly AttemptRecord[], options: AgentOptions, firstMessage: string): AgentResult {
+  const attempts = records.map((record) => record.attempt);
+  const last = records.at(-1);
+  const status = statusAfter(last?.attempt);
+  const withCode = attempts.findLast((attempt) => attempt.code !== undefined);
+  const lastResult = attempts.findLast((attempt) => attempt.result !== undefined)?.result;
+  // The words of an answer with no code, kept in the conversation so that a question back can be answered.
+  const words = last?.words === true ? last.attempt.answer : undefined;
+  const outcome: AgentResult = {
+    status,
+    requirements: withCode?.requirements ?? [],
+    attempts,
+    exitCode: exitCodeFor(status, lastResult),
+    history: conversationAfter(options.history ?? [], options.request, firstMessage, withCode?.code, words),
+  };
+  if (withCode?.code !== undefined) outcome.code = withCode.code;
+  if (lastResult !== undefined) outcome.result = lastResult;
+  if (status === 'refused' && last?.attempt.refused !== undefined) outcome.refused = last.attempt.refused;
+  if (words !== undefined) outcome.message = words;
+  return outcome;
+}
+
+/**
+ * The request's status from its last attempt. A skipped attempt that asked for another answer, or a
+ * refusal the model was told about, is never the last: another answer always follows it.
+ */
+function statusAfter(last: Attempt | undefined): AgentStatus {
+  if (last === undefined) return 'no-code';
+  return last.status === 'skipped' ? 'declined' : last.status;
 }
 
 interface Target {
@@ -545,21 +599,21 @@ async function runOnce(
   emit: (event: AgentEvent) => void,
   abortSignal: AbortSignal | undefined,
 ): Promise<RunResult> {
-  emit({ type: 'running', attempt });
+  emit({ type: 'run-start', attempt });
   const result = await options.runtime.runScript(code, {
     ...options.runOptions,
     requirements,
     onStdout: (text) => emit({ type: 'output', attempt, stream: 'stdout', text }),
     onStderr: (text) => emit({ type: 'output', attempt, stream: 'stderr', text }),
     onEvent: (event: RuntimeEvent) => {
-      if (event.type === 'install-start') emit({ type: 'installing', attempt, requirements: event.requirements });
-      else if (event.type === 'install-done') emit({ type: 'installed', attempt, reused: event.reused, durationMs: event.durationMs });
+      if (event.type === 'install-start') emit({ type: 'install-start', attempt, requirements: event.requirements });
+      else if (event.type === 'install-done') emit({ type: 'install-done', attempt, reused: event.reused, durationMs: event.durationMs });
       emit({ type: 'runtime', event });
     },
     ...(abortSignal === undefined ? {} : { abortSignal }),
   });
   if (abortSignal?.aborted) throw new AbortedError(undefined, { cause: abortSignal.reason });
-  emit({ type: 'run-finished', attempt, result });
+  emit({ type: 'run-end', attempt, result });
   return result;
 }
 

@@ -107,20 +107,25 @@ export type ReviewDecision =
   /** Refuse the flagged packages: the request ends `refused` (exit 5), nothing installed. */
   | { action: 'refuse' };
 
+/**
+ * What the loop reports as it goes. Names follow `RuntimeEvent`'s style, noun then what happened
+ * (`model-start`, `code-ready`, `install-done`, `run-end`); the install and run events are the runtime's
+ * own, tagged with the attempt.
+ */
 export type AgentEvent =
-  | { type: 'generating'; attempt: number }
+  | { type: 'model-start'; attempt: number }
   | { type: 'code-ready'; attempt: number; code: string; rule: string; reason: string; modelDurationMs: number; usage?: TokenUsage }
   /** `words`: the answer is prose with no code block at all (a refusal, a question back); it is not retried. */
-  | { type: 'no-code'; attempt: number; answer: string; words: boolean; modelDurationMs: number; usage?: TokenUsage }
+  | { type: 'code-missing'; attempt: number; answer: string; words: boolean; modelDurationMs: number; usage?: TokenUsage }
   | { type: 'requirements'; attempt: number; requirements: string[]; warnings: string[] }
-  | { type: 'missing-module'; attempt: number; module: string; requirement: string }
+  | { type: 'module-missing'; attempt: number; module: string; requirement: string }
   /** The gate refused packages; `toldModel` when the model is asked for another way. */
   | { type: 'packages-refused'; attempt: number; refused: RefusedPackage[]; toldModel: boolean }
-  | { type: 'installing'; attempt: number; requirements: string[] }
-  | { type: 'installed'; attempt: number; reused: boolean; durationMs: number }
-  | { type: 'running'; attempt: number }
+  | { type: 'install-start'; attempt: number; requirements: string[] }
+  | { type: 'install-done'; attempt: number; reused: boolean; durationMs: number }
+  | { type: 'run-start'; attempt: number }
   | { type: 'output'; attempt: number; stream: 'stdout' | 'stderr'; text: string }
-  | { type: 'run-finished'; attempt: number; result: RunResult }
-  | { type: 'retrying'; attempt: number; reason: string }
+  | { type: 'run-end'; attempt: number; result: RunResult }
+  | { type: 'retry'; attempt: number; reason: string }
   | { type: 'runtime'; event: RuntimeEvent }
-  | { type: 'done'; result: AgentResult };
+  | { type: 'agent-done'; result: AgentResult };

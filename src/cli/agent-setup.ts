@@ -1,52 +1,18 @@
 /**
- * What the one-shot command and the interactive session share about the agent: setting up the model
- * from flags and environment, showing the agent's progress, and summing up its outcome.
+ * What the one-shot command and the interactive session share about the agent: its options from the
+ * flags, showing its progress, and summing up its outcome. (Setting up the model is in model-setup.ts,
+ * which `pycage doctor` loads without loading the agent.)
  */
-import type { AgentEvent, AgentResult, Proposal, SessionOptions } from '../agent/index.js';
+import { indexUnreachable, type AgentEvent, type AgentResult, type Proposal, type SessionOptions } from '../agent/index.js';
 import type { RefusedPackage } from '../requirements/index.js';
-// Straight from its module, not the agent's index: `pycage doctor` loads this file, and must not load
-// the agent loop (and with it the requirements stage) for nothing.
-import { indexUnreachable } from '../agent/missing-module.js';
-import { createProvider, resolveModelConfig, type ModelConfig, type ModelProvider } from '../generator/index.js';
 import type { Runtime } from '../runtime/index.js';
 import type { CliFlags } from './args.js';
-import { readSource } from './input.js';
 import type { CliIo } from './io.js';
+import type { ModelSetup } from './model-setup.js';
 import { flushOutput, writeOutput } from './output.js';
 import { formatDuration, type Reporter } from './reporter.js';
 import { describeArtifacts, describeBlocked, packageSourceFrom, reportRuntimeEvent, runOptionsFrom, summarizeRun } from './runtime-setup.js';
 import type { TokenUsage } from '../generator/index.js';
-
-export interface ModelSetup {
-  config: ModelConfig;
-  provider: ModelProvider;
-  /** `groq openai/gpt-oss-120b`, for messages. */
-  label: string;
-  /** The caller's instruction file (--instruction), when given. */
-  instruction: string | undefined;
-}
-
-/** Provider, model and key from --provider, --model and the environment; a missing key throws, naming its variable. */
-export function modelConfigFrom(flags: CliFlags, io: CliIo): ModelConfig {
-  return resolveModelConfig({
-    ...(flags.provider === undefined ? {} : { provider: flags.provider }),
-    ...(flags.model === undefined ? {} : { model: flags.model }),
-    env: io.env,
-  });
-}
-
-/** The model's client, logging with --verbose. */
-export function providerFor(config: ModelConfig, reporter: Reporter): ModelProvider {
-  return createProvider(config, reporter.logSink === undefined ? {} : { logger: reporter.logSink });
-}
-
-/** Resolves provider, model and key (see modelConfigFrom) and reads --instruction. */
-export async function setUpModel(flags: CliFlags, io: CliIo, reporter: Reporter): Promise<ModelSetup> {
-  const config = modelConfigFrom(flags, io);
-  const provider = providerFor(config, reporter);
-  const instruction = flags.instruction === undefined ? undefined : (await readSource(io, flags.instruction, 'an instruction')).text;
-  return { config, provider, label: `${config.provider} ${config.model}`, instruction };
-}
 
 /**
  * The agent settings that come from flags, shared by the one-shot command and the session.
@@ -90,19 +56,19 @@ export interface EventContext {
 export function reportAgentEvent(event: AgentEvent, context: EventContext): void {
   const { reporter } = context;
   switch (event.type) {
-    case 'generating':
+    case 'model-start':
       reporter.status(`Asking ${context.modelLabel}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`);
       return;
     case 'code-ready':
       // The code itself is shown by the review step, with its requirements.
       reporter.done(describeAnswer(event.modelDurationMs, event.usage));
       return;
-    case 'no-code':
+    case 'code-missing':
       reporter.done(describeAnswer(event.modelDurationMs, event.usage));
       if (event.words) reporter.words(event.answer, 'The model answered without code');
       else reporter.warn('The answer had no Python code block.');
       return;
-    case 'missing-module':
+    case 'module-missing':
       reporter.info(`No module named '${event.module}': adding ${event.requirement} and running again (no model call).`);
       return;
     case 'packages-refused':
@@ -113,22 +79,22 @@ export function reportAgentEvent(event: AgentEvent, context: EventContext): void
       reporter.pause();
       writeOutput(event.stream === 'stdout' ? context.io.stdout : context.io.stderr, event.text);
       return;
-    case 'run-finished':
+    case 'run-end':
       flushOutput(context.io.stdout);
       flushOutput(context.io.stderr);
-      // Said once: by 'retrying' when another attempt follows, by the outcome when it was the last.
+      // Said once: by 'retry' when another attempt follows, by the outcome when it was the last.
       return;
-    case 'retrying':
+    case 'retry':
       reporter.info(`Retrying: ${event.reason}.`);
       return;
     case 'runtime':
       reportRuntimeEvent(event.event, reporter);
       return;
     case 'requirements':
-    case 'installing':
-    case 'installed':
-    case 'running':
-    case 'done':
+    case 'install-start':
+    case 'install-done':
+    case 'run-start':
+    case 'agent-done':
       // Shown elsewhere: requirements with the code, installs through the runtime's own events.
       return;
   }

@@ -57,7 +57,7 @@ export function printJson(io: CliIo, value: unknown): void {
   writeOutput(io.stdout, `${text}\n`);
 }
 
-const escape = '\x1b';
+const escapeCharacter = '\x1b';
 /** Longest `ESC [ ...` held back while waiting to see whether it is a colour; longer ones are not. */
 const maxHeldSequence = 64;
 
@@ -107,7 +107,7 @@ export class TerminalSanitizer {
     let index = 0;
     while (index < input.length) {
       const character = input[index]!;
-      if (character === escape) {
+      if (character === escapeCharacter) {
         const colour = /^\x1b\[([0-9;:]*)(m?)/.exec(input.slice(index, index + maxHeldSequence + 2));
         const atEnd = colour !== null && colour[2] === '' && index + colour[0].length === input.length;
         if (index === input.length - 1 || (atEnd && colour[0].length <= maxHeldSequence)) {
@@ -136,6 +136,6 @@ export class TerminalSanitizer {
   end(): string {
     const held = this.#held;
     this.#held = '';
-    return held === '' ? '' : `${visible(escape)}${held.slice(1)}`;
+    return held === '' ? '' : `${visible(escapeCharacter)}${held.slice(1)}`;
   }
 }

@@ -5,12 +5,11 @@
  * timeout, 137 for the memory limit: see src/runtime/result.ts).
  */
 import path from 'node:path';
-import { blockedConnections } from '../agent/messages.js';
 import { plainHttpHost } from '../index-url.js';
 import type { PackageSource } from '../requirements/index.js';
 import type { RunOptions, RunResult, RuntimeEvent, RuntimeInfo, RuntimeOptions } from '../runtime/index.js';
-import { displayName } from '../runtime/index.js';
-import { imageFromEnvironment, runtimeDefaults } from '../runtime/settings.js';
+import { blockedConnections, displayName, imageFromEnvironment, runtimeDefaults } from '../runtime/index.js';
+
 import type { CliFlags } from './args.js';
 import type { CliIo } from './io.js';
 import { formatBytes, formatDuration, type Reporter } from './reporter.js';

@@ -47,7 +47,7 @@ const helpLines = [
 export async function runSessionCommand(line: string, context: SessionCommandContext): Promise<'continue' | 'leave'> {
   const [command = '', ...rest] = line.trim().split(/\s+/);
   const argument = line.trim().slice(command.length).trim();
-  const { reporter, state } = context;
+  const { reporter } = context;
   try {
     switch (command.toLowerCase()) {
       case '/exit':

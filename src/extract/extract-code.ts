@@ -95,7 +95,7 @@ function choose(candidates: FencedBlock[], blocks: FencedBlock[], rule: ExtractR
     return {
       code: parts.map((block) => tidy(block.content)).join('\n'),
       rule: 'joined-python-blocks',
-      reason: `blocks ${listing(numbers)} of ${blocks.length} joined in order: one program split over ${parts.length} python blocks (${describeSplit(chosenIndex, joined, names)})`,
+      reason: `blocks ${listing(numbers)} of ${blocks.length} joined in order: one program split over ${parts.length} python blocks (${describeSplit(chosenIndex, names)})`,
       language: chosen.language,
       blocks: blocks.length,
     };
@@ -166,7 +166,7 @@ function blocksToJoin(chosenIndex: number, names: readonly BlockNames[]): number
   return [...included].sort((left, right) => left - right);
 }
 
-function describeSplit(chosenIndex: number, joined: readonly number[], names: readonly BlockNames[]): string {
+function describeSplit(chosenIndex: number, names: readonly BlockNames[]): string {
   const needs = [...borrowed(chosenIndex, names)].slice(0, 3);
   if (needs.length > 0) return `the largest uses ${needs.join(', ')}, defined only in another block`;
   return 'the largest only defines what a later block uses';

@@ -5,4 +5,4 @@
 export { extractCode } from './extract-code.js';
 export type { ExtractedCode, ExtractRule } from './extract-code.js';
 export { NoCodeBlockError } from './errors.js';
-export { stripThinking, thinkTags } from './strip-thinking.js';
+export { stripThinking } from './strip-thinking.js';

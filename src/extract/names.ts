@@ -29,28 +29,32 @@ export function readBlockNames(code: string): BlockNames {
   for (const line of text.split('\n')) {
     // Indented lines belong to a definition above; a line that was only a string is a docstring.
     if (line.trim() === '' || /^\s/.test(line) || /^""\s*$/.test(line)) continue;
-    let match: RegExpExecArray | null;
-    if ((match = /^(?:async\s+)?def\s+([A-Za-z_]\w*)/.exec(line)) !== null || (match = /^class\s+([A-Za-z_]\w*)/.exec(line)) !== null) {
-      defined.add(match[1] ?? '');
-    } else if ((match = /^import\s+(.+)$/.exec(line)) !== null) {
-      for (const part of (match[1] ?? '').split(',')) {
+    const definition = /^(?:async\s+)?def\s+([A-Za-z_]\w*)/.exec(line) ?? /^class\s+([A-Za-z_]\w*)/.exec(line);
+    const plainImport = /^import\s+(.+)$/.exec(line);
+    const fromImport = /^from\s+\S+\s+import\s+(.+)$/.exec(line);
+    const assignment = /^([A-Za-z_][\w]*(?:\s*,\s*[A-Za-z_]\w*)*)\s*(?::[^=]*)?=(?!=)/.exec(line);
+    if (definition !== null) {
+      defined.add(definition[1] ?? '');
+    } else if (plainImport !== null) {
+      for (const part of (plainImport[1] ?? '').split(',')) {
         const alias = /\bas\s+([A-Za-z_]\w*)/.exec(part)?.[1] ?? part.trim().split('.')[0]?.trim();
         if (alias) defined.add(alias);
       }
-    } else if ((match = /^from\s+\S+\s+import\s+(.+)$/.exec(line)) !== null) {
-      for (const part of (match[1] ?? '').replace(/[()]/g, '').split(',')) {
+    } else if (fromImport !== null) {
+      for (const part of (fromImport[1] ?? '').replace(/[()]/g, '').split(',')) {
         const alias = /\bas\s+([A-Za-z_]\w*)/.exec(part)?.[1] ?? part.trim();
         if (alias && alias !== '*') defined.add(alias);
       }
     } else if (/^@/.test(line)) {
       // A decorator belongs to the definition that follows.
-    } else if ((match = /^([A-Za-z_][\w]*(?:\s*,\s*[A-Za-z_]\w*)*)\s*(?::[^=]*)?=(?!=)/.exec(line)) !== null) {
-      for (const name of (match[1] ?? '').split(',')) defined.add(name.trim());
+    } else if (assignment !== null) {
+      for (const name of (assignment[1] ?? '').split(',')) defined.add(name.trim());
       // An assignment from a call computes something: it acts (`data = load()`), a literal does not.
       if (/=\s*[^=].*\(/.test(line)) acts = true;
     } else {
-      if ((match = /^(?:async\s+)?for\s+([\w\s,]+?)\s+in\b/.exec(line)) !== null) {
-        for (const name of (match[1] ?? '').split(',')) defined.add(name.trim());
+      const loop = /^(?:async\s+)?for\s+([\w\s,]+?)\s+in\b/.exec(line);
+      if (loop !== null) {
+        for (const name of (loop[1] ?? '').split(',')) defined.add(name.trim());
       }
       acts = true;
     }

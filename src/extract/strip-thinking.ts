@@ -6,12 +6,7 @@
  * Only thinking at the start of the answer is removed: that is where models put it, and a `<think>`
  * further down is more likely part of the code (an HTML string, a regex) than reasoning.
  */
-
-/** The tag pairs that wrap reasoning; the streaming filter in src/generator/think-filter.ts uses them too. */
-export const thinkTags = [
-  { open: '<think>', close: '</think>' },
-  { open: '<thinking>', close: '</thinking>' },
-] as const;
+import { thinkTags } from '../think-tags.js';
 
 /**
  * A closing tag with no opening one: some chat templates put `<think>` in the prompt, so the answer

@@ -1,7 +1,10 @@
-/** Turns a resolved configuration into the provider it names. Nothing is loaded or sent until `generate`. */
+/**
+ * Turns a resolved configuration into the provider it names, or, with `providerFromEnvironment`, the
+ * options and environment straight into one. Nothing is loaded or sent until `generate`.
+ */
 import { toLogger, type Logger, type LogSink } from '../logger.js';
 import { checkOptionKeys, type OptionKeys } from '../options.js';
-import { modelConfigKeys, type ModelConfig } from './config.js';
+import { modelConfigInputKeys, modelConfigKeys, resolveModelConfig, type ModelConfig, type ModelConfigInput } from './config.js';
 import { createGroqProvider } from './groq-provider.js';
 import { createOpenAIProvider } from './openai-provider.js';
 import type { ModelProvider } from './types.js';
@@ -19,4 +22,20 @@ export function createProvider(config: ModelConfig, options: CreateProviderOptio
   checkOptionKeys('createProvider', options, createProviderOptionKeys);
   const logger = toLogger(options.logger, 'Generator');
   return config.provider === 'groq' ? createGroqProvider(config, logger) : createOpenAIProvider(config, logger);
+}
+
+/** `resolveModelConfig`'s options and `createProvider`'s, together. */
+export type ProviderFromEnvironmentOptions = ModelConfigInput & CreateProviderOptions;
+
+const providerFromEnvironmentKeys = { ...modelConfigInputKeys, ...createProviderOptionKeys } as const satisfies OptionKeys<ProviderFromEnvironmentOptions>;
+
+/**
+ * The provider the options and the environment name (`PYCAGE_PROVIDER`, `PYCAGE_MODEL`, `GROQ_API_KEY`,
+ * `OPENAI_BASE_URL`...), in one call: `createProvider(resolveModelConfig(options), { logger })`. Throws
+ * `MissingApiKeyError` naming the variable, or `InvalidModelConfigError`, before anything is sent.
+ */
+export function providerFromEnvironment(options: ProviderFromEnvironmentOptions = {}): ModelProvider {
+  checkOptionKeys('providerFromEnvironment', options, providerFromEnvironmentKeys);
+  const { logger, ...input } = options;
+  return createProvider(resolveModelConfig(input), logger === undefined ? {} : { logger });
 }

@@ -5,12 +5,11 @@
  */
 export { resolveModelConfig, defaultModels, isLocalUrl } from './config.js';
 export type { ModelConfig, ModelConfigInput } from './config.js';
-export { createProvider } from './create-provider.js';
-export type { CreateProviderOptions } from './create-provider.js';
-export { generateCode } from './generate-code.js';
-export type { GenerateCodeOptions, GeneratedCode } from './generate-code.js';
+export { createProvider, providerFromEnvironment } from './create-provider.js';
+export type { CreateProviderOptions, ProviderFromEnvironmentOptions } from './create-provider.js';
 export { loadInstruction } from './instruction.js';
 export type { ChatMessage, GenerateOptions, ModelProvider, ProviderName, TokenUsage } from './types.js';
+export type { ModelErrorOptions } from './errors.js';
 export {
   InvalidModelConfigError,
   MissingApiKeyError,

@@ -5,7 +5,7 @@
  * only decides what the user watches while it streams.
  */
 
-import { thinkTags } from '../extract/index.js';
+import { thinkTags } from '../think-tags.js';
 
 export interface ThinkFilter {
   push(delta: string): void;

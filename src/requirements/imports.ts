@@ -31,19 +31,11 @@ export interface ImportedModule {
 }
 
 /**
- * The last script read and its imports. `pycage run` reads the same script twice (the CLI's
- * `parseImports` to find sibling modules, then `inferRequirements`), and parsing is the costly part.
+ * Every import the script makes, in the order of the source, duplicates included. Not cached: the
+ * costly part, loading the grammar, is done once per process by `getPythonParser`; a parse itself takes
+ * milliseconds, so a caller that reads the same script twice pays little and nothing is kept between calls.
  */
-let lastRead: { code: string; imports: readonly ImportedModule[] } | undefined;
-
-/** Every import the script makes, in the order of the source, duplicates included. */
 export async function readImports(code: string): Promise<ImportedModule[]> {
-  if (lastRead?.code !== code) lastRead = { code, imports: await readImportsUncached(code) };
-  // Copies, so that a caller changing its result cannot change what the next caller gets.
-  return lastRead.imports.map((entry) => ({ ...entry, names: [...entry.names] }));
-}
-
-async function readImportsUncached(code: string): Promise<ImportedModule[]> {
   const parser = await getPythonParser();
   const found = parseWith(parser, code, collectImports);
   if (found === undefined) throw new PythonParserError('The Python parser returned no tree.');
@@ -201,7 +193,7 @@ function isTypeCheckingOnly(node: Node): boolean {
     if (parent.type === 'if_statement') {
       const condition = parent.childForFieldName('condition');
       const consequence = parent.childForFieldName('consequence');
-      if (condition !== null && consequence !== null && consequence.equals(child) && namesTypeChecking(condition)) return true;
+      if (condition && consequence?.equals(child) && namesTypeChecking(condition)) return true;
     }
     child = parent;
     parent = parent.parent;

@@ -10,7 +10,7 @@
  *     # ]
  *     # ///
  */
-import { parseToml, TomlSyntaxError, type TomlValue } from './toml.js';
+import { parseToml, TomlSyntaxError, type TomlTable, type TomlValue } from './toml.js';
 
 export interface ScriptMetadata {
   /** The `dependencies` array as written; empty when the block has none. */
@@ -83,7 +83,7 @@ export function readScriptMetadata(code: string): ScriptMetadataResult {
   if (blocks.length > 1) return { status: 'invalid', problem: 'the script has more than one "# /// script" block' };
   const body = `${blocks[0]!.body.map((line) => (line.startsWith('# ') ? line.slice(2) : line.slice(1))).join('\n')}\n`;
 
-  let document;
+  let document: TomlTable;
   try {
     document = parseToml(body);
   } catch (error) {
@@ -91,7 +91,7 @@ export function readScriptMetadata(code: string): ScriptMetadataResult {
     throw error;
   }
 
-  const dependencies = document['dependencies'];
+  const dependencies = document.dependencies;
   if (dependencies !== undefined && !isStringArray(dependencies)) {
     return { status: 'invalid', problem: '"dependencies" must be an array of strings' };
   }

@@ -19,7 +19,7 @@ export interface RequirementCheckOptions {
 
 // PEP 508 without the URL form: a name, optional [extras], optional version specifiers (bare or in
 // parentheses), optional `; marker`.
-const namePattern = String.raw`[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?`;
+const namePattern = '[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?';
 const extrasPattern = String.raw`\[\s*(?:${namePattern}(?:\s*,\s*${namePattern})*)?\s*\]`;
 const specifierPattern = String.raw`(?:~=|===|==|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+`;
 const specifiersPattern = String.raw`${specifierPattern}(?:\s*,\s*${specifierPattern})*`;
@@ -34,7 +34,7 @@ export function isPlainRequirement(requirement: string): boolean {
   // pip reads `pkg-1.0-py3-none-any.whl` or `pkg.tar.gz` as a file to install, not as a project name.
   if (/\.(?:whl|zip|tgz|tar|tar\.gz|tar\.bz2|tar\.xz)\b/i.test(requirement)) return false;
   // A marker is only comparisons of quoted strings; `@` or `://` there means a URL is hiding in it.
-  const marker = match.groups?.['marker'] ?? '';
+  const marker = match.groups?.marker ?? '';
   return !/@|:\/\//.test(marker);
 }
 

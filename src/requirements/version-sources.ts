@@ -282,11 +282,11 @@ function filesFromSimpleJson(body: string): ListedFile[] | undefined {
   if (!Array.isArray(document.files)) return undefined;
   const files: ListedFile[] = [];
   for (const file of document.files as Array<Record<string, unknown> | null>) {
-    if (file === null || typeof file !== 'object' || typeof file['filename'] !== 'string') continue;
-    const yanked = file['yanked'];
-    const { uploadTimeMs } = optionalFile(file['filename'], file['upload-time']);
+    if (file === null || typeof file !== 'object' || typeof file.filename !== 'string') continue;
+    const yanked = file.yanked;
+    const { uploadTimeMs } = optionalFile(file.filename, file['upload-time']);
     files.push({
-      filename: file['filename'],
+      filename: file.filename,
       // PEP 691: `yanked` is false, true, or a string giving the reason (which also means yanked).
       yanked: yanked === true || (typeof yanked === 'string'),
       requiresPython: stringOrUndefined(file['requires-python']),

@@ -8,11 +8,11 @@
  * and a cap on the total size. Every file not written is reported with a short reason.
  */
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { isSafeRelativePath } from './payload.js';
-import type { Artifact } from './types.js';
+import type { Artifact, RefusedArtifact } from './types.js';
 import { parseTar, type TarEntry } from './tar.js';
 
 /** Most bytes copied back from one run's output directory. */
@@ -23,14 +23,6 @@ export const artifactLimitFiles = 1000;
 export interface ArtifactFile {
   name: string;
   data: Uint8Array;
-}
-
-/** A file the script left that was not copied to the host, and why, in a short phrase. */
-export interface RefusedArtifact {
-  /** The name as the sandbox gave it (show it with displayName: it may hold control characters). */
-  name: string;
-  /** `dot-name`, `symlink on the way`, `not a regular file`, `over the size cap`... */
-  reason: string;
 }
 
 /** An artifact name is checked like a file name going in: relative, no `..`, no backslashes or NUL. */
@@ -244,7 +236,7 @@ async function createFresh(folder: string, baseName: string, data: Uint8Array): 
   for (let number = 0; number <= maxNumberedNames; number += 1) {
     const candidate = number === 0 ? baseName : numberedName(baseName, number);
     const target = path.join(folder, candidate);
-    let handle;
+    let handle: FileHandle;
     try {
       // O_EXCL also refuses an existing symlink at the target, dangling or not: it is never followed.
       handle = await open(target, createFlags, 0o644);

@@ -5,7 +5,7 @@
  */
 import { ExitCode, PycageError, type PycageErrorOptions } from '../errors.js';
 
-type RuntimeErrorOptions = Omit<PycageErrorOptions, 'exitCode'>;
+export type RuntimeErrorOptions = Omit<PycageErrorOptions, 'exitCode'>;
 
 /** How to get a Docker engine running, printed under every DockerUnavailableError. */
 export const startDockerHint =

@@ -19,24 +19,30 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 }
 
 export { checkOutputDirectory, displayName, readArtifactArchive, writeArtifacts } from './artifacts.js';
-export type { ArtifactFile, RefusedArtifact } from './artifacts.js';
+export type { ArtifactFile } from './artifacts.js';
 export { runOptionKeys } from './option-keys.js';
 export { checkDocker, checkImage } from './checks.js';
 export type { CheckDockerOptions, CheckImageOptions, DockerCheck, ImageCheck } from './checks.js';
 export { prune } from './cleanup.js';
 export type { PruneOptions } from './cleanup.js';
 export { DockerUnavailableError, ImageError, InstallError, SandboxError } from './errors.js';
+export type { RuntimeErrorOptions } from './errors.js';
 export { parsePythonError } from './traceback.js';
-export { runtimeDefaults } from './settings.js';
+export { blockedConnections } from './result.js';
+export { imageFromEnvironment, runtimeDefaults } from './settings.js';
+export { offlineImageScript } from './image.js';
 export type {
   Artifact,
+  BlockedConnection,
   CloseOptions,
   CreateProjectOptions,
   EnvironmentInfo,
   Installer,
   NetworkMode,
+  NetworkReport,
   Project,
   PythonError,
+  RefusedArtifact,
   RequirementsOption,
   RunOptions,
   RunResult,

@@ -36,7 +36,7 @@ import type { StopReason } from './result.js';
 import type { ResolvedRuntimeOptions } from './settings.js';
 import type { Artifact, RefusedArtifact, RunResult, RuntimeEvent, RuntimeInfo } from './types.js';
 
-export const noIsolationWarning = 'pycage: isolate: false runs model-written code on this machine with no sandbox';
+export const noIsolationWarning = 'isolate: false runs model-written code on this machine with no sandbox';
 
 /** The PATH a local script gets (plus its venv's bin): enough to find system tools, nothing personal. */
 const minimalPath = '/usr/local/bin:/usr/bin:/bin';
@@ -99,8 +99,8 @@ export class LocalRuntime extends BaseRuntime {
 
   constructor(options: ResolvedRuntimeOptions) {
     super(options);
-    process.emitWarning(noIsolationWarning, { code: 'PYCAGE_NO_ISOLATION' });
-    this.logger.warn('isolate: false: scripts run on this machine with no sandbox');
+    // To the caller's logger, never to the console: the library does not print (the CLI says it its own way).
+    this.logger.warn(noIsolationWarning);
   }
 
   protected async prepare(): Promise<RuntimeInfo> {

@@ -67,8 +67,7 @@ export class OomWatcher {
       stream.setEncoding('utf8');
       stream.on('data', (text: string) => {
         pending += text;
-        let newline: number;
-        while ((newline = pending.indexOf('\n')) !== -1) {
+        for (let newline = pending.indexOf('\n'); newline !== -1; newline = pending.indexOf('\n')) {
           const line = pending.slice(0, newline).trim();
           pending = pending.slice(newline + 1);
           if (line !== '') this.#record(line);

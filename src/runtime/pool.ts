@@ -92,12 +92,6 @@ export class SandboxPool {
     this.#maxSize = Math.max(options.size, options.maxSize ?? options.size);
   }
 
-  /** Ready sandboxes over all keys. */
-  get readyCount(): number {
-    let count = 0;
-    for (const entry of this.#entries.values()) count += entry.ready.length;
-    return count;
-  }
 
   stats(): PoolStats {
     const stats: PoolStats = { ready: 0, starting: 0, removing: this.#removing, refillScheduled: false, target: 0, active: 0 };

@@ -6,7 +6,7 @@
 import { ExitCode } from '../errors.js';
 import { installFailureSummary } from './environment.js';
 import { parsePythonError } from './traceback.js';
-import type { Artifact, EnvironmentInfo, NetworkReport, PythonError, RefusedArtifact, RunResult } from './types.js';
+import type { Artifact, BlockedConnection, EnvironmentInfo, NetworkReport, PythonError, RefusedArtifact, RunResult } from './types.js';
 
 /** Why pycage ended a run itself, if it did. */
 export type StopReason = 'timeout' | 'output-limit' | 'abort' | undefined;
@@ -89,4 +89,19 @@ export function installFailureResult(options: {
     environment: options.environment,
     error: { name: 'InstallError', message: installFailureSummary(options.output), traceback: options.output.trimEnd() },
   };
+}
+
+/**
+ * The connections a run's network refused. Read defensively: runtimes before the egress proxy give
+ * no `network` field at all, and a malformed entry is skipped rather than trusted.
+ */
+export function blockedConnections(result: RunResult): BlockedConnection[] {
+  const network = (result as { network?: { blocked?: unknown } }).network;
+  const blocked = Array.isArray(network?.blocked) ? (network.blocked as unknown[]) : [];
+  return blocked.flatMap((entry) => {
+    if (typeof entry !== 'object' || entry === null) return [];
+    const { host, port, reason } = entry as Record<string, unknown>;
+    if (typeof host !== 'string') return [];
+    return [{ host, port: typeof port === 'number' ? port : Number(port), reason: typeof reason === 'string' ? reason : 'refused' }];
+  });
 }

@@ -19,7 +19,8 @@ export type RequirementsOption = 'auto' | 'none' | readonly string[];
 export interface RuntimeOptions {
   /**
    * Run scripts in a Docker sandbox. `false` runs them as plain processes on this machine, with no
-   * isolation at all (a warning is emitted once per runtime).
+   * isolation at all (a warning goes to `logger` once per runtime, component Runtime; the library
+   * never prints, so pass a logger to see it, and check `runtime.isolated`).
    * @default true
    */
   isolate?: boolean;
@@ -125,7 +126,12 @@ export interface RuntimeOptions {
 }
 
 export interface RunOptions {
-  /** `'auto'` infers them from the script's imports; a list is used as given. @default 'none' */
+  /**
+   * `'auto'` infers them from the script's imports; a list is used as given.
+   * @default 'none': a script the caller hands over as it is reaches no package index and gets nothing
+   * installed that the caller did not name. `createProject` and `runAgent` default to `'auto'` on
+   * purpose: a project's environment is built once for many runs, and a model's code comes with no list.
+   */
   requirements?: RequirementsOption;
   /**
    * The script's environment variables, on top of a minimal PATH/HOME/LANG/PYTHONUNBUFFERED/
@@ -199,7 +205,7 @@ export interface EnvironmentInfo {
 
 /** A file the script wrote under `output/` that was not copied to the host, and why. */
 export interface RefusedArtifact {
-  /** As the script named it (may hold control characters: escape it before showing it). */
+  /** As the script named it (may hold control characters: show it with `displayName`). */
   name: string;
   /** `dot-name`, `symlink on the way`, `not a regular file`, `over the size cap`... */
   reason: string;
@@ -270,7 +276,7 @@ export interface CreateProjectOptions {
    * the same name is replaced. @default a random `project-xxxxxxxx`
    */
   name?: string;
-  /** @default 'auto' */
+  /** @default 'auto' (unlike `runScript`'s `'none'`: see `RunOptions.requirements`) */
   requirements?: RequirementsOption;
   /** Files saved next to the script and given to every run. */
   files?: Record<string, string>;

@@ -14,6 +14,7 @@ export interface RecordedRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   /** The JSON body, parsed; the raw text when it is not JSON; `undefined` when empty. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever fields the client under test sent, as it sent them.
   body: any;
 }
 

@@ -7,9 +7,8 @@
  */
 import { ExitCode, PycageError } from '../../errors.js';
 import type { ModelConfig } from '../../generator/index.js';
-import { checkDocker, checkImage, createRuntime, type Runtime } from '../../runtime/index.js';
-import { offlineImageScript } from '../../runtime/image.js';
-import { modelConfigFrom, providerFor } from '../agent-setup.js';
+import { checkDocker, checkImage, createRuntime, offlineImageScript, type Runtime } from '../../runtime/index.js';
+import { modelConfigFrom, providerFor } from '../model-setup.js';
 import { maskUrl, plainHttpHost } from '../../index-url.js';
 import type { CliFlags, ParsedCommand } from '../args.js';
 import type { CliIo } from '../io.js';

@@ -13,7 +13,8 @@ import { printJson, writeOutput } from '../output.js';
 import { readUserFiles } from '../user-files.js';
 import type { Reporter } from '../reporter.js';
 import { describeSettings, localWarning, openNetworkWarning } from '../runtime-setup.js';
-import { agentJson, agentOptionsFrom, reportAgentEvent, reportAgentOutcome, setUpModel, showProposal } from '../agent-setup.js';
+import { agentJson, agentOptionsFrom, reportAgentEvent, reportAgentOutcome, showProposal } from '../agent-setup.js';
+import { setUpModel } from '../model-setup.js';
 
 export default async function request(parsed: ParsedCommand, io: CliIo, reporter: Reporter): Promise<number> {
   const { flags } = parsed;

@@ -101,8 +101,14 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
         ...(flags.json
           ? {}
           : {
-              onStdout: (text: string) => (reporter.pause(), writeOutput(io.stdout, text)),
-              onStderr: (text: string) => (reporter.pause(), writeOutput(io.stderr, text)),
+              onStdout: (text: string) => {
+                reporter.pause();
+                writeOutput(io.stdout, text);
+              },
+              onStderr: (text: string) => {
+                reporter.pause();
+                writeOutput(io.stderr, text);
+              },
             }),
         onEvent: (event) => reportRuntimeEvent(event, reporter),
         abortSignal: interrupts.signal,

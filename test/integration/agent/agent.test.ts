@@ -72,7 +72,7 @@ describe('runAgent', () => {
     expect(retry[0]?.role).toBe('system');
     // This round the request is followed by where the program runs (network, files, output folder).
     expect(retry.some((message) => message.role === 'user' && message.content.startsWith('add up 1, 2 and 3\n'))).toBe(true);
-    expect(events.filter((event) => event.type === 'retrying')).toHaveLength(1);
+    expect(events.filter((event) => event.type === 'retry')).toHaveLength(1);
     expect(events.filter((event) => event.type === 'output').map((event) => (event.type === 'output' ? event.text : '')).join('')).toContain('6');
   });
 
@@ -95,7 +95,7 @@ describe('runAgent', () => {
     expect(outcome.attempts[0]?.result?.error?.name).toBe('ModuleNotFoundError');
     expect(outcome.attempts[1]?.modelDurationMs).toBe(0);
     expect(outcome.requirements).toEqual(['pycage_agent_demo==2.0.0']);
-    expect(events).toContainEqual(expect.objectContaining({ type: 'missing-module', module: 'pycage_agent_demo' }));
+    expect(events).toContainEqual(expect.objectContaining({ type: 'module-missing', module: 'pycage_agent_demo' }));
   });
 
   it('does not ask the model again when the package index cannot be reached', async () => {
@@ -122,7 +122,7 @@ describe('runAgent', () => {
     expect(outcome.attempts.map((attempt) => attempt.status)).toEqual(['no-code', 'no-code']);
     expect(server.requests).toHaveLength(2);
     expect(outcome.result).toBeUndefined();
-    const nudge = (server.requests[1]?.body.messages as Array<{ content: string }>).at(-1)?.content;
+    const nudge = (server.requests[1]?.body.messages as Array<{ content: string }> | undefined)?.at(-1)?.content;
     expect(nudge).toContain('no ```python code block');
   });
 
@@ -196,7 +196,7 @@ describe('runAgent', () => {
   });
 
   it('stops the loop and the run when aborted', async () => {
-    server = await startChatServer([answer('import time\nwhile True:\n    time.sleep(0.1)')]);
+    server = await startChatServer([answer('import time\nprint("looping", flush=True)\nwhile True:\n    time.sleep(0.1)')]);
     const controller = new AbortController();
     const started = performance.now();
     const outcome = runAgent({
@@ -206,7 +206,8 @@ describe('runAgent', () => {
       requirements: 'none',
       abortSignal: controller.signal,
       onEvent: (event) => {
-        if (event.type === 'runtime' && event.event.type === 'run-start') setTimeout(() => controller.abort(), 500);
+        // Aborted once the script is seen running, not after a guessed delay.
+        if (event.type === 'output' && event.text.includes('looping')) controller.abort();
       },
     });
     await expect(outcome).rejects.toMatchObject({ name: 'AbortedError' });

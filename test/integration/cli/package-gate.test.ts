@@ -79,7 +79,7 @@ describe('pycage "<request>" and unknown packages', () => {
     const result = await cli(['cut some DNA', '--yes', '--index-url', index.simpleUrl], { env: modelEnv(chat) });
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe('cut with the standard library\n');
-    const told = (chat.requests[1]?.body.messages as Array<{ content: string }>).at(-1)?.content ?? '';
+    const told = (chat.requests[1]?.body.messages as Array<{ content: string }> | undefined)?.at(-1)?.content ?? '';
     expect(told).toContain('crispr');
     expect(told).toContain('import crispr');
   });

@@ -38,7 +38,7 @@ describe('pycage "<request>"', () => {
     expect(result.stdout).toContain('fixed on the second try');
     expect(result.exitCode).toBe(0);
     expect(server.requests).toHaveLength(2);
-    const retry = (server.requests[1]?.body.messages as Array<{ content: string }>).at(-1)?.content ?? '';
+    const retry = (server.requests[1]?.body.messages as Array<{ content: string }> | undefined)?.at(-1)?.content ?? '';
     expect(retry).toContain("NameError: name 'undefined_name' is not defined");
     expect(result.stderr).toContain('print(undefined_name)'); // the code was shown before it ran
     expect(result.stderr).toMatch(/Retrying/);

@@ -169,7 +169,7 @@ async function writeIndex(directory: string): Promise<void> {
 beforeAll(async () => {
   scratch = await createScratch('egress');
   gateway = dockerBridgeGateway();
-  hostServer = createHttpServer((request, response) => {
+  hostServer = createHttpServer((_request, response) => {
     hostRequests += 1;
     response.end('host service');
   });

@@ -4,7 +4,7 @@
  * cache directory of their own, and checks of real Docker state made with the docker CLI, so they do
  * not share code with what they check.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { blockedConnections, describeFailure, describeFiles, fillTemplate, followUpMessage, regenerateMessage, requestWithContext, retryMessage, tail } from '../../../src/agent/messages.js';
+import { blockedConnections } from '../../../src/runtime/index.js';
+import { describeFailure, describeFiles, fillTemplate, followUpMessage, regenerateMessage, requestWithContext, retryMessage, tail } from '../../../src/agent/messages.js';
 import { indexUnreachable, missingModule } from '../../../src/agent/missing-module.js';
 import type { RunResult } from '../../../src/runtime/index.js';
 

@@ -5,66 +5,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runAgent, type AgentOptions, type Proposal, type ReviewDecision } from '../../../src/agent/index.js';
 import { ExitCode, PolicyError } from '../../../src/errors.js';
-import type { ChatMessage, GenerateOptions, ModelProvider } from '../../../src/generator/index.js';
-import type { RunOptions, RunResult, Runtime, RuntimeInfo } from '../../../src/runtime/index.js';
+import type { RunResult, Runtime } from '../../../src/runtime/index.js';
 import { startIndexServer, type IndexServer } from '../../helpers/index-server.js';
-
-const fence = '```';
-const answer = (code: string): string => `Here:\n\n${fence}python\n${code}\n${fence}\n`;
-
-class FakeModel implements ModelProvider {
-  readonly name = 'openai' as const;
-  readonly model = 'fake';
-  readonly baseUrl = 'http://127.0.0.1:9';
-  readonly requests: ChatMessage[][] = [];
-  constructor(private readonly answers: string[]) {}
-  async generate(options: GenerateOptions): Promise<string> {
-    this.requests.push([...options.messages]);
-    const next = this.answers.shift();
-    if (next === undefined) throw new Error('the fake model has no more answers');
-    return next;
-  }
-  async listModels(): Promise<string[]> {
-    return [this.model];
-  }
-}
-
-interface FakeRun {
-  code: string;
-  requirements: readonly string[];
-}
-
-function okResult(requirements: readonly string[], overrides: Partial<RunResult> = {}): RunResult {
-  return { exitCode: 0, stdout: 'ok\n', stderr: '', timedOut: false, oomKilled: false, outputTruncated: false, durationMs: 1, requirements: [...requirements], artifacts: [], refusedArtifacts: [], network: { mode: 'none', blocked: [] }, ...overrides };
-}
-
-/** Records every run; `answer` decides each result (by default: success). */
-function fakeRuntime(info: Partial<RuntimeInfo>, answer: (run: FakeRun) => RunResult = (run) => okResult(run.requirements)): Runtime & { runs: FakeRun[] } {
-  const runs: FakeRun[] = [];
-  const full: RuntimeInfo = {
-    isolated: true, image: 'fake', pythonVersion: '3.12', installer: 'pip', network: 'none', memoryBytes: 1, cpus: 1, timeoutMs: 1000, gvisor: false,
-    packageSource: { noIndex: true }, ...info,
-  };
-  return {
-    isolated: true,
-    runs,
-    start: async () => full,
-    describe: async () => full,
-    runScript: async (code: string, options?: RunOptions) => {
-      const run = { code, requirements: Array.isArray(options?.requirements) ? [...(options.requirements as string[])] : [] };
-      runs.push(run);
-      return answer(run);
-    },
-    createProject: async () => {
-      throw new Error('not used');
-    },
-    runProject: async () => {
-      throw new Error('not used');
-    },
-    close: async () => undefined,
-    [Symbol.asyncDispose]: async () => undefined,
-  };
-}
+import { answer, FakeModel, type FakeRun, fakeRuntime, okResult } from './fakes.js';
 
 let server: IndexServer;
 const oldEnough = new Date(Date.now() - 400 * 86_400_000).toISOString();
@@ -123,7 +66,10 @@ describe('unknown packages in the agent', () => {
       const model = new FakeModel([answer(code), answer(code)]);
       const runtime = indexRuntime();
       const proposals: Proposal[] = [];
-      const outcome = await runAgent(options(model, runtime, { review: async (proposal) => (proposals.push(proposal), decision) }));
+      const outcome = await runAgent(options(model, runtime, { review: async (proposal) => {
+      proposals.push(proposal);
+      return decision;
+    } }));
       expect(outcome.status).toBe(expected);
       expect(proposals).toHaveLength(1);
       expect(proposals[0]?.flagged).toEqual([
@@ -167,7 +113,10 @@ describe('the missing-module fix', () => {
     const model = new FakeModel([answer(code), answer('print("fine")')]);
     const runtime = indexRuntime((run) => (run.code.includes('evil_pkg') ? forged(run) : okResult(run.requirements)));
     const proposals: Proposal[] = [];
-    const outcome = await runAgent(options(model, runtime, { review: async (proposal) => (proposals.push(proposal), { action: 'run' }), allowPackages: ['*'] }));
+    const outcome = await runAgent(options(model, runtime, { review: async (proposal) => {
+      proposals.push(proposal);
+      return { action: 'run' };
+    }, allowPackages: ['*'] }));
     expect(runtime.runs.flatMap((run) => run.requirements)).not.toContain('evil_pkg');
     expect(outcome.attempts.map((attempt) => attempt.trigger)).toEqual(['model', 'model']);
     expect(proposals.map((proposal) => proposal.trigger)).toEqual(['model', 'model']);
@@ -184,7 +133,10 @@ describe('the missing-module fix', () => {
     const model = new FakeModel([answer(forgetful)]);
     const runtime = indexRuntime(missingCrispr);
     const proposals: Proposal[] = [];
-    const outcome = await runAgent(options(model, runtime, { review: async (proposal) => (proposals.push(proposal), { action: 'run' }) }));
+    const outcome = await runAgent(options(model, runtime, { review: async (proposal) => {
+      proposals.push(proposal);
+      return { action: 'run' };
+    } }));
     expect(outcome.status).toBe('succeeded');
     expect(proposals.map((proposal) => [proposal.trigger, proposal.flagged.map((entry) => entry.name)])).toEqual([
       ['model', []],

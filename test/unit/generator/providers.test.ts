@@ -6,7 +6,6 @@ import type { LogEntry } from '../../../src/logger.js';
 import { NoCodeBlockError } from '../../../src/extract/index.js';
 import {
   createProvider,
-  generateCode,
   loadInstruction,
   ModelAuthenticationError,
   ModelConnectionError,
@@ -15,10 +14,13 @@ import {
   ModelRequestError,
   ModelServerError,
   ModelTimeoutError,
+  MissingApiKeyError,
+  providerFromEnvironment,
   resolveModelConfig,
   type ModelConfigInput,
   type ProviderName,
 } from '../../../src/generator/index.js';
+import { generateCode } from '../../../src/agent/index.js';
 import { startChatServer, type ChatReply, type ChatServer } from '../../helpers/chat-server.js';
 
 const fence = '```';
@@ -294,6 +296,27 @@ describe('openai provider with a local server and no key', () => {
     const error = await createProvider(config).generate({ messages: [{ role: 'user', content: 'x' }] }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ModelAuthenticationError);
     expect((error as Error).message).toContain('OPENAI_API_KEY is not set');
+  });
+});
+
+describe('providerFromEnvironment', () => {
+  it('makes the provider the environment names in one call, and logs through the logger given', async () => {
+    const chat = await serve([{ content: pythonAnswer }]);
+    const logs: LogEntry[] = [];
+    const provider = providerFromEnvironment({
+      env: { PYCAGE_PROVIDER: 'openai', PYCAGE_MODEL: 'env-model', OPENAI_API_KEY: 'env-key', OPENAI_BASE_URL: chat.openaiBaseUrl },
+      logger: (entry) => logs.push(entry),
+    });
+    expect([provider.name, provider.model]).toEqual(['openai', 'env-model']);
+    expect(await provider.generate({ messages: [{ role: 'user', content: 'x' }] })).toContain('hello from pycage');
+    expect(chat.requests[0]?.headers.authorization).toBe('Bearer env-key');
+    expect(logs.some((entry) => entry.component === 'Generator')).toBe(true);
+  });
+
+  it('names the missing key variable, and a misspelled option', () => {
+    expect(() => providerFromEnvironment({ env: {} })).toThrow(MissingApiKeyError);
+    expect(() => providerFromEnvironment({ env: {} })).toThrow('GROQ_API_KEY');
+    expect(() => providerFromEnvironment({ env: {}, apikey: 'k' } as never)).toThrow(/apikey.*apiKey/);
   });
 });
 

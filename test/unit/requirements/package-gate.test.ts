@@ -100,9 +100,9 @@ describe('origins in inferRequirements', () => {
     const result = await inferRequirements(code, { jsonApiUrl: server.jsonApiUrl, cacheDir, overrides: { cv2: 'opencv-python-headless' } });
     expect(result.requirements).toEqual(['PyYAML==6.0.2', 'requests==2.32.3', 'crispr==0.2', 'opencv-python-headless']);
     const byName = Object.fromEntries(result.details.map((detail) => [detail.name, detail]));
-    expect(byName['PyYAML']).toMatchObject({ origin: 'mapped', module: 'yaml' });
-    expect(byName['requests']).toMatchObject({ origin: 'popular', module: 'requests', popularRank: expect.any(Number) });
-    expect(byName['crispr']).toMatchObject({ origin: 'unknown', module: 'crispr', index: { exists: true, releaseCount: 2 } });
+    expect(byName.PyYAML).toMatchObject({ origin: 'mapped', module: 'yaml' });
+    expect(byName.requests).toMatchObject({ origin: 'popular', module: 'requests', popularRank: expect.any(Number) });
+    expect(byName.crispr).toMatchObject({ origin: 'unknown', module: 'crispr', index: { exists: true, releaseCount: 2 } });
     expect(byName['opencv-python-headless']).toMatchObject({ origin: 'declared', module: 'cv2' });
   });
 

@@ -72,6 +72,15 @@ describe('satisfiesSpecifier', () => {
     ['3.12.99', '', true],
     ['3.12.99', '>=3.9,', true],
     ['3.12.99', 'garbage, >=3.9', true],
+    ['3.12.99', '>= 3.9', true],
+    ['3.12.99', '~=3', true],
+    ['1.0+local.1', '==1.0', true],
+    ['1.0', '==1.0+local.1', false],
+    ['1.0', '===1.0', true],
+    ['1.0.0', '===1.0', false],
+    ['3.13.0rc1', '>=3.9', true],
+    ['1!1.0', '>=2024.1', true],
+    ['not a version', '>=1', false],
   ])('%s against %j: %s', (version, specifier, expected) => {
     expect(satisfiesSpecifier(version, specifier)).toBe(expected);
   });

@@ -123,14 +123,14 @@ describe('installCommands', () => {
     const indexUrl = 'http://user:s3cret@10.0.0.5:3141/simple';
     const pip = installCommands({ ...base, installer: 'pip', indexUrl });
     expect(JSON.stringify(pip.map((command) => command.argv))).not.toContain('s3cret');
-    expect(pip[1]!.env['PIP_INDEX_URL']).toBe(indexUrl);
+    expect(pip[1]!.env.PIP_INDEX_URL).toBe(indexUrl);
     expect(pip[1]!.argv).toEqual(expect.arrayContaining(['--trusted-host', '10.0.0.5']));
     // The venv command has no reason to see it.
     expect(JSON.stringify(pip[0])).not.toContain('s3cret');
     const uv = installCommands({ ...base, installer: 'uv', indexUrl: 'https://__token__:pypi-abc@private.example/simple' });
     expect(JSON.stringify(uv.map((command) => command.argv))).not.toContain('pypi-abc');
-    expect(uv[1]!.env['UV_INDEX_URL']).toBe('https://__token__:pypi-abc@private.example/simple');
-    expect(installCommands({ ...base, installer: 'pip', noIndex: true, indexUrl })[1]!.env['PIP_INDEX_URL']).toBeUndefined();
+    expect(uv[1]!.env.UV_INDEX_URL).toBe('https://__token__:pypi-abc@private.example/simple');
+    expect(installCommands({ ...base, installer: 'pip', noIndex: true, indexUrl })[1]!.env.PIP_INDEX_URL).toBeUndefined();
   });
 
   it('lets noIndex win over an index URL', () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Logger } from '../../../src/logger.js';
 import { poolKey, type SandboxSettings } from '../../../src/runtime/container-options.js';
 import { maxRemovalDelayMs, SandboxPool } from '../../../src/runtime/pool.js';
@@ -61,7 +61,26 @@ function fakePool(size: number, options: { delayMs?: number; idleMs?: number; fa
 
 const fake = (sandbox: Sandbox): FakeSandbox => sandbox as unknown as FakeSandbox;
 
-const settle = (milliseconds = 20): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
+/**
+ * Lets `milliseconds` of fake time pass, running the pool's timers (refill, removal delay, idle) and the
+ * promises they settle in order, so no test races a real timer against a real sleep.
+ */
+const settle = (milliseconds = 20): Promise<void> => vi.advanceTimersByTimeAsync(milliseconds).then(() => undefined);
+
+/** Lets fake time pass until `work` settles: for steps that wait on a sandbox that takes time to start. */
+async function whileTimePasses<T>(work: Promise<T>): Promise<T> {
+  let settled = false;
+  work.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  while (!settled) await vi.advanceTimersByTimeAsync(10);
+  return work;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
 
 afterEach(() => {
   vi.useRealTimers();
@@ -74,16 +93,16 @@ describe('SandboxPool', () => {
     await settle();
     // A runtime made for one script starts one container.
     expect(created).toHaveLength(1);
-    expect(pool.readyCount).toBe(1);
+    expect(pool.stats().ready).toBe(1);
     const sandbox = await pool.acquire(settings);
     expect(fake(sandbox).name).toBe('fake-1');
-    expect(pool.readyCount).toBe(0);
+    expect(pool.stats().ready).toBe(0);
     await pool.release(sandbox);
     expect(fake(sandbox).destroyed).toBe(true);
     // Topped up shortly after the run, not during it.
     expect(created).toHaveLength(1);
     await settle(150);
-    expect(pool.readyCount).toBe(2);
+    expect(pool.stats().ready).toBe(2);
     expect(created).toHaveLength(3);
     expect(pool.stats()).toEqual({ ready: 2, starting: 0, removing: 0, refillScheduled: false, target: 2, active: 0 });
     await pool.close();
@@ -102,9 +121,9 @@ describe('SandboxPool', () => {
   it('gives a run a sandbox still starting rather than starting another', async () => {
     const { pool, created } = fakePool(1, { delayMs: 30 });
     pool.warm(settings);
-    const sandbox = await pool.acquire(settings);
+    const sandbox = await whileTimePasses(pool.acquire(settings));
     expect(fake(sandbox).name).toBe('fake-1');
-    await pool.close();
+    await whileTimePasses(pool.close());
     expect(created.length).toBeLessThanOrEqual(2);
   });
 
@@ -126,7 +145,7 @@ describe('SandboxPool', () => {
     await pool.release(sandbox);
     await settle();
     expect(created).toHaveLength(1);
-    expect(pool.readyCount).toBe(0);
+    expect(pool.stats().ready).toBe(0);
   });
 
   it('skips a ready sandbox that died', async () => {
@@ -141,28 +160,27 @@ describe('SandboxPool', () => {
   });
 
   it('empties an idle key and stops refilling it until it is used again', async () => {
-    vi.useFakeTimers();
     const { pool, created } = fakePool(2, { idleMs: 1000 });
     pool.warm(settings);
     await vi.advanceTimersByTimeAsync(10);
-    expect(pool.readyCount).toBe(1);
+    expect(pool.stats().ready).toBe(1);
     await vi.advanceTimersByTimeAsync(1500);
-    expect(pool.readyCount).toBe(0);
+    expect(pool.stats().ready).toBe(0);
     expect(created.every((sandbox) => sandbox.destroyed)).toBe(true);
     const sandbox = await pool.acquire(settings);
     await pool.release(sandbox);
     await vi.advanceTimersByTimeAsync(150);
-    expect(pool.readyCount).toBe(2);
+    expect(pool.stats().ready).toBe(2);
     await pool.close();
   });
 
   it('destroys everything it holds on close, including sandboxes that finish starting later', async () => {
     const { pool, created } = fakePool(2, { delayMs: 30 });
     pool.warm(settings);
-    await pool.close();
+    await whileTimePasses(pool.close());
     expect(created).toHaveLength(1);
     expect(created.every((sandbox) => sandbox.destroyed)).toBe(true);
-    expect(pool.readyCount).toBe(0);
+    expect(pool.stats().ready).toBe(0);
   });
 
   it('abandons, never removes, what it holds or gets back after close({ wait: false })', async () => {
@@ -171,8 +189,8 @@ describe('SandboxPool', () => {
     await settle(50);
     await pool.release(await pool.acquire(settings));
     await settle(150);
-    expect(pool.readyCount).toBe(2);
-    const [running, finished, own] = await Promise.all([pool.acquire(settings), pool.acquire(settings), pool.acquire(settings)]);
+    expect(pool.stats().ready).toBe(2);
+    const [running, finished, own] = await whileTimePasses(Promise.all([pool.acquire(settings), pool.acquire(settings), pool.acquire(settings)]));
     // `finished` waits for its removal while the others run; then the runtime closes without waiting.
     void pool.release(finished!);
     await pool.close({ wait: false });
@@ -212,13 +230,12 @@ describe('SandboxPool', () => {
     expect(burst.every((sandbox) => fake(sandbox).destroyed)).toBe(true);
     // The pool now keeps as many ready as the burst needed.
     await settle(150);
-    expect(pool.readyCount).toBe(3);
+    expect(pool.stats().ready).toBe(3);
     expect(pool.stats()).toMatchObject({ ready: 3, starting: 0, removing: 0, target: 3, active: 0 });
     await pool.close();
   });
 
   it('removes a used sandbox after at most maxRemovalDelayMs, even while another run executes', async () => {
-    vi.useFakeTimers();
     const { pool } = fakePool(1);
     pool.warm(settings);
     await vi.advanceTimersByTimeAsync(10);
@@ -234,24 +251,23 @@ describe('SandboxPool', () => {
   });
 
   it('grows to the bursts it sees, at most maxSize, and back to size after idleMs without one', async () => {
-    vi.useFakeTimers();
     const { pool } = fakePool(1, { maxSize: 3, idleMs: 10_000 });
     pool.warm(settings);
     await vi.advanceTimersByTimeAsync(10);
     const burst = await Promise.all(Array.from({ length: 5 }, () => pool.acquire(settings)));
     await Promise.all(burst.map((sandbox) => pool.release(sandbox)));
     await vi.advanceTimersByTimeAsync(150);
-    expect(pool.readyCount).toBe(3);
+    expect(pool.stats().ready).toBe(3);
     // Used now and then, one run at a time: the burst is recent, the pool stays grown.
     await vi.advanceTimersByTimeAsync(6000);
     await pool.release(await pool.acquire(settings));
     await vi.advanceTimersByTimeAsync(150);
-    expect(pool.readyCount).toBe(3);
+    expect(pool.stats().ready).toBe(3);
     // No burst for idleMs: back to one.
     await vi.advanceTimersByTimeAsync(6000);
     await pool.release(await pool.acquire(settings));
     await vi.advanceTimersByTimeAsync(150);
-    expect(pool.readyCount).toBe(1);
+    expect(pool.stats().ready).toBe(1);
     expect(pool.stats().target).toBe(1);
     await pool.close();
   });

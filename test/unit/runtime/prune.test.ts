@@ -58,7 +58,10 @@ beforeEach(async () => {
     const filters = url.searchParams.get('filters');
     const remove = (list: Item[], id: string): void => {
       const index = list.findIndex((item) => item.id === id);
-      if (index === -1) return send(404, { message: `No such object: ${id}` });
+      if (index === -1) {
+        send(404, { message: `No such object: ${id}` });
+        return;
+      }
       list.splice(index, 1);
       send(request.method === 'DELETE' && url.pathname.startsWith('/images/') ? 200 : 204, url.pathname.startsWith('/images/') ? [{ Deleted: id }] : undefined);
     };

@@ -1,13 +1,14 @@
 /**
- * One turn of the generator: the instruction as the system message, earlier turns, the request as the
- * user message; then the model's answer, and the Python extracted from it.
+ * One turn of the agent: the instruction as the system message, earlier turns, the request as the
+ * user message; then the model's answer (the generator stage), and the Python extracted from it (the
+ * extract stage). It joins two stages, so it lives with the agent, which joins them all.
  */
 import { extractCode, type ExtractRule } from '../extract/index.js';
-import { loadInstruction } from './instruction.js';
+import { loadInstruction, type ChatMessage, type GenerateOptions, type ModelProvider, type TokenUsage } from '../generator/index.js';
 import { checkOptionKeys, type OptionKeys } from '../options.js';
-import type { ChatMessage, ModelProvider, TokenUsage } from './types.js';
 
-export interface GenerateCodeOptions {
+/** `abortSignal` and `onText` as the provider's own `generate` takes them. */
+export interface GenerateCodeOptions extends Pick<GenerateOptions, 'abortSignal' | 'onText'> {
   /** What the user wants done, in their words. */
   request: string;
   provider: ModelProvider;
@@ -15,9 +16,6 @@ export interface GenerateCodeOptions {
   instruction?: string;
   /** Earlier turns of the conversation, oldest first, placed between the instruction and the request. @default [] */
   history?: readonly ChatMessage[];
-  abortSignal?: AbortSignal;
-  /** Receives the answer as it streams in; giving it makes the request a streaming one. */
-  onText?: (delta: string) => void;
   /** Receives the tokens the answer cost (when the endpoint reports them), even for an answer with no code. */
   onUsage?: (usage: TokenUsage) => void;
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
 import { NoCodeBlockError } from '../../../src/extract/index.js';
-import { generateCode, loadInstruction, type ChatMessage, type GenerateOptions, type ModelProvider } from '../../../src/generator/index.js';
+import { generateCode } from '../../../src/agent/index.js';
+import { loadInstruction, type ChatMessage, type GenerateOptions, type ModelProvider } from '../../../src/generator/index.js';
 
 /** A provider of our own interface (not an SDK) that answers from a script and remembers what it was asked. */
 function scriptedProvider(answer: string): ModelProvider & { calls: GenerateOptions[] } {
