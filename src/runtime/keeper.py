@@ -325,6 +325,8 @@ def start_run(stream, payload):
         count = int(fields[1])
         argv = fields[2:2 + count]
         environment = dict(entry.split("=", 1) for entry in fields[2 + count:] if "=" in entry)
+        # As `docker exec` gives every process: the container's host name, and nothing else of this one's.
+        environment.setdefault("HOSTNAME", socket.gethostname())
         run = Run(stream, fields[0], argv, environment)
     except (OSError, ValueError, IndexError) as error:
         send(RUN_REFUSED, stream, ("could not start the run: %s" % (error,)).encode("utf-8", "replace"))
