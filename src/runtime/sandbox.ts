@@ -305,6 +305,16 @@ export class Sandbox {
     })).finally(() => {
       this.#run = undefined;
     });
+    if (exitCode === null) {
+      // The lifeline ended before the keeper said how the run ended: the container stopped, or the
+      // connection to the daemon was cut. Asking the daemon tells which (an exec's inspect did the same):
+      // a daemon that no longer answers is a DockerUnavailableError, not a sandbox failure.
+      try {
+        await this.#client.call(() => this.#container.inspect());
+      } catch (error) {
+        if (PycageError.isInstance(error)) throw error;
+      }
+    }
     return { exitCode, containerExited: exitCode === null || !this.#alive };
   }
 
