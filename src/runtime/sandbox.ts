@@ -2,8 +2,9 @@
  * One started, hardened container and the execs run in it.
  *
  * The container's main process is the keeper (keeper.py, as root with CAP_KILL, CAP_SETUID and
- * CAP_SETGID only); `Sandbox.create` attaches to its stdin before starting it and keeps the attach connection (the lifeline) open, unref'd
- * so it never holds the Node process up. When this process dies the connection closes, the keeper
+ * CAP_SETGID only); `Sandbox.create` attaches to its stdin before starting it and keeps the attach
+ * connection (the lifeline) open, unref'd so it never holds the Node process up (a run or a reap in
+ * progress refs it, as an exec's stream did). When this process dies the connection closes, the keeper
  * exits, and AutoRemove deletes the container: nothing outlives its owner, even after SIGKILL, and the
  * script (another uid) cannot freeze the keeper to prevent it. Under network `public` the same
  * connection carries the egress tunnel: the script's proxied connections arrive through
