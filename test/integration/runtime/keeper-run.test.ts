@@ -3,8 +3,16 @@
 // keeper (no capabilities, groups or descriptors, seccomp on), its bytes reach the host only as its own
 // output (even bytes shaped like the keeper's frames), and its output and the egress tunnel, which
 // share the keeper's stdout, never mix.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratch, type Scratch } from './helpers.js';
+import { baseEnvironment, defaultPath } from '../../../src/runtime/container-options.js';
+import { DockerClient } from '../../../src/runtime/docker-client.js';
+import { SandboxError } from '../../../src/runtime/errors.js';
+import { containerLabels } from '../../../src/runtime/labels.js';
+import { toLogger } from '../../../src/logger.js';
+import { Sandbox } from '../../../src/runtime/sandbox.js';
+import { runtimeDefaults } from '../../../src/runtime/settings.js';
+import { createScratch, testImage, type Scratch } from './helpers.js';
 
 let scratch: Scratch;
 
@@ -80,5 +88,39 @@ describe('a run through the keeper', () => {
     expect(result.stderr.split('\n').filter(Boolean).map((line) => Number(line.split(' ')[0]))).toEqual(refused);
     expect(result.stderr).not.toMatch(/ 2\d\d$/m);
     expect(result.network.blocked.map((entry) => entry.host).sort()).toEqual(refused.map((index) => `10.0.0.${index}`).sort());
+  });
+
+  it('runs one script per container: a second run in the same sandbox is refused', async () => {
+    const session = randomBytes(6).toString('hex');
+    const sandbox = await Sandbox.create({
+      client: new DockerClient(),
+      settings: {
+        image: testImage,
+        imagePath: defaultPath,
+        network: 'none',
+        memoryBytes: runtimeDefaults.memoryBytes,
+        cpus: runtimeDefaults.cpus,
+        pidsLimit: runtimeDefaults.pidsLimit,
+        gvisor: false,
+        tmpBytes: runtimeDefaults.tmpBytes,
+        workBytes: runtimeDefaults.workBytes,
+      },
+      labels: containerLabels({ role: 'run', session }),
+      name: `pycage-${session}-run-1`,
+      poolKey: 'keeper-run-test',
+      logger: toLogger(undefined, 'Sandbox'),
+    });
+    try {
+      let output = '';
+      const run = (code: string) =>
+        sandbox.run({ cmd: ['python3', '-c', code], env: baseEnvironment(defaultPath), onOutput: (_stream, data) => (output += data.toString('utf8')) });
+      expect(await run('print("first")')).toEqual({ exitCode: 0, containerExited: false });
+      expect(output).toBe('first\n');
+      await expect(run('print("second")')).rejects.toBeInstanceOf(SandboxError);
+      expect(output).toBe('first\n');
+      expect(await sandbox.reap()).toBe(true);
+    } finally {
+      await sandbox.destroy();
+    }
   });
 });
