@@ -2,7 +2,10 @@
  * `npm run bench [-- NAME...] [--rounds N] [--verbose] [--trace]`: pycage's speed and stamina, as
  * ratios measured side by side against plain Docker (or plain Node) on this machine.
  *
- *   P1..P6          the issue's performance targets (all six when no name is given)
+ *   P1..P6          the issue's performance targets (all of these when no name is given)
+ *   P1-none         P1 under network 'none', and 'public' against 'none'
+ *   P4-mixed        a burst of eight right after single runs, vs one run
+ *   throughput      60 runs at concurrency 4, vs plain Docker doing the same work
  *   stamina         200 runs in a row (memory after gc every 50) and 16 concurrent runs
  *   daemon-restart  restarts dockerd under an open runtime (root; only with no other containers running)
  *
@@ -25,6 +28,9 @@ const benchmarks: Record<string, () => Promise<Benchmark>> = {
   P4: async () => (await import('./p4-concurrent.js')).benchP4,
   P5: async () => (await import('./p5-help.js')).benchP5,
   P6: async () => (await import('./p6-agent.js')).benchP6,
+  'P1-none': async () => (await import('./p1-network-none.js')).benchP1None,
+  'P4-mixed': async () => (await import('./p4-mixed.js')).benchP4Mixed,
+  throughput: async () => (await import('./throughput.js')).benchThroughput,
 };
 /** Separate scripts, run in their own Node process (stamina needs --expose-gc). */
 const scripts: Record<string, { file: string; nodeFlags: string[] }> = {
@@ -46,7 +52,7 @@ function parseArguments(argv: readonly string[]): { names: string[]; rounds: num
     } else if (argument === '--verbose') verbose = true;
     else if (argument === '--trace') trace = true;
     else if (argument.startsWith('--')) rest.push(argument);
-    else names.push(/^p\d$/i.test(argument) ? argument.toUpperCase() : argument);
+    else names.push(/^p\d(-|$)/i.test(argument) ? argument.replace(/^p/, 'P') : argument);
   }
   return { names, rounds, verbose, trace, rest };
 }
@@ -101,7 +107,7 @@ async function main(): Promise<number> {
   for (const comparison of all) {
     const verdict = comparison.met ? 'met' : 'MISSED';
     console.log(
-      `  ${comparison.id.padEnd(13)} ${formatRatio(comparison.medianRatio).padStart(6)}  target <= ${formatRatio(comparison.target)}  ${verdict.padEnd(6)}  n=${String(comparison.rounds).padEnd(3)} A ${formatMs(comparison.medianA).padStart(8)}  B ${formatMs(comparison.medianB).padStart(8)}`,
+      `  ${comparison.id.padEnd(15)} ${formatRatio(comparison.medianRatio).padStart(6)}  target <= ${formatRatio(comparison.target)}  ${verdict.padEnd(6)}  n=${String(comparison.rounds).padEnd(3)} A ${formatMs(comparison.medianA).padStart(8)}  B ${formatMs(comparison.medianB).padStart(8)}`,
     );
   }
   console.log(`\nmachine at the end: load average ${loadAverage().join(' ')}`);

@@ -85,6 +85,58 @@ export async function startBaselineContainer(image: string): Promise<Docker.Cont
   return container;
 }
 
+/**
+ * What `docker run --rm -i` of one script is, with the sandbox's image, user, limits and no network
+ * (as pycage's default `public` and `none` both are: the container itself has loopback only): create,
+ * attach, start, read the output to its end, wait for the status, remove. The throughput baseline.
+ */
+export async function runFreshContainer(image: string, options: { cmd: string[]; env: string[] }): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  const container = await docker().createContainer({
+    Image: image,
+    Entrypoint: options.cmd,
+    Cmd: [],
+    Env: options.env,
+    User: sandboxUser,
+    WorkingDir: workDirectory,
+    Labels: { [benchLabel]: String(process.pid) },
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    NetworkDisabled: true,
+    HostConfig: {
+      Init: true,
+      ReadonlyRootfs: true,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Tmpfs: { '/tmp': tmpfsOptions(runtimeDefaults.tmpBytes, 'shared'), [workDirectory]: tmpfsOptions(runtimeDefaults.workBytes, 'private') },
+      Memory: runtimeDefaults.memoryBytes,
+      MemorySwap: runtimeDefaults.memoryBytes,
+      NanoCpus: Math.round(runtimeDefaults.cpus * 1e9),
+      PidsLimit: runtimeDefaults.pidsLimit,
+      NetworkMode: 'none',
+      IpcMode: 'private',
+      LogConfig: { Type: 'none', Config: {} },
+    },
+  });
+  try {
+    const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Duplex;
+    const output = { stdout: '', stderr: '' };
+    const demuxer = new FrameDemuxer((name, data) => (output[name] += data.toString('utf8')));
+    const ended = new Promise<void>((resolve) => {
+      stream.on('data', (chunk: Buffer) => demuxer.push(chunk));
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', resolve);
+    });
+    await container.start();
+    await ended;
+    const status = (await container.wait()) as { StatusCode: number };
+    return { exitCode: status.StatusCode, ...output };
+  } finally {
+    await container.remove({ force: true });
+  }
+}
+
 /** Removes every container this benchmark process made for its baselines. */
 export async function removeBenchContainers(): Promise<void> {
   const containers = await docker().listContainers({ all: true, filters: { label: [`${benchLabel}=${process.pid}`] } });

@@ -4,13 +4,14 @@
  * daemon; the sandbox code only adds the name and sends it.
  *
  * Two users live in a container. The main process, keeper.py, runs as root with every capability
- * dropped but CAP_KILL: it holds the lifeline (its stdin stays attached to the runtime for the
- * container's whole life; when the Node process dies, even by SIGKILL, the connection closes, the
- * keeper reads EOF and exits, and Docker's AutoRemove deletes the container), carries the egress
- * tunnel, and, through short root execs, kills every process of the sandbox user when a run ends
- * (reap.py). Scripts and installs run as the sandbox user (10001) with no capabilities at all: a
- * process of another uid cannot signal, trace or freeze the keeper, so nothing a script leaves behind
- * can keep the container alive or stop pycage's own steps.
+ * dropped but CAP_KILL, CAP_SETUID and CAP_SETGID: it holds the lifeline (its stdin stays attached to
+ * the runtime for the container's whole life; when the Node process dies, even by SIGKILL, the
+ * connection closes, the keeper reads EOF and exits, and Docker's AutoRemove deletes the container),
+ * carries the egress tunnel, starts the script (a forked child that drops to the sandbox user, which
+ * clears every capability, before it execs the bootstrap) and kills every process of the sandbox user
+ * when a run ends (reap.py, in another forked child). Scripts and installs run as the sandbox user
+ * (10001) with no capabilities at all: a process of another uid cannot signal, trace or freeze the
+ * keeper, so nothing a script leaves behind can keep the container alive or stop pycage's own steps.
  */
 import { createHash } from 'node:crypto';
 import type { ContainerCreateOptions } from 'dockerode';
@@ -20,7 +21,7 @@ import type { NetworkMode } from './types.js';
 export const sandboxUid = 10001;
 /** uid:gid every script runs as, whatever users the image defines (none are assumed to exist). */
 export const sandboxUser = `${sandboxUid}:${sandboxUid}`;
-/** The keeper and pycage's own short steps (reap, store): root, with CAP_KILL only. */
+/** The keeper and pycage's own short steps (reap, store): root, with CAP_KILL, CAP_SETUID and CAP_SETGID only. */
 export const keeperUser = '0:0';
 
 /** Where environments are mounted: each one at `<this>/<key>`, read-only in runs. */
@@ -188,8 +189,9 @@ export function sandboxCreateOptions(
       Init: true,
       ReadonlyRootfs: true,
       CapDrop: ['ALL'],
-      // For the keeper and reap.py only: processes of the sandbox user get no capabilities at all.
-      CapAdd: ['KILL'],
+      // For the keeper and reap.py only (KILL to reap, SETUID and SETGID to start the script as the
+      // sandbox user): processes of the sandbox user get no capabilities at all.
+      CapAdd: ['KILL', 'SETGID', 'SETUID'],
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
       Tmpfs: tmpfs,

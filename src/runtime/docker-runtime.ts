@@ -234,7 +234,7 @@ export class DockerRuntime extends BaseRuntime {
       };
       let outcome;
       try {
-        outcome = await sandbox.exec(execOptions);
+        outcome = await sandbox.run(execOptions);
       } catch (error) {
         if (!(error instanceof SandboxError) || stopReason !== undefined || aborted || sandbox.alive) throw error;
         this.logger.warn(`${sandbox.name} was gone before the run started; using a fresh container`);
@@ -242,7 +242,7 @@ export class DockerRuntime extends BaseRuntime {
         sandbox = await this.#acquire(settings);
         useEgress(sandbox);
         started = performance.now();
-        outcome = await sandbox.exec(execOptions);
+        outcome = await sandbox.run(execOptions);
       }
       const durationMs = Math.round(performance.now() - started);
       clearTimeout(timer);

@@ -1,5 +1,6 @@
 # pycage keeper: the main process of every sandbox container, started as
-# `python3 -I -S -c <this file> [PROXY_PORT]`, as root with every capability dropped but CAP_KILL.
+# `python3 -I -S -c <this file> [PROXY_PORT]`, as root with every capability dropped but CAP_KILL,
+# CAP_SETUID and CAP_SETGID.
 #
 # It does two things, and the script can stop neither: the script runs as uid 10001, and a process
 # of another uid cannot signal, trace or freeze this one.
@@ -19,15 +20,42 @@
 #      CREDIT the receiver wrote this many more bytes (big-endian u32 payload): the sender may send
 #             that many more. Each side starts with WINDOW bytes of credit per connection, so a script
 #             that never reads cannot make either side buffer more than that.
+#
+# 3. The run, without a `docker exec`. A RUN frame from the host makes this program fork a child that
+#    drops to the sandbox user (no supplementary groups, gid and uid 10001: a uid change from root
+#    clears every capability, and no-new-privileges keeps the execve from gaining any) and execs the
+#    command it names, which is the bootstrap with seccomp.py in front. Its stdin, stdout and stderr are
+#    pipes to this program, carried on the same attach stream as the tunnel, in frames of their own
+#    kinds, whose stream id is the run id the host chose:
+#      RUN        (host -> keeper) NUL-separated: working directory, argv count, argv..., then KEY=VALUE
+#                 environment entries (nothing else of this program's environment goes on)
+#      RUN_STDIN  bytes for the child's stdin;  RUN_EOF  no more of them
+#      RUN_OUT, RUN_ERR  (keeper -> host) the child's stdout, stderr
+#      RUN_EXIT   (keeper -> host) `>i`: its status as `docker exec` reports it (128+N if killed by signal N)
+#      RUN_REFUSED (keeper -> host) why no run was started (text)
+#      REAP       (host -> keeper) a bound in seconds, NUL, reap.py's source: a forked child of this program
+#                 (root, with this program's capabilities) runs it to kill every process of the sandbox
+#                 user, as a reap exec would
+#      REAPED     (keeper -> host) `>i`: reap.py's status
+#    A container runs one script in its life: a second RUN is refused. The child has none of this
+#    program's descriptors, so it cannot write frames; its bytes reach the host only inside frames.
 import os
 import select
 import selectors
+import signal
 import socket
 import struct
 import sys
 
 HEADER = struct.Struct(">BII")
 OPEN, DATA, CLOSE, RESET, CREDIT = 1, 2, 3, 4, 5
+RUN, RUN_STDIN, RUN_EOF, RUN_OUT, RUN_ERR, RUN_EXIT, RUN_REFUSED, REAP, REAPED = 16, 17, 18, 19, 20, 21, 22, 23, 24
+STATUS = struct.Struct(">i")
+# Must equal sandboxUid in container-options.ts (a unit test checks it).
+SANDBOX_UID = 10001
+# The keeper stops reading the lifeline while this much stdin waits for the child (the host sends the
+# whole payload at once; the child reads it all before the script starts).
+STDIN_HIGH_WATER = 1 << 20
 WINDOW = 256 * 1024
 MAX_CONNECTIONS = 256
 LINGER_ABORT = struct.pack("ii", 1, 0)
@@ -154,10 +182,227 @@ def from_host(kind, stream, payload):
         connection.update()
 
 
+def exit_status(status):
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
+def forked(child):
+    # The child of a fork: nothing of this program's descriptors or signal set-up goes on.
+    signal.set_wakeup_fd(-1)
+    for number in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(number, signal.SIG_DFL)
+    try:
+        child()
+    except SystemExit as error:
+        os._exit(error.code if isinstance(error.code, int) else 1)
+    except BaseException as error:
+        try:
+            os.write(2, ("pycage keeper: %s\n" % (error,)).encode("utf-8", "replace"))
+        finally:
+            os._exit(127)
+    os._exit(0)
+
+
+class Run:
+    # The one run of this container: its child, its three pipes, what waits to go to its stdin.
+    def __init__(self, stream, directory, argv, environment):
+        self.stream = stream
+        self.stdin_buffer = bytearray()
+        self.stdin_end = False
+        stdin_read, self.stdin = os.pipe()
+        self.stdout, stdout_write = os.pipe()
+        self.stderr, stderr_write = os.pipe()
+
+        def become_sandbox_user():
+            os.dup2(stdin_read, 0)
+            os.dup2(stdout_write, 1)
+            os.dup2(stderr_write, 2)
+            os.closerange(3, os.sysconf("SC_OPEN_MAX") if os.sysconf("SC_OPEN_MAX") > 0 else 65536)
+            os.setgroups([])
+            os.setgid(SANDBOX_UID)
+            os.setuid(SANDBOX_UID)
+            os.chdir(directory)
+            os.execvpe(argv[0], argv, environment)
+
+        self.pid = os.fork()
+        if self.pid == 0:
+            forked(become_sandbox_user)
+        for descriptor in (stdin_read, stdout_write, stderr_write):
+            os.close(descriptor)
+        for descriptor in (self.stdin, self.stdout, self.stderr):
+            os.set_blocking(descriptor, False)
+        selector.register(self.stdout, selectors.EVENT_READ, ("run", RUN_OUT))
+        selector.register(self.stderr, selectors.EVENT_READ, ("run", RUN_ERR))
+        self.stdin_registered = False
+
+    def give(self, data):
+        if self.stdin is None:
+            return
+        self.stdin_buffer += data
+        self.update_stdin()
+
+    def end_stdin(self):
+        self.stdin_end = True
+        self.update_stdin()
+
+    def update_stdin(self):
+        if self.stdin is None:
+            return
+        if not self.stdin_buffer and self.stdin_end:
+            if self.stdin_registered:
+                selector.unregister(self.stdin)
+            os.close(self.stdin)
+            self.stdin = None
+            return
+        wanted = bool(self.stdin_buffer)
+        if wanted and not self.stdin_registered:
+            selector.register(self.stdin, selectors.EVENT_WRITE, ("run", RUN_STDIN))
+        elif not wanted and self.stdin_registered:
+            selector.unregister(self.stdin)
+        self.stdin_registered = wanted
+
+    def write_stdin(self):
+        if self.stdin is None:
+            return
+        try:
+            written = os.write(self.stdin, self.stdin_buffer)
+        except BlockingIOError:
+            return
+        except OSError:
+            # The child closed its stdin or died: what is left is dropped.
+            self.stdin_buffer.clear()
+            self.stdin_end = True
+            written = 0
+        del self.stdin_buffer[:written]
+        self.update_stdin()
+
+    def wants_lifeline(self):
+        return len(self.stdin_buffer) < STDIN_HIGH_WATER
+
+    def read_output(self, kind, until_empty=False):
+        descriptor = self.stdout if kind == RUN_OUT else self.stderr
+        while descriptor is not None:
+            try:
+                data = os.read(descriptor, 1 << 16)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                selector.unregister(descriptor)
+                os.close(descriptor)
+                if kind == RUN_OUT:
+                    self.stdout = None
+                else:
+                    self.stderr = None
+                return
+            send(kind, self.stream, data)
+            if not until_empty:
+                return
+
+    def ended(self, status):
+        # The child is gone: what it (or a process it left, which the reap will end) already wrote is
+        # sent, then its status; pipes still held open by such a process are closed on this side.
+        self.read_output(RUN_OUT, until_empty=True)
+        self.read_output(RUN_ERR, until_empty=True)
+        for descriptor in (self.stdout, self.stderr):
+            if descriptor is not None:
+                selector.unregister(descriptor)
+                os.close(descriptor)
+        self.stdout = self.stderr = None
+        self.stdin_buffer.clear()
+        self.stdin_end = True
+        self.update_stdin()
+        send(RUN_EXIT, self.stream, STATUS.pack(exit_status(status)))
+
+
+run = None
+runs_started = 0
+reapers = {}  # pid -> stream
+
+
+def start_run(stream, payload):
+    global run, runs_started
+    if runs_started:
+        send(RUN_REFUSED, stream, b"this container has already run a script")
+        return
+    runs_started += 1
+    try:
+        fields = payload.decode("utf-8").split("\0")
+        count = int(fields[1])
+        argv = fields[2:2 + count]
+        environment = dict(entry.split("=", 1) for entry in fields[2 + count:] if "=" in entry)
+        # As `docker exec` gives every process: the container's host name, and nothing else of this one's.
+        environment.setdefault("HOSTNAME", socket.gethostname())
+        run = Run(stream, fields[0], argv, environment)
+    except (OSError, ValueError, IndexError) as error:
+        send(RUN_REFUSED, stream, ("could not start the run: %s" % (error,)).encode("utf-8", "replace"))
+
+
+def start_reap(stream, payload):
+    bound, _, source = payload.decode("utf-8").partition("\0")
+
+    def reap():
+        null = os.open(os.devnull, os.O_RDWR)
+        for descriptor in (0, 1, 2):
+            os.dup2(null, descriptor)
+        os.closerange(3, 65536)
+        sys.argv[:] = ["reap.py", str(SANDBOX_UID), bound]
+        exec(compile(source, "reap.py", "exec"), {"__name__": "__main__"})
+
+    try:
+        pid = os.fork()
+    except OSError:
+        send(REAPED, stream, STATUS.pack(1))
+        return
+    if pid == 0:
+        forked(reap)
+    reapers[pid] = stream
+
+
+def children_ended():
+    if run is not None and run.pid:
+        try:
+            pid, status = os.waitpid(run.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = run.pid, 0
+        if pid:
+            run.pid = 0
+            run.ended(status)
+    for reaper in list(reapers):
+        try:
+            pid, status = os.waitpid(reaper, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = reaper, 1 << 8
+        if pid:
+            send(REAPED, reapers.pop(reaper), STATUS.pack(exit_status(status)))
+
+
+def from_host_run(kind, stream, payload):
+    if kind == RUN:
+        start_run(stream, payload)
+    elif kind == REAP:
+        start_reap(stream, payload)
+    elif run is not None and stream == run.stream:
+        if kind == RUN_STDIN:
+            run.give(payload)
+        elif kind == RUN_EOF:
+            run.end_stdin()
+
+
 def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] else 0
     os.set_blocking(0, False)
     selector.register(0, selectors.EVENT_READ, "lifeline")
+    # A child's end arrives as a byte on this pipe (the handler itself does nothing).
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    signal.signal(signal.SIGCHLD, lambda number, frame: None)
+    signal.set_wakeup_fd(wake_write)
+    selector.register(wake_read, selectors.EVENT_READ, "children")
+    lifeline_paused = False
     listener = None
     if port:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -184,7 +429,24 @@ def main():
                         break
                     payload = pending[HEADER.size:HEADER.size + length]
                     pending = pending[HEADER.size + length:]
-                    from_host(kind, stream, payload)
+                    if kind >= RUN:
+                        from_host_run(kind, stream, payload)
+                    else:
+                        from_host(kind, stream, payload)
+                if run is not None and not run.wants_lifeline():
+                    selector.unregister(0)
+                    lifeline_paused = True
+            elif key.data == "children":
+                try:
+                    os.read(wake_read, 4096)
+                except BlockingIOError:
+                    pass
+                children_ended()
+            elif isinstance(key.data, tuple):
+                if key.data[1] == RUN_STDIN:
+                    run.write_stdin()
+                else:
+                    run.read_output(key.data[1])
             elif key.data == "listener":
                 try:
                     sock, _ = listener.accept()
@@ -204,6 +466,9 @@ def main():
                     connection.writable()
                 if mask & selectors.EVENT_READ and connection.stream in connections:
                     connection.readable()
+        if lifeline_paused and run.wants_lifeline():
+            selector.register(0, selectors.EVENT_READ, "lifeline")
+            lifeline_paused = False
 
 
 main()

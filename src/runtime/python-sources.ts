@@ -4,7 +4,7 @@
  * package root, two levels above this module, so it is the same from src/runtime/ (tests, tsx) and
  * dist/runtime/ (the built package).
  *
- * - keeper: every container's main process (lifeline and egress tunnel), as root with CAP_KILL only;
+ * - keeper: every container's main process (lifeline, egress tunnel, starting the script and the reap);
  * - bootstrap: runs a script, as the sandbox user;      - install: builds an environment, as the sandbox user;
  * - reap: kills every process of the sandbox user;      - store: copies a built environment into its volume;
  * - collect: the output directory as a tar;             - probe: what an image offers.

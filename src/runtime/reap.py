@@ -1,5 +1,6 @@
-# pycage reap: run as root (with CAP_KILL, which is all the container has) right after a script's
-# process ends, for whatever reason: `python3 -I -S -c <this file> <uid> <seconds>`. Kills every
+# pycage reap: run as root (with the keeper's CAP_KILL) right after a script's process ends, for
+# whatever reason, by a forked child of the keeper that runs this source with argv
+# `[reap.py, <uid>, <seconds>]` (or as `python3 -I -S -c <this file> <uid> <seconds>`). Kills every
 # process of the sandbox user, so that nothing the script left behind (a daemonised child, a process
 # that SIGSTOPs others) is alive when pycage collects files or reads the container's state.
 #

@@ -1,25 +1,30 @@
 /**
  * One started, hardened container and the execs run in it.
  *
- * The container's main process is the keeper (keeper.py, as root with CAP_KILL only); `Sandbox.create`
- * attaches to its stdin before starting it and keeps the attach connection (the lifeline) open, unref'd
- * so it never holds the Node process up. When this process dies the connection closes, the keeper
+ * The container's main process is the keeper (keeper.py, as root with CAP_KILL, CAP_SETUID and
+ * CAP_SETGID only); `Sandbox.create` attaches to its stdin before starting it and keeps the attach
+ * connection (the lifeline) open, unref'd so it never holds the Node process up (a run or a reap in
+ * progress refs it, as an exec's stream did). When this process dies the connection closes, the keeper
  * exits, and AutoRemove deletes the container: nothing outlives its owner, even after SIGKILL, and the
  * script (another uid) cannot freeze the keeper to prevent it. Under network `public` the same
  * connection carries the egress tunnel: the script's proxied connections arrive through
  * `onConnection`.
  *
- * Everything a run needs goes in through `exec`: a command, its environment, and bytes for its stdin.
- * Stopping a run never relies on closing an exec stream (that does not stop the process inside):
- * `destroy()` removes the whole container, which kills every process in it for certain.
+ * A script runs through the keeper, not a `docker exec` (`run`): the keeper forks a child that drops
+ * to the sandbox user and execs the bootstrap, and the child's stdin, stdout and stderr travel on the
+ * lifeline in frames of their own kinds beside the tunnel's (keeper.py documents them). One script per
+ * container: a second `run` is refused here and in the keeper. The reap goes the same way (reap.py in
+ * a forked child of the keeper). pycage's other steps (collect, store, installs) still use `exec`.
+ * Stopping a run never relies on closing a stream (that does not stop the process inside): `destroy()`
+ * removes the whole container, which kills every process in it for certain.
  */
 import type { Duplex } from 'node:stream';
 import { PycageError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { keeperUser, sandboxCreateOptions, sandboxUid, sandboxUser, toEnvList, workDirectory, type SandboxSettings } from './container-options.js';
+import { keeperUser, sandboxCreateOptions, sandboxUser, toEnvList, workDirectory, type SandboxSettings } from './container-options.js';
 import { daemonMessage, statusCode, type DockerClient, type DockerContainer } from './docker-client.js';
 import { SandboxError } from './errors.js';
-import { Tunnel } from './network/tunnel.js';
+import { encodeFrame, Tunnel } from './network/tunnel.js';
 import { FrameDemuxer, type StreamName } from './output.js';
 import { loadPythonSource } from './python-sources.js';
 
@@ -28,10 +33,24 @@ export const reapBoundMs = 5000;
 /** How long an exec stream may stay open after its container died before it is cut. */
 const drainAfterExitMs = 500;
 const lifelineOutputLimit = 16 * 1024;
+/** Frame kinds of a run and a reap through the keeper (keeper.py); kinds below `run` are the tunnel's. */
+const KeeperKind = { run: 16, stdin: 17, eof: 18, stdout: 19, stderr: 20, exit: 21, refused: 22, reap: 23, reaped: 24 } as const;
+const frameHeaderBytes = 9;
+/** Largest stdin frame sent to the keeper. */
+const stdinFrameBytes = 64 * 1024;
+/** A frame from the keeper longer than this is a broken peer: nothing more is read from it. */
+const maxKeeperFrameBytes = 1024 * 1024;
+
+interface KeeperRun {
+  id: number;
+  onOutput: (stream: StreamName, data: Buffer) => void;
+  finish: (exitCode: number | null) => void;
+  refuse: (message: string) => void;
+}
 
 export interface ExecOptions {
   cmd: string[];
-  /** `root` is for pycage's own steps (reap, store): root with CAP_KILL only. @default 'sandbox' (uid 10001, no capabilities) */
+  /** `root` is for pycage's own steps (collect, store): root with the keeper's capabilities. @default 'sandbox' (uid 10001, no capabilities) */
   user?: 'sandbox' | 'root';
   env: Record<string, string>;
   /** Written to the process's stdin, which is then closed. Without it the exec has no stdin. */
@@ -63,9 +82,17 @@ export class Sandbox {
   #markEnded!: () => void;
   #lifelineOutput = '';
   readonly #tunnel: Tunnel;
-  /** The image's PATH, for pycage's own execs. */
-  readonly #path: string;
   #onConnection: ((connection: Duplex) => void) | undefined;
+  /** Bytes of the keeper's stdout not yet split into frames. */
+  #keeperPending: Buffer = Buffer.alloc(0);
+  #keeperBroken = false;
+  /** Stream ids of runs and reaps, this container's own (the tunnel numbers its connections apart). */
+  #nextStream = 1;
+  #runStarted = false;
+  #run: KeeperRun | undefined;
+  readonly #reaps = new Map<number, (status: number | undefined) => void>();
+  /** Runs and reaps waiting on the keeper: while any is, the lifeline keeps Node running, as an exec's stream would. */
+  #waiting = 0;
 
   private constructor(options: {
     client: DockerClient;
@@ -74,9 +101,7 @@ export class Sandbox {
     name: string;
     poolKey: string;
     logger: Logger;
-    path: string;
   }) {
-    this.#path = options.path;
     this.#client = options.client;
     this.#container = options.container;
     this.#lifeline = options.lifeline;
@@ -94,9 +119,10 @@ export class Sandbox {
         else this.#onConnection(connection);
       },
     });
-    // The keeper's stdout is the tunnel; its stderr (tini or python failing to start) is kept as text.
+    // The keeper's stdout carries the tunnel's frames and the run's; its stderr (tini or python failing
+    // to start) is kept as text.
     const demuxer = new FrameDemuxer((stream, data) => {
-      if (stream === 'stdout') this.#tunnel.push(data);
+      if (stream === 'stdout') this.#fromKeeper(data);
       else if (this.#lifelineOutput.length < lifelineOutputLimit) this.#lifelineOutput += data.toString('utf8');
     });
     this.#exited = new Promise((resolve) => {
@@ -104,6 +130,9 @@ export class Sandbox {
         if (this.#alive) this.#logger.debug(`container ${this.name} stopped`);
         this.#alive = false;
         this.#tunnel.close();
+        for (const settle of this.#reaps.values()) settle(undefined);
+        this.#reaps.clear();
+        this.#run?.finish(null);
         resolve();
       };
       options.lifeline.on('data', (chunk: Buffer) => demuxer.push(chunk));
@@ -141,7 +170,7 @@ export class Sandbox {
       // The lifeline must never keep Node running on its own; the runtime's open handles decide that.
       (lifeline as unknown as { unref?: () => void }).unref?.();
       logger.debug(`started ${name} (${container.id.slice(0, 12)})`);
-      return new Sandbox({ client, container, lifeline, name, poolKey, logger, path: settings.imagePath });
+      return new Sandbox({ client, container, lifeline, name, poolKey, logger });
     } catch (error) {
       await container.remove({ force: true }).catch(() => undefined);
       if (PycageError.isInstance(error)) throw error;
@@ -241,25 +270,121 @@ export class Sandbox {
   }
 
   /**
-   * Kills every process of the sandbox user (reap.py, run as root: nothing the script left behind can
-   * stop it). True when none is left; false when some survived `boundMs`, the container died, or Docker
-   * did not answer in time: the caller must then remove the container rather than go on in it.
+   * Runs the script's command through the keeper (as the sandbox user, no capabilities) to its end and
+   * reports its exit status as an exec would: null when the container went away under it. Once per
+   * container.
+   */
+  async run(options: Omit<ExecOptions, 'user'>): Promise<ExecOutcome> {
+    if (!this.alive) throw new SandboxError(`Could not run a command in ${this.name}: the container is gone.`, { containerId: this.id });
+    if (this.#runStarted) throw new SandboxError(`${this.name} has already run a script; every run needs a fresh container.`, { containerId: this.id });
+    const fields = [workDirectory, String(options.cmd.length), ...options.cmd, ...toEnvList(options.env)];
+    if (fields.some((field) => field.includes('\0'))) throw new SandboxError('A command or environment variable of the run holds a NUL character.');
+    this.#runStarted = true;
+    const id = this.#nextStream++;
+    const exitCode = await this.#holding(new Promise<number | null>((resolve, reject) => {
+      let settled = false;
+      this.#run = {
+        id,
+        onOutput: options.onOutput,
+        finish: (code) => {
+          if (settled) return;
+          settled = true;
+          resolve(code);
+        },
+        refuse: (message) => {
+          if (settled) return;
+          settled = true;
+          reject(new SandboxError(`The keeper of ${this.name} did not start the run: ${message}`, { containerId: this.id }));
+        },
+      };
+      this.#send(encodeFrame(KeeperKind.run, id, Buffer.from(fields.join('\0'), 'utf8')));
+      const stdin = options.stdin ?? new Uint8Array(0);
+      for (let offset = 0; offset < stdin.length; offset += stdinFrameBytes) {
+        this.#send(encodeFrame(KeeperKind.stdin, id, stdin.subarray(offset, offset + stdinFrameBytes)));
+      }
+      this.#send(encodeFrame(KeeperKind.eof, id));
+    })).finally(() => {
+      this.#run = undefined;
+    });
+    if (exitCode === null) {
+      // The lifeline ended before the keeper said how the run ended: the container stopped, or the
+      // connection to the daemon was cut. Asking the daemon tells which (an exec's inspect did the same):
+      // a daemon that no longer answers is a DockerUnavailableError, not a sandbox failure.
+      try {
+        await this.#client.call(() => this.#container.inspect());
+      } catch (error) {
+        if (PycageError.isInstance(error)) throw error;
+      }
+    }
+    return { exitCode, containerExited: exitCode === null || !this.#alive };
+  }
+
+  /** Keeps the Node process up while `work` waits on the keeper (the lifeline is unref'd otherwise). */
+  async #holding<T>(work: Promise<T>): Promise<T> {
+    const socket = this.#lifeline as unknown as { ref?: () => void; unref?: () => void };
+    if (this.#waiting++ === 0) socket.ref?.();
+    try {
+      return await work;
+    } finally {
+      if (--this.#waiting === 0) socket.unref?.();
+    }
+  }
+
+  #send(frame: Buffer): void {
+    if (!this.#lifeline.destroyed) this.#lifeline.write(frame);
+  }
+
+  /** Splits the keeper's stdout into frames: the tunnel's go to the tunnel, the run's and reaps' here. */
+  #fromKeeper(chunk: Buffer): void {
+    if (this.#keeperBroken) return;
+    this.#keeperPending = this.#keeperPending.length === 0 ? chunk : Buffer.concat([this.#keeperPending, chunk]);
+    while (this.#keeperPending.length >= frameHeaderBytes) {
+      const kind = this.#keeperPending.readUInt8(0);
+      const stream = this.#keeperPending.readUInt32BE(1);
+      const length = this.#keeperPending.readUInt32BE(5);
+      if (length > maxKeeperFrameBytes) {
+        this.#keeperBroken = true;
+        this.#tunnel.close();
+        return;
+      }
+      if (this.#keeperPending.length < frameHeaderBytes + length) return;
+      const frame = this.#keeperPending.subarray(0, frameHeaderBytes + length);
+      this.#keeperPending = this.#keeperPending.subarray(frameHeaderBytes + length);
+      if (kind < KeeperKind.run) {
+        this.#tunnel.push(frame);
+        continue;
+      }
+      const payload = frame.subarray(frameHeaderBytes);
+      if (kind === KeeperKind.reaped) {
+        this.#reaps.get(stream)?.(payload.length === 4 ? payload.readInt32BE(0) : undefined);
+        continue;
+      }
+      // Frames of any other run (there is none in this container) are dropped.
+      const run = this.#run;
+      if (run === undefined || stream !== run.id) continue;
+      if (kind === KeeperKind.stdout) run.onOutput('stdout', Buffer.from(payload));
+      else if (kind === KeeperKind.stderr) run.onOutput('stderr', Buffer.from(payload));
+      else if (kind === KeeperKind.exit && payload.length === 4) run.finish(payload.readInt32BE(0));
+      else if (kind === KeeperKind.refused) run.refuse(payload.toString('utf8'));
+    }
+  }
+
+  /**
+   * Kills every process of the sandbox user (reap.py, run by a forked child of the keeper, as root:
+   * nothing the script left behind can stop it). True when none is left; false when some survived
+   * `boundMs`, the container died, or the keeper did not answer in time: the caller must then remove
+   * the container rather than go on in it.
    */
   async reap(boundMs = reapBoundMs): Promise<boolean> {
     if (!this.alive) return false;
     const source = await loadPythonSource('reap');
-    let output = '';
     const bound = new Promise<'late'>((resolve) => setTimeout(resolve, boundMs, 'late').unref());
-    const reaped = this.exec({
-      cmd: ['python3', '-I', '-S', '-c', source, String(sandboxUid), String(boundMs / 1000)],
-      env: { PATH: this.#path, LANG: 'C.UTF-8' },
-      user: 'root',
-      onOutput: (stream, data) => {
-        if (stream === 'stdout' && output.length < 4096) output += data.toString('utf8');
-      },
-    }).catch(() => undefined);
-    const outcome = await Promise.race([reaped, bound]);
-    if (outcome === 'late' || outcome === undefined || outcome.exitCode !== 0) {
+    const id = this.#nextStream++;
+    const reaped = new Promise<number | undefined>((resolve) => this.#reaps.set(id, resolve));
+    this.#send(encodeFrame(KeeperKind.reap, id, Buffer.from(`${boundMs / 1000}\0${source}`, 'utf8')));
+    const outcome = await this.#holding(Promise.race([reaped, bound]));
+    this.#reaps.delete(id);
+    if (outcome !== 0) {
       this.#logger.warn(`could not end every process of the sandbox user in ${this.name}${outcome === 'late' ? ` within ${boundMs} ms` : ''}`);
       return false;
     }

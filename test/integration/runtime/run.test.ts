@@ -162,9 +162,10 @@ describe('runScript', () => {
       expect(inside.euid).not.toBe(0);
       expect(inside.capEff).toBe('0000000000000000');
       expect(inside.capPrm).toBe('0000000000000000');
-      // The bounding set keeps CAP_KILL, for pycage's own reap step (root) alone: with no_new_privs
-      // and no effective, permitted, inheritable or ambient capability, the script can never gain it.
-      expect(inside.capBnd).toBe('0000000000000020');
+      // The bounding set keeps CAP_KILL, CAP_SETGID and CAP_SETUID, for the keeper (root) alone: it
+      // reaps, and starts the script as the sandbox user. With no_new_privs and no effective,
+      // permitted, inheritable or ambient capability, the script can never gain them.
+      expect(inside.capBnd).toBe('00000000000000e0');
       expect(inside.noNewPrivs).toBe('1');
       expect(inside.rootWritable).toBe(false);
       expect(inside.etcWritable).toBe(false);

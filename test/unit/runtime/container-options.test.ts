@@ -5,8 +5,10 @@ import {
   poolKey,
   proxyEnvironment,
   sandboxCreateOptions,
+  sandboxUid,
   type SandboxSettings,
 } from '../../../src/runtime/container-options.js';
+import { loadPythonSource } from '../../../src/runtime/python-sources.js';
 
 const settings: SandboxSettings = {
   image: 'sha256:0123',
@@ -26,12 +28,16 @@ describe('sandboxCreateOptions', () => {
   const options = sandboxCreateOptions(settings, labels, keeper, 'pycage-abc-run-1');
   const host = options.HostConfig!;
 
-  it('runs its keeper as root with CAP_KILL alone and no way to gain more (scripts run as 10001 through exec)', () => {
+  it('runs its keeper as root with CAP_KILL, CAP_SETUID and CAP_SETGID alone and no way to gain more (scripts run as 10001, started by the keeper)', () => {
     expect(options.User).toBe('0:0');
     expect(host.CapDrop).toEqual(['ALL']);
-    expect(host.CapAdd).toEqual(['KILL']);
+    expect(host.CapAdd).toEqual(['KILL', 'SETGID', 'SETUID']);
     expect(host.SecurityOpt).toEqual(['no-new-privileges']);
     expect(host.Privileged).toBe(false);
+  });
+
+  it('has the keeper start scripts as the same sandbox uid as everything else', async () => {
+    expect(await loadPythonSource('keeper')).toContain(`\nSANDBOX_UID = ${sandboxUid}\n`);
   });
 
   it('has a read-only root, size-limited tmpfs for /tmp and /work, and an init', () => {

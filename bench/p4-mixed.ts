@@ -1,0 +1,78 @@
+/**
+ * P4-mixed: a burst of eight runs that comes after single runs, as a library user evaluating
+ * candidates would do (a few runs one at a time, then eight candidates at once), vs one run on a
+ * runtime at rest. Target: <= 4.
+ *
+ * P4 lets the daemon settle before each burst; here the burst starts right after three single runs
+ * issued back to back, so whatever those left behind (removals, refills) is still in flight, and the
+ * pool has only what the single runs let it keep. The order within a round is fixed (settle, one run,
+ * three single runs, burst) because the burst must follow the single runs; the ratio is still per round.
+ */
+import { performance } from 'node:perf_hooks';
+import type { BenchOutcome, Comparison } from './lib/compare.js';
+import { expectOutput, roundsFor, type BenchContext } from './lib/context.js';
+import { waitForPool } from './lib/docker.js';
+import { formatMs, formatRatio, median, quantile } from './lib/stats.js';
+import type { Runtime } from '../src/index.js';
+
+const script = (index: number): string => `print("run", ${index})\n`;
+const singlesBetween = 3;
+
+async function burst(runtime: Runtime, count: number): Promise<void> {
+  const results = await Promise.all(Array.from({ length: count }, (_, index) => runtime.runScript(script(index))));
+  results.forEach((result, index) => expectOutput(result, `run ${index}\n`));
+}
+
+async function timed(work: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+export async function benchP4Mixed(context: BenchContext): Promise<BenchOutcome> {
+  const runtime = context.runtime({ poolSize: 2 });
+  await runtime.start();
+  const rounds = roundsFor(context, 8);
+  const burstMs: number[] = [];
+  const singleMs: number[] = [];
+  const ratios: number[] = [];
+  const singlesMs: number[] = [];
+  try {
+    // Warm-up: one burst (the pool grows to eight), then single runs, as in every round.
+    await burst(runtime, 8);
+    for (let index = 0; index < singlesBetween; index += 1) await burst(runtime, 1);
+    for (let round = 0; round < rounds; round += 1) {
+      await waitForPool(runtime, 60_000);
+      const single = await timed(() => burst(runtime, 1));
+      for (let index = 0; index < singlesBetween; index += 1) singlesMs.push(await timed(() => burst(runtime, 1)));
+      const eight = await timed(() => burst(runtime, 8));
+      singleMs.push(single);
+      burstMs.push(eight);
+      ratios.push(eight / single);
+      context.log(`  P4-mixed round ${round + 1}/${rounds}: burst ${formatMs(eight)}  one run ${formatMs(single)}  ratio ${formatRatio(eight / single)}`);
+    }
+  } finally {
+    await runtime.close();
+  }
+  const medianRatio = median(ratios);
+  const comparison: Comparison = {
+    id: 'P4-mixed',
+    title: `eight concurrent runs right after ${singlesBetween} single runs back to back vs one run on a settled runtime (pool of 2)`,
+    labelA: `8 runScript calls at once, issued right after ${singlesBetween} single runs`,
+    labelB: '1 runScript call on a settled runtime',
+    rounds,
+    medianRatio,
+    ratioLow: quantile(ratios, 0.25),
+    ratioHigh: quantile(ratios, 0.75),
+    medianA: median(burstMs),
+    medianB: median(singleMs),
+    target: 4.0,
+    met: medianRatio <= 4.0,
+    command: 'npm run bench -- P4-mixed',
+    notes: [
+      `the single runs between bursts took ${formatMs(median(singlesMs))} each (median of ${singlesMs.length})`,
+      'order fixed within a round: settle, one run (B), single runs, burst (A)',
+    ],
+  };
+  return { comparisons: [comparison], details: [] };
+}
