@@ -20,7 +20,7 @@ const singlesBetween = 3;
 
 async function burst(runtime: Runtime, count: number): Promise<void> {
   const results = await Promise.all(Array.from({ length: count }, (_, index) => runtime.runScript(script(index))));
-  results.forEach((result, index) => expectOutput(result, `run ${index}\n`));
+  for (const [index, result] of results.entries()) expectOutput(result, `run ${index}\n`);
 }
 
 async function timed(work: () => Promise<void>): Promise<number> {
