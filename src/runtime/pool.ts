@@ -37,8 +37,6 @@ interface PoolEntry {
   pending: Set<Pending>;
   /** Runs between acquire() and release(): the concurrency this key sees. */
   active: number;
-  /** Runs that have taken a sandbox of this key so far. */
-  taken: number;
   /** Runs that hold a started sandbox (their script may be executing). */
   executing: number;
   /** How many ready sandboxes to keep: `size` to `maxSize`. */
@@ -133,13 +131,6 @@ export class SandboxPool {
       throw error;
     }
     entry.executing += 1;
-    entry.taken += 1;
-    // From a key's second run on, a run taken one at a time (no burst in flight) is replaced at once
-    // rather than after it ends: a caller running scripts back to back (a few candidates one by one,
-    // then a burst of them) would otherwise drain the pool faster than the delayed refill fills it. A
-    // one-shot caller's single run starts nothing extra, and during a burst the refill still waits for
-    // the burst to end, so container starts do not compete with its scripts.
-    if (entry.taken > 1 && entry.active === 1) this.#refill(key, entry, entry.target);
     return sandbox;
   }
 
@@ -264,7 +255,6 @@ export class SandboxPool {
         ready: [],
         pending: new Set(),
         active: 0,
-        taken: 0,
         executing: 0,
         target: this.#options.size,
         burstAt: 0,

@@ -108,28 +108,6 @@ describe('SandboxPool', () => {
     await pool.close();
   });
 
-  it('from the second run on, replaces a run taken alone at once, so single runs back to back do not drain it', async () => {
-    const { pool, created } = fakePool(2, { maxSize: 8 });
-    pool.warm(settings);
-    await settle();
-    // A burst grows the target to four.
-    const burst = await Promise.all([1, 2, 3, 4].map(() => whileTimePasses(pool.acquire(settings))));
-    await Promise.all(burst.map((sandbox) => pool.release(sandbox)));
-    await settle(150);
-    expect(pool.stats().ready).toBe(4);
-    // Single runs back to back, each shorter than the delayed refill: each is replaced as it is taken.
-    for (let index = 0; index < 3; index += 1) {
-      const before = created.length;
-      const single = await pool.acquire(settings);
-      expect(created.length).toBe(before + 1);
-      await pool.release(single);
-    }
-    await settle();
-    // The burst that follows finds the pool full.
-    expect(pool.stats().ready).toBe(4);
-    await pool.close();
-  });
-
   it('starts nothing for the pool when closed right after a run (a one-shot caller)', async () => {
     const { pool, created } = fakePool(1);
     pool.warm(settings);
