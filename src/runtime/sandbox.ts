@@ -350,11 +350,11 @@ export class Sandbox {
       if (this.#keeperPending.length < frameHeaderBytes + length) return;
       const frame = this.#keeperPending.subarray(0, frameHeaderBytes + length);
       this.#keeperPending = this.#keeperPending.subarray(frameHeaderBytes + length);
+      const payload = frame.subarray(frameHeaderBytes);
       if (kind < KeeperKind.run) {
-        this.#tunnel.push(frame);
+        this.#tunnel.receive(kind, stream, payload);
         continue;
       }
-      const payload = frame.subarray(frameHeaderBytes);
       if (kind === KeeperKind.reaped) {
         this.#reaps.get(stream)?.(payload.length === 4 ? payload.readInt32BE(0) : undefined);
         continue;

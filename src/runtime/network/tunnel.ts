@@ -15,8 +15,6 @@ export const tunnelWindowBytes = 256 * 1024;
 const headerBytes = 9;
 /** Largest DATA frame this side sends. */
 const maxFrameBytes = 64 * 1024;
-/** A frame longer than this is a broken or hostile peer: the tunnel stops. */
-const maxIncomingFrameBytes = 1024 * 1024;
 
 const Kind = { open: 1, data: 2, close: 3, reset: 4, credit: 5 } as const;
 
@@ -38,30 +36,10 @@ export interface TunnelOptions {
 export class Tunnel {
   readonly #options: TunnelOptions;
   readonly #connections = new Map<number, TunnelConnection>();
-  #pending: Buffer = Buffer.alloc(0);
   #closed = false;
 
   constructor(options: TunnelOptions) {
     this.#options = options;
-  }
-
-  /** Bytes the keeper wrote on its stdout (Docker's frames already removed). */
-  push(chunk: Buffer): void {
-    if (this.#closed) return;
-    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
-    while (this.#pending.length >= headerBytes) {
-      const kind = this.#pending.readUInt8(0);
-      const stream = this.#pending.readUInt32BE(1);
-      const length = this.#pending.readUInt32BE(5);
-      if (length > maxIncomingFrameBytes) {
-        this.close();
-        return;
-      }
-      if (this.#pending.length < headerBytes + length) return;
-      const payload = this.#pending.subarray(headerBytes, headerBytes + length);
-      this.#pending = this.#pending.subarray(headerBytes + length);
-      this.#receive(kind, stream, payload);
-    }
   }
 
   /** The container is gone: every connection ends. */
@@ -71,7 +49,9 @@ export class Tunnel {
     this.#connections.clear();
   }
 
-  #receive(kind: number, stream: number, payload: Buffer): void {
+  /** One frame of the tunnel's kinds, split from the keeper's stdout by the sandbox (which owns the framing). */
+  receive(kind: number, stream: number, payload: Buffer): void {
+    if (this.#closed) return;
     if (kind === Kind.open) {
       if (this.#connections.has(stream)) return;
       const connection = new TunnelConnection(stream, (frameKind, frameStream, data) => this.#send(frameKind, frameStream, data), () =>

@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, Tunnel } from '../../../../src/runtime/network/tunnel.js';
+import { Tunnel } from '../../../../src/runtime/network/tunnel.js';
 
 const Kind = { open: 1, data: 2, close: 3, reset: 4, credit: 5 } as const;
 
@@ -21,12 +21,12 @@ function startTunnel(): { tunnel: Tunnel; sent: Array<[number, number]>; connect
 describe('Tunnel', () => {
   it('sends no reset for a connection that ended both ways: the keeper may still be writing its last bytes', async () => {
     const { tunnel, sent, connections } = startTunnel();
-    tunnel.push(encodeFrame(Kind.open, 7));
+    tunnel.receive(Kind.open, 7, Buffer.alloc(0));
     const connection = connections[0]!;
     const received: Buffer[] = [];
     connection.on('data', (chunk: Buffer) => received.push(chunk));
-    tunnel.push(encodeFrame(Kind.data, 7, Buffer.from('request')));
-    tunnel.push(encodeFrame(Kind.close, 7));
+    tunnel.receive(Kind.data, 7, Buffer.from('request'));
+    tunnel.receive(Kind.close, 7, Buffer.alloc(0));
     connection.end(Buffer.from('answer'));
     await once(connection, 'close');
     expect(Buffer.concat(received).toString()).toBe('request');
@@ -38,12 +38,12 @@ describe('Tunnel', () => {
 
   it('resets a connection destroyed before it ended, and not one the keeper reset', async () => {
     const { tunnel, sent, connections } = startTunnel();
-    tunnel.push(encodeFrame(Kind.open, 1));
-    tunnel.push(encodeFrame(Kind.open, 2));
+    tunnel.receive(Kind.open, 1, Buffer.alloc(0));
+    tunnel.receive(Kind.open, 2, Buffer.alloc(0));
     const [first, second] = connections;
     first!.destroy();
     await once(first!, 'close');
-    tunnel.push(encodeFrame(Kind.reset, 2));
+    tunnel.receive(Kind.reset, 2, Buffer.alloc(0));
     await once(second!, 'close');
     expect(sent).toEqual([[Kind.reset, 1]]);
   });
