@@ -1,28 +1,25 @@
 // The package gate on a terminal: tmux runs the built `pycage "<request>"` (no --yes), the test reads
 // the screen and answers the prompts. The model is a chat server and the index a package index, both
 // on 127.0.0.1; the first run happens in the real Docker sandbox.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, cliPath } from '../../helpers/cli.js';
 import { startChatServer, type ChatReply, type ChatServer } from '../../helpers/chat-server.js';
-import { eventually } from '../../helpers/docker.js';
 import { startIndexServer, type IndexServer } from '../../helpers/index-server.js';
+import { hasTmux, startTerminal, type Terminal } from '../../helpers/tmux.js';
 
 const fence = '```';
 const answer = (code: string): ChatReply => ({ content: `${fence}python\n${code}\n${fence}` });
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
 let chat: ChatServer | undefined;
 let index: IndexServer | undefined;
-let sessionName: string | undefined;
+let terminal: Terminal | undefined;
 let cacheHome: string | undefined;
 
 afterEach(async () => {
-  if (sessionName !== undefined) spawnSync('tmux', ['kill-session', '-t', sessionName]);
-  sessionName = undefined;
+  terminal?.kill();
+  terminal = undefined;
   await chat?.close();
   await index?.close();
   chat = undefined;
@@ -31,43 +28,15 @@ afterEach(async () => {
   cacheHome = undefined;
 });
 
-function screen(): string {
-  return execFileSync('tmux', ['capture-pane', '-p', '-J', '-S', '-300', '-t', sessionName!], { encoding: 'utf8' });
-}
-
-async function waitForScreen(text: string | RegExp, timeoutMs = 90_000): Promise<string> {
-  const matches = (content: string): boolean => (typeof text === 'string' ? content.includes(text) : text.test(content));
-  const found = await eventually(() => matches(screen()), timeoutMs, 200);
-  if (!found) throw new Error(`screen never showed ${String(text)}; it shows:\n${screen()}`);
-  return screen();
-}
-
-function press(key: string): void {
-  execFileSync('tmux', ['send-keys', '-t', sessionName!, key]);
-}
-
-function quote(value: string): string {
-  return `'${value.replaceAll("'", "'\\''")}'`;
-}
+const waitForScreen = (text: string | RegExp): Promise<string> => terminal!.waitForScreen(text, 90_000);
+const press = (key: string): void => terminal!.keys(key);
 
 function startRequest(args: string[], cwd?: string): void {
   const env = {
-    ...baseEnv(),
-    TERM: 'xterm-256color',
     XDG_CACHE_HOME: cacheHome!,
     ...(chat === undefined ? {} : { PYCAGE_PROVIDER: 'openai', OPENAI_BASE_URL: chat.openaiBaseUrl, OPENAI_API_KEY: 'test-key', PYCAGE_MODEL: 'test-model' }),
   };
-  const command = [
-    ...(cwd === undefined ? [] : [`cd ${quote(cwd)} &&`]),
-    'env -i',
-    ...Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`),
-    quote(process.execPath),
-    quote(cliPath),
-    ...args.map(quote),
-    '; echo "PYCAGE-EXITED:$?"; sleep 600',
-  ].join(' ');
-  sessionName = `pycage-gate-${process.pid}-${Date.now()}`;
-  execFileSync('tmux', ['new-session', '-d', '-s', sessionName, '-x', '200', '-y', '80', command]);
+  terminal = startTerminal(args, { env, ...(cwd === undefined ? {} : { cwd }) });
 }
 
 describe.skipIf(!hasTmux)('the package gate on a terminal (tmux)', () => {
