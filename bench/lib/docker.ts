@@ -53,6 +53,22 @@ export async function imagePath(image: string): Promise<string> {
   return pathOfImage((await docker().getImage(image).inspect()).Config.Env);
 }
 
+/** The sandbox's hardening and default limits, as both plain-Docker baselines set them. */
+function baselineHostConfig(): NonNullable<Docker.ContainerCreateOptions['HostConfig']> {
+  return {
+    Init: true,
+    ReadonlyRootfs: true,
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges'],
+    Tmpfs: { '/tmp': tmpfsOptions(runtimeDefaults.tmpBytes, 'shared'), [workDirectory]: tmpfsOptions(runtimeDefaults.workBytes, 'private') },
+    Memory: runtimeDefaults.memoryBytes,
+    MemorySwap: runtimeDefaults.memoryBytes,
+    NanoCpus: Math.round(runtimeDefaults.cpus * 1e9),
+    PidsLimit: runtimeDefaults.pidsLimit,
+    LogConfig: { Type: 'none', Config: {} },
+  };
+}
+
 /**
  * A started container of the image with the sandbox's own user, hardening and default limits
  * (read-only root, tmpfs /work and /tmp, init, memory, CPU, pids, no log driver), kept running for
@@ -66,20 +82,7 @@ export async function startBaselineContainer(image: string): Promise<Docker.Cont
     User: sandboxUser,
     WorkingDir: workDirectory,
     Labels: { [benchLabel]: String(process.pid) },
-    HostConfig: {
-      AutoRemove: true,
-      Init: true,
-      ReadonlyRootfs: true,
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
-      Tmpfs: { '/tmp': tmpfsOptions(runtimeDefaults.tmpBytes, 'shared'), [workDirectory]: tmpfsOptions(runtimeDefaults.workBytes, 'private') },
-      Memory: runtimeDefaults.memoryBytes,
-      MemorySwap: runtimeDefaults.memoryBytes,
-      NanoCpus: Math.round(runtimeDefaults.cpus * 1e9),
-      PidsLimit: runtimeDefaults.pidsLimit,
-      NetworkMode: 'bridge',
-      LogConfig: { Type: 'none', Config: {} },
-    },
+    HostConfig: { ...baselineHostConfig(), AutoRemove: true, NetworkMode: 'bridge' },
   });
   await container.start();
   return container;
@@ -103,20 +106,7 @@ export async function runFreshContainer(image: string, options: { cmd: string[];
     AttachStderr: true,
     Tty: false,
     NetworkDisabled: true,
-    HostConfig: {
-      Init: true,
-      ReadonlyRootfs: true,
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
-      Tmpfs: { '/tmp': tmpfsOptions(runtimeDefaults.tmpBytes, 'shared'), [workDirectory]: tmpfsOptions(runtimeDefaults.workBytes, 'private') },
-      Memory: runtimeDefaults.memoryBytes,
-      MemorySwap: runtimeDefaults.memoryBytes,
-      NanoCpus: Math.round(runtimeDefaults.cpus * 1e9),
-      PidsLimit: runtimeDefaults.pidsLimit,
-      NetworkMode: 'none',
-      IpcMode: 'private',
-      LogConfig: { Type: 'none', Config: {} },
-    },
+    HostConfig: { ...baselineHostConfig(), NetworkMode: 'none', IpcMode: 'private' },
   });
   try {
     const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Duplex;
