@@ -2,13 +2,13 @@
 // writes `output/.git/config` (git runs core.fsmonitor on the user's next `git status`), a file whose
 // name is taken, and a symlink must change nothing that existed there (DESIGN.md, "Files out").
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../../src/runtime/index.js';
 import { createScratch, type Scratch } from './helpers.js';
+import { snapshotTree } from '../../helpers/files.js';
 
 let scratch: Scratch;
 let runtime: Runtime;
@@ -26,25 +26,6 @@ afterAll(async () => {
   await rm(outputRoot, { recursive: true, force: true });
 });
 
-/** Every entry under `root` (symlinks not followed), with a hash of each file's bytes or a link's target. */
-async function snapshot(root: string): Promise<Record<string, string>> {
-  const state: Record<string, string> = {};
-  const walk = async (relative: string): Promise<void> => {
-    for (const name of await readdir(path.join(root, relative))) {
-      const key = path.join(relative, name);
-      const entryPath = path.join(root, key);
-      const stats = await lstat(entryPath);
-      if (stats.isSymbolicLink()) state[key] = `link -> ${await readlink(entryPath)}`;
-      else if (stats.isDirectory()) {
-        state[key] = `folder ${stats.mode.toString(8)}`;
-        await walk(key);
-      } else state[key] = `file ${stats.mode.toString(8)} ${createHash('sha256').update(await readFile(entryPath)).digest('hex')}`;
-    }
-  };
-  await walk('');
-  return state;
-}
-
 /** A script that tries to plant git configuration, and writes one harmless file whose name is taken. */
 const planter = [
   'import os',
@@ -61,13 +42,13 @@ async function gitRepository(name: string): Promise<{ repository: string; before
   const repository = path.join(outputRoot, name);
   execFileSync('git', ['init', '--quiet', repository]);
   await writeFile(path.join(repository, 'notes.txt'), 'the user\'s notes\n');
-  const before = await snapshot(repository);
+  const before = await snapshotTree(repository);
   expect(Object.keys(before)).toContain(path.join('.git', 'config'));
   return { repository, before };
 }
 
 async function expectUntouched(repository: string, before: Record<string, string>, artifacts: ReadonlyArray<{ name: string }>): Promise<void> {
-  const after = await snapshot(repository);
+  const after = await snapshotTree(repository);
   for (const [name, state] of Object.entries(before)) expect(after[name], name).toBe(state);
   // The script's notes.txt is kept beside the user's, under a free name; nothing else came in.
   expect(artifacts.map((artifact) => artifact.name)).toEqual(['notes (1).txt']);

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import {
   writeArtifacts,
 } from '../../../src/runtime/artifacts.js';
 import { createTar, parseTar, type TarEntry } from '../../../src/runtime/tar.js';
+import { snapshotTree } from '../../helpers/files.js';
 
 let directory: string;
 
@@ -151,32 +151,13 @@ describe('writeArtifacts', () => {
   });
 });
 
-/** Every entry under `root` (not following symlinks), with a hash of each file's bytes or a link's target. */
-async function snapshot(root: string): Promise<Record<string, string>> {
-  const state: Record<string, string> = {};
-  const walk = async (relative: string): Promise<void> => {
-    for (const name of await readdir(path.join(root, relative))) {
-      const entryPath = path.join(root, relative, name);
-      const key = path.join(relative, name);
-      const stats = await lstat(entryPath);
-      if (stats.isSymbolicLink()) state[key] = `link -> ${await readlink(entryPath)}`;
-      else if (stats.isDirectory()) {
-        state[key] = `folder ${stats.mode.toString(8)}`;
-        await walk(key);
-      } else state[key] = `file ${stats.mode.toString(8)} ${createHash('sha256').update(await readFile(entryPath)).digest('hex')}`;
-    }
-  };
-  await walk('');
-  return state;
-}
-
 describe('writeArtifacts against hostile names', () => {
   it('changes nothing that existed in an output folder that is a git repository, and lists each refusal', async () => {
     const repository = path.join(directory, 'repository');
     await mkdir(repository);
     execFileSync('git', ['init', '--quiet', repository]);
     await writeFile(path.join(repository, 'result.txt'), 'the user\'s own result');
-    const before = await snapshot(repository);
+    const before = await snapshotTree(repository);
     const parentBefore = await readdir(directory);
     expect(Object.keys(before)).toContain(path.join('.git', 'config'));
 
@@ -187,7 +168,7 @@ describe('writeArtifacts against hostile names', () => {
       forged.map((name) => ({ name, data: payload })),
     );
 
-    const after = await snapshot(repository);
+    const after = await snapshotTree(repository);
     for (const [name, state] of Object.entries(before)) expect(after[name], name).toBe(state);
     expect(refused).toEqual([
       { name: '.git/config', reason: 'dot-name' },
