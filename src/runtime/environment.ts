@@ -85,19 +85,43 @@ export function installExitCode(exitCode: number | null, status: string | undefi
   return code === 0 && status === undefined ? 1 : code;
 }
 
-/** The wheelhouse files of a --find-links directory (top level only, as pip reads it). */
-export async function readWheelhouse(directory: string): Promise<Array<{ name: string; data: Buffer }>> {
+/** The wheelhouse files of a --find-links directory (top level only, as pip reads it), with their stats. */
+async function listWheelhouse(directory: string): Promise<Array<{ name: string; file: string; size: number; mtimeMs: number }>> {
   const names = await readdir(directory).catch((error: unknown) => {
     throw new UsageError(`--find-links directory ${directory} cannot be read: ${(error as Error).message}`, { cause: error });
   });
-  const files: Array<{ name: string; data: Buffer }> = [];
+  const files: Array<{ name: string; file: string; size: number; mtimeMs: number }> = [];
   for (const name of names.sort()) {
     if (!wheelhouseSuffixes.some((suffix) => name.endsWith(suffix))) continue;
     const file = path.join(directory, name);
-    if (!(await stat(file)).isFile()) continue;
-    files.push({ name, data: await readFile(file) });
+    const stats = await stat(file);
+    if (stats.isFile()) files.push({ name, file, size: stats.size, mtimeMs: stats.mtimeMs });
   }
   return files;
+}
+
+/** The wheelhouse files of a --find-links directory and their bytes, to send into an install. */
+export async function readWheelhouse(directory: string): Promise<Array<{ name: string; data: Buffer }>> {
+  const files = await listWheelhouse(directory);
+  return Promise.all(files.map(async (entry) => ({ name: entry.name, data: await readFile(entry.file) })));
+}
+
+// sha256 of wheelhouse files by path, size and mtime: a run whose environment is cached reads none of them.
+const wheelhouseHashes = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
+
+/** The name and sha256 of each wheelhouse file, for the environment key; a file read again only when it changed. */
+export async function hashWheelhouse(directory: string | undefined): Promise<Array<{ name: string; sha256: string }>> {
+  if (directory === undefined) return [];
+  const hashes: Array<{ name: string; sha256: string }> = [];
+  for (const entry of await listWheelhouse(directory)) {
+    let known = wheelhouseHashes.get(entry.file);
+    if (known === undefined || known.size !== entry.size || known.mtimeMs !== entry.mtimeMs) {
+      known = { size: entry.size, mtimeMs: entry.mtimeMs, sha256: findLinksFileHashes([{ name: entry.name, data: await readFile(entry.file) }])[0]!.sha256 };
+      wheelhouseHashes.set(entry.file, known);
+    }
+    hashes.push({ name: entry.name, sha256: known.sha256 });
+  }
+  return hashes;
 }
 
 /** The line of an installer's output that says what went wrong (pip's `ERROR:`, uv's `error:`). */
@@ -184,13 +208,12 @@ export class DockerEnvironments {
     }
     const requirements = [...request.requirements];
     const { source } = this.#options;
-    const wheelhouse = source.findLinks === undefined ? [] : await readWheelhouse(source.findLinks);
     const key = environmentKey({
       base: image.id,
       pythonVersion: probe.pythonVersion,
       installer,
       requirements,
-      source: { indexUrl: source.indexUrl, noIndex: source.noIndex, findLinksFiles: findLinksFileHashes(wheelhouse), allowSdist: source.allowSdist },
+      source: { indexUrl: source.indexUrl, noIndex: source.noIndex, findLinksFiles: await hashWheelhouse(source.findLinks), allowSdist: source.allowSdist },
     });
     const venvDirectory = venvDirectoryFor(key);
     if (this.#complete.has(key)) {
@@ -202,6 +225,7 @@ export class DockerEnvironments {
     request.onEvent({ type: 'install-start', requirements });
     const volume = this.volumeFor(key);
     await this.#options.client.call((api) => api.createVolume({ Name: volume, Labels: { ...sharedLabels(), [labelKeys.environment]: key } }));
+    const wheelhouse = source.findLinks === undefined ? [] : await readWheelhouse(source.findLinks);
     const payload = this.#installPayload(request, installer, venvDirectory, wheelhouse);
     const outcome = await this.#install(request, installer, key, volume, payload);
     const durationMs = Date.now() - started;

@@ -18,17 +18,17 @@ import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from './base
 import { baseEnvironment } from './container-options.js';
 import {
   chooseInstaller,
+  hashWheelhouse,
   installedEnvironment,
   installExitCode,
   installStatus,
   installTimeoutMessage,
   installTimeoutMs,
-  readWheelhouse,
   venvDirectoryFor,
 } from './environment.js';
 import { ImageError } from './errors.js';
 import { parseProbe, type ImageProbe } from './image.js';
-import { environmentKey, findLinksFileHashes, installCommands } from './install-commands.js';
+import { environmentKey, installCommands } from './install-commands.js';
 import { OutputCollector } from './output.js';
 import { encodePayload } from './payload.js';
 import { loadPythonSource } from './python-sources.js';
@@ -136,13 +136,12 @@ export class LocalRuntime extends BaseRuntime {
   ): Promise<EnvironmentResult> {
     const probe = this.#probe!;
     const installer = chooseInstaller(probe) ?? 'pip';
-    const wheelhouse = this.options.findLinks === undefined ? [] : await readWheelhouse(this.options.findLinks);
     const key = environmentKey({
       base: probe.executable,
       pythonVersion: probe.pythonVersion,
       installer,
       requirements,
-      source: { indexUrl: this.options.indexUrl, noIndex: this.options.noIndex, findLinksFiles: findLinksFileHashes(wheelhouse), allowSdist: this.options.allowSdist },
+      source: { indexUrl: this.options.indexUrl, noIndex: this.options.noIndex, findLinksFiles: await hashWheelhouse(this.options.findLinks), allowSdist: this.options.allowSdist },
     });
     const envsDir = path.join(this.options.cacheDir, 'envs');
     const venvDirectory = venvDirectoryFor(key, envsDir);
