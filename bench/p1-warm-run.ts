@@ -20,7 +20,7 @@ import { compare, type BenchOutcome, type Comparison, type Side } from './lib/co
 import { expectOutput, hello, helloOutput, roundsFor, type BenchContext } from './lib/context.js';
 import { execIn, imagePath, scriptEnvironment, startBaselineContainer, waitForPool } from './lib/docker.js';
 import { runChecked } from './lib/processes.js';
-import { sandboxUser, workDirectory } from '../src/runtime/container-options.js';
+import { sandboxUser, workDirectory } from '../src/runtime/docker/container-options.js';
 import { summarizeCalls, takeCalls, traceDockerCalls } from './lib/trace.js';
 import type { Runtime } from '../src/index.js';
 

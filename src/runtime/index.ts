@@ -5,8 +5,8 @@
  * Importing this module is cheap: dockerode is loaded on the first call that talks to Docker, and
  * `createRuntime` does not contact Docker at all (`start()` or the first run does).
  */
-import { DockerRuntime } from './docker-runtime.js';
-import { LocalRuntime } from './local-runtime.js';
+import { DockerRuntime } from './docker/docker-runtime.js';
+import { LocalRuntime } from './local/local-runtime.js';
 import { checkRuntimeOptions } from './option-keys.js';
 import { resolveRuntimeOptions } from './settings.js';
 import type { Runtime, RuntimeOptions } from './types.js';
@@ -21,16 +21,16 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 export { checkOutputDirectory, displayName, readArtifactArchive, writeArtifacts } from './artifacts.js';
 export type { ArtifactFile } from './artifacts.js';
 export { runOptionKeys } from './option-keys.js';
-export { checkDocker, checkImage } from './checks.js';
-export type { CheckDockerOptions, CheckImageOptions, DockerCheck, ImageCheck } from './checks.js';
-export { prune } from './cleanup.js';
-export type { PruneOptions } from './cleanup.js';
+export { checkDocker, checkImage } from './docker/checks.js';
+export type { CheckDockerOptions, CheckImageOptions, DockerCheck, ImageCheck } from './docker/checks.js';
+export { prune } from './docker/cleanup.js';
+export type { PruneOptions } from './docker/cleanup.js';
 export { DockerUnavailableError, ImageError, InstallError, SandboxError } from './errors.js';
 export type { RuntimeErrorOptions } from './errors.js';
 export { parsePythonError } from './traceback.js';
 export { blockedConnections } from './result.js';
 export { imageFromEnvironment, runtimeDefaults } from './settings.js';
-export { offlineImageScript } from './image.js';
+export { offlineImageScript } from './docker/image.js';
 export type {
   Artifact,
   BlockedConnection,

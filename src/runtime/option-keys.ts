@@ -5,8 +5,8 @@
  */
 import { checkOptionKeys, type OptionKeys } from '../options.js';
 import type { CloseOptions, CreateProjectOptions, RunOptions, RuntimeOptions } from './types.js';
-import type { PruneOptions } from './cleanup.js';
-import type { CheckDockerOptions, CheckImageOptions } from './checks.js';
+import type { PruneOptions } from './docker/cleanup.js';
+import type { CheckDockerOptions, CheckImageOptions } from './docker/checks.js';
 
 export const runtimeOptionKeys = {
   isolate: true,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InstallError, type RuntimeEvent } from '../../../src/runtime/index.js';
-import { environmentVolumeName } from '../../../src/runtime/environment.js';
+import { environmentVolumeName } from '../../../src/runtime/environments/environment.js';
 import { volumesWithPrefix } from '../../helpers/docker.js';
 import { buildWheel } from '../../helpers/wheels.js';
 import { createScratch, docker, sessionContainers, type Scratch } from './helpers.js';

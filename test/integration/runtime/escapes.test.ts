@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolicyError } from '../../../src/errors.js';
-import { environmentVolumeName } from '../../../src/runtime/environment.js';
+import { environmentVolumeName } from '../../../src/runtime/environments/environment.js';
 import { volumesWithPrefix } from '../../helpers/docker.js';
 import { buildHostileSdist } from '../../helpers/sdists.js';
 import { buildWheel } from '../../helpers/wheels.js';

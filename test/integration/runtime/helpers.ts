@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../../src/runtime/index.js';
-import { DockerRuntime } from '../../../src/runtime/docker-runtime.js';
+import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.js';
 import { containersWith, eventually, removeVolumesWithPrefix } from '../../helpers/docker.js';
 import { defaultTestImage } from '../global-setup.js';
 

@@ -5,12 +5,12 @@
 // share the keeper's stdout, never mix.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnvironment, defaultPath } from '../../../src/runtime/container-options.js';
-import { DockerClient } from '../../../src/runtime/docker-client.js';
+import { baseEnvironment, defaultPath } from '../../../src/runtime/docker/container-options.js';
+import { DockerClient } from '../../../src/runtime/docker/docker-client.js';
 import { SandboxError } from '../../../src/runtime/errors.js';
-import { containerLabels } from '../../../src/runtime/labels.js';
+import { containerLabels } from '../../../src/runtime/docker/labels.js';
 import { toLogger } from '../../../src/logger.js';
-import { Sandbox } from '../../../src/runtime/sandbox.js';
+import { Sandbox } from '../../../src/runtime/docker/sandbox.js';
 import { runtimeDefaults } from '../../../src/runtime/settings.js';
 import { createScratch, testImage, type Scratch } from './helpers.js';
 

@@ -7,8 +7,8 @@ import {
   sandboxCreateOptions,
   sandboxUid,
   type SandboxSettings,
-} from '../../../src/runtime/container-options.js';
-import { loadPythonSource } from '../../../src/runtime/python-sources.js';
+} from '../../../src/runtime/docker/container-options.js';
+import { loadPythonSource } from '../../../src/runtime/python/sources.js';
 
 const settings: SandboxSettings = {
   image: 'sha256:0123',

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
-import { describeEndpoint, isUnreachable, toDockerUnavailable } from '../../../src/runtime/docker-client.js';
-import { readWheelhouse } from '../../../src/runtime/environment.js';
+import { describeEndpoint, isUnreachable, toDockerUnavailable } from '../../../src/runtime/docker/docker-client.js';
+import { readWheelhouse } from '../../../src/runtime/environments/environment.js';
 import { DockerUnavailableError } from '../../../src/runtime/errors.js';
-import { defaultImageTag, looksLikeRegistryFailure, parseProbe } from '../../../src/runtime/image.js';
+import { defaultImageTag, looksLikeRegistryFailure, parseProbe } from '../../../src/runtime/docker/image.js';
 import { checkProjectName, loadProject, saveProject } from '../../../src/runtime/projects.js';
-import { pythonSourcePath } from '../../../src/runtime/python-sources.js';
+import { pythonSourcePath } from '../../../src/runtime/python/sources.js';
 
 let directory: string;
 
@@ -69,7 +69,7 @@ describe('image helpers', () => {
 
   it('finds its Python programs through the package root, from src/ as from dist/', () => {
     for (const program of ['bootstrap', 'install', 'probe', 'collect'] as const) {
-      expect(pythonSourcePath(program).pathname).toMatch(new RegExp(`/src/runtime/${program}\\.py$`));
+      expect(pythonSourcePath(program).pathname).toMatch(new RegExp(`/src/runtime/python/${program}\\.py$`));
     }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { environmentKey, installCommands, normalizeRequirements, sourceArguments } from '../../../src/runtime/install-commands.js';
-import type { EnvironmentKeyInput } from '../../../src/runtime/install-commands.js';
+import { environmentKey, installCommands, normalizeRequirements, sourceArguments } from '../../../src/runtime/environments/install-commands.js';
+import type { EnvironmentKeyInput } from '../../../src/runtime/environments/install-commands.js';
 
 const base = {
   python: '/usr/local/bin/python3.12',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { containerLabels, isOrphan, isProcessAlive, labelFilter, newSessionId, sharedLabels } from '../../../src/runtime/labels.js';
+import { containerLabels, isOrphan, isProcessAlive, labelFilter, newSessionId, sharedLabels } from '../../../src/runtime/docker/labels.js';
 
 describe('labels', () => {
   it('marks every container with owner, session, role and creation time', () => {

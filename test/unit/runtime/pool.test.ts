@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Logger } from '../../../src/logger.js';
-import { poolKey, type SandboxSettings } from '../../../src/runtime/container-options.js';
-import { maxRemovalDelayMs, SandboxPool } from '../../../src/runtime/pool.js';
-import type { Sandbox } from '../../../src/runtime/sandbox.js';
+import { poolKey, type SandboxSettings } from '../../../src/runtime/docker/container-options.js';
+import { maxRemovalDelayMs, SandboxPool } from '../../../src/runtime/docker/pool.js';
+import type { Sandbox } from '../../../src/runtime/docker/sandbox.js';
 
 const settings: SandboxSettings = {
   image: 'sha256:1',

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { ContainerCreateOptions } from 'dockerode';
 import { labelKeys } from './labels.js';
-import type { NetworkMode } from './types.js';
+import type { NetworkMode } from '../types.js';
 
 export const sandboxUid = 10001;
 /** uid:gid every script runs as, whatever users the image defines (none are assumed to exist). */

@@ -5,11 +5,11 @@
  */
 import os from 'node:os';
 import type { DockerOptions } from 'dockerode';
-import { toLogger, type Logger, type LogSink } from '../logger.js';
+import { toLogger, type Logger, type LogSink } from '../../logger.js';
 import { daemonMessage, DockerClient, statusCode } from './docker-client.js';
 import { isOrphan, isProcessAlive, labelFilter, labelKeys } from './labels.js';
-import { memoize } from './memo.js';
-import { checkPruneOptions } from './option-keys.js';
+import { memoize } from '../memo.js';
+import { checkPruneOptions } from '../option-keys.js';
 
 // One sweep per engine per process is enough: later orphans belong to processes that are still alive.
 const swept = new Map<string, Promise<number>>();

@@ -4,9 +4,9 @@
  * and the install script (install.py) only executes what it is given.
  */
 import { createHash } from 'node:crypto';
-import { UsageError } from '../errors.js';
-import { hasCredentials, plainHttpHost, urlWithoutCredentials } from '../index-url.js';
-import type { Installer } from './types.js';
+import { UsageError } from '../../errors.js';
+import { hasCredentials, plainHttpHost, urlWithoutCredentials } from '../../index-url.js';
+import type { Installer } from '../types.js';
 
 export interface InstallCommand {
   argv: string[];

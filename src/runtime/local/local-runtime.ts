@@ -11,11 +11,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { throwIfAborted } from '../abort.js';
-import { AbortedError } from '../errors.js';
-import { displayName, readOutputDirectory, writeArtifacts } from './artifacts.js';
-import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
-import { baseEnvironment } from './container-options.js';
+import { throwIfAborted } from '../../abort.js';
+import { AbortedError } from '../../errors.js';
+import { displayName, readOutputDirectory, writeArtifacts } from '../artifacts.js';
+import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from '../base-runtime.js';
+import { baseEnvironment } from '../docker/container-options.js';
 import {
   chooseInstaller,
   hashWheelhouse,
@@ -25,16 +25,16 @@ import {
   installTimeoutMessage,
   installTimeoutMs,
   venvDirectoryFor,
-} from './environment.js';
-import { ImageError } from './errors.js';
-import { parseProbe, type ImageProbe } from './image.js';
-import { environmentKey, installCommands } from './install-commands.js';
-import { OutputCollector } from './output.js';
-import { encodePayload } from './payload.js';
-import { loadPythonSource } from './python-sources.js';
-import type { StopReason } from './result.js';
-import type { ResolvedRuntimeOptions } from './settings.js';
-import type { Artifact, RefusedArtifact, RunResult, RuntimeEvent, RuntimeInfo } from './types.js';
+} from '../environments/environment.js';
+import { ImageError } from '../errors.js';
+import { parseProbe, type ImageProbe } from '../docker/image.js';
+import { environmentKey, installCommands } from '../environments/install-commands.js';
+import { OutputCollector } from '../output.js';
+import { encodePayload } from '../payload.js';
+import { loadPythonSource } from '../python/sources.js';
+import type { StopReason } from '../result.js';
+import type { ResolvedRuntimeOptions } from '../settings.js';
+import type { Artifact, RefusedArtifact, RunResult, RuntimeEvent, RuntimeInfo } from '../types.js';
 
 export const noIsolationWarning = 'isolate: false runs model-written code on this machine with no sandbox';
 

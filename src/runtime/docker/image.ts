@@ -12,24 +12,24 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PycageError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { PycageError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import { defaultPath, workDirectory, type SandboxSettings } from './container-options.js';
 import { daemonMessage, type DockerClient } from './docker-client.js';
-import { ImageError, SandboxError } from './errors.js';
+import { ImageError, SandboxError } from '../errors.js';
 import { containerLabels, sharedLabels } from './labels.js';
-import { memoize } from './memo.js';
-import { lastJsonLine } from './output.js';
-import { loadPythonSource } from './python-sources.js';
+import { memoize } from '../memo.js';
+import { lastJsonLine } from '../output.js';
+import { loadPythonSource } from '../python/sources.js';
 import { Sandbox } from './sandbox.js';
-import { createTar } from './tar.js';
-import type { RuntimeEvent } from './types.js';
+import { createTar } from '../tar.js';
+import type { RuntimeEvent } from '../types.js';
 
 /**
  * The offline image recipe of this very package, as an absolute path: in a global install a path
  * relative to the user's folder would point nowhere.
  */
-export const offlineImageScript = fileURLToPath(new URL('../../docker/build-offline-image.sh', import.meta.url));
+export const offlineImageScript = fileURLToPath(new URL('../../../docker/build-offline-image.sh', import.meta.url));
 
 export const offlineHint = `No registry reachable? Build an image without one: \`sudo bash ${offlineImageScript}\`, then pass --image pycage-offline:bookworm (or set PYCAGE_IMAGE).`;
 
@@ -55,7 +55,7 @@ export interface ImageProbe {
 }
 
 export function dockerfileUrl(): URL {
-  return new URL('../../docker/Dockerfile', import.meta.url);
+  return new URL('../../../docker/Dockerfile', import.meta.url);
 }
 
 /** `pycage-python:<first 12 hex of sha256(Dockerfile)>` */

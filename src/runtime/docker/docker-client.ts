@@ -6,9 +6,9 @@
  */
 import type Dockerode from 'dockerode';
 import type { DockerOptions } from 'dockerode';
-import { throwIfAborted } from '../abort.js';
-import { PycageError } from '../errors.js';
-import { DockerUnavailableError } from './errors.js';
+import { throwIfAborted } from '../../abort.js';
+import { PycageError } from '../../errors.js';
+import { DockerUnavailableError } from '../errors.js';
 
 export type DockerApi = Dockerode;
 export type DockerContainer = Dockerode.Container;

@@ -6,8 +6,8 @@
 import type { DockerOptions } from 'dockerode';
 import { DockerClient } from './docker-client.js';
 import { readDefaultDockerfile } from './image.js';
-import { imageFromEnvironment } from './settings.js';
-import { checkDockerCheckOptions, checkImageCheckOptions } from './option-keys.js';
+import { imageFromEnvironment } from '../settings.js';
+import { checkDockerCheckOptions, checkImageCheckOptions } from '../option-keys.js';
 
 export interface DockerCheck {
   /** Engine version, e.g. `20.10.24+dfsg1`. */

@@ -15,7 +15,7 @@
  * while pycage itself had not stopped it, was stopped from outside.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 import type { DockerClient } from './docker-client.js';
 import { labelKeys } from './labels.js';
 

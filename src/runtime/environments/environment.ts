@@ -15,29 +15,28 @@
  * at all. A failed install is reported back (the installer's own output, capped), never thrown: it
  * becomes a result; its volume is removed, so nothing it did can block the next try.
  */
-import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { throwIfAborted } from '../abort.js';
-import { UsageError } from '../errors.js';
-import { maskSecretsIn } from '../index-url.js';
-import type { Logger } from '../logger.js';
-import type { EnvironmentResult } from './base-runtime.js';
+import { throwIfAborted } from '../../abort.js';
+import { UsageError } from '../../errors.js';
+import { maskSecretsIn } from '../../index-url.js';
+import type { Logger } from '../../logger.js';
+import type { EnvironmentResult } from '../base-runtime.js';
 import {
   environmentPath,
   proxyEnvironment,
   storeMountPath,
   type SandboxSettings,
-} from './container-options.js';
-import { daemonMessage, statusCode, type DockerClient } from './docker-client.js';
-import type { ImageProbe, ResolvedImage } from './image.js';
+} from '../docker/container-options.js';
+import type { DockerClient } from '../docker/docker-client.js';
+import type { ImageProbe, ResolvedImage } from '../docker/image.js';
 import { environmentKey, findLinksFileHashes, installCommands, venvPython, type PackageSourceOptions } from './install-commands.js';
-import { containerLabels, labelKeys, sharedLabels } from './labels.js';
-import { HeadTailLog, lastJsonLine } from './output.js';
-import { encodePayload } from './payload.js';
-import { loadConfinedSource, loadPythonSource } from './python-sources.js';
-import { Sandbox } from './sandbox.js';
-import type { EnvironmentInfo, Installer, RuntimeEvent } from './types.js';
+import { containerLabels, labelKeys, sharedLabels } from '../docker/labels.js';
+import { HeadTailLog, lastJsonLine } from '../output.js';
+import { encodePayload } from '../payload.js';
+import { loadConfinedSource, loadPythonSource } from '../python/sources.js';
+import { Sandbox } from '../docker/sandbox.js';
+import type { EnvironmentInfo, Installer, RuntimeEvent } from '../types.js';
 
 const wheelhouseInContainer = '/tmp/pycage-wheelhouse';
 /** Longest an environment build may take before its container is removed. */

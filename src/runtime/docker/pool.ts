@@ -17,7 +17,7 @@
  * `maxRemovalDelayMs`); both happen once the burst is over. A key left unused for `idleMs` is emptied and not refilled until its
  * next run.
  */
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 import { poolKey, type SandboxSettings } from './container-options.js';
 import type { Sandbox } from './sandbox.js';
 

@@ -1,8 +1,8 @@
 /**
- * The Python programs the runtime runs inside containers live as real .py files in src/runtime/, read
+ * The Python programs the runtime runs inside containers live as real .py files in src/runtime/python/, read
  * at run time, like the prompts: they can be read, linted and run by hand. The path goes through the
- * package root, two levels above this module, so it is the same from src/runtime/ (tests, tsx) and
- * dist/runtime/ (the built package).
+ * package root, three levels above this module, so it is the same from src/runtime/python/ (tests, tsx) and
+ * dist/runtime/python/ (the built package).
  *
  * - keeper: every container's main process (lifeline, egress tunnel, starting the script and the reap);
  * - bootstrap: runs a script, as the sandbox user;      - install: builds an environment, as the sandbox user;
@@ -11,14 +11,14 @@
  * The two that run untrusted code (bootstrap, install) are loaded with seccomp.py in front of them.
  */
 import { readFile } from 'node:fs/promises';
-import { memoize } from './memo.js';
+import { memoize } from '../memo.js';
 
 export type PythonProgram = 'bootstrap' | 'install' | 'probe' | 'collect' | 'keeper' | 'reap' | 'store' | 'seccomp';
 
 const cache = new Map<string, Promise<string>>();
 
 export function pythonSourcePath(program: PythonProgram): URL {
-  return new URL(`../../src/runtime/${program}.py`, import.meta.url);
+  return new URL(`../../../src/runtime/python/${program}.py`, import.meta.url);
 }
 
 export function loadPythonSource(program: PythonProgram): Promise<string> {

@@ -13,26 +13,26 @@
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { throwIfAborted } from '../abort.js';
-import { AbortedError, ExitCode } from '../errors.js';
-import { displayName, readArtifactArchive, writeArtifacts, artifactLimitBytes, artifactLimitFiles } from './artifacts.js';
-import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from './base-runtime.js';
+import { throwIfAborted } from '../../abort.js';
+import { AbortedError, ExitCode } from '../../errors.js';
+import { displayName, readArtifactArchive, writeArtifacts, artifactLimitBytes, artifactLimitFiles } from '../artifacts.js';
+import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from '../base-runtime.js';
 import { removeContainers, sweepOrphans } from './cleanup.js';
 import { baseEnvironment, outputDirectory, proxyEnvironment, workDirectory, type SandboxSettings } from './container-options.js';
 import { daemonMessage, DockerClient } from './docker-client.js';
-import { DockerEnvironments, chooseInstaller } from './environment.js';
-import { DockerUnavailableError, SandboxError } from './errors.js';
+import { DockerEnvironments, chooseInstaller } from '../environments/environment.js';
+import { DockerUnavailableError, SandboxError } from '../errors.js';
 import { probeImage, resolveImage, type ImageProbe, type ResolvedImage } from './image.js';
 import { containerLabels, labelFilter, newSessionId } from './labels.js';
 import { OomWatcher } from './oom-watch.js';
-import { lastJsonLine, OutputCollector } from './output.js';
+import { lastJsonLine, OutputCollector } from '../output.js';
 import { SandboxPool, type PoolStats } from './pool.js';
-import { loadConfinedSource, loadPythonSource } from './python-sources.js';
-import { createBlockedLog, createEgressPolicy, formatBlockedEntry, packageIndexAllowHosts, serveProxyConnection, type BlockedLog } from './network/index.js';
-import type { StopReason } from './result.js';
-import { Sandbox } from './sandbox.js';
-import { resolveRunLimits, runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
-import type { Artifact, RefusedArtifact, RunResult, RuntimeInfo } from './types.js';
+import { loadConfinedSource, loadPythonSource } from '../python/sources.js';
+import { createBlockedLog, createEgressPolicy, formatBlockedEntry, packageIndexAllowHosts, serveProxyConnection, type BlockedLog } from '../network/index.js';
+import type { StopReason } from '../result.js';
+import { type ExecOutcome, Sandbox } from './sandbox.js';
+import { resolveRunLimits, runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from '../settings.js';
+import type { Artifact, RefusedArtifact, RunResult, RuntimeInfo } from '../types.js';
 
 const gibibyte = 1024 * 1024 * 1024;
 /** Longest the collection of a run's output directory may take before the container is removed without it. */
@@ -122,7 +122,7 @@ export class DockerRuntime extends BaseRuntime {
 
   protected async buildEnvironment(
     requirements: string[],
-    context: { emit: (event: import('./types.js').RuntimeEvent) => void; abortSignal: AbortSignal | undefined },
+    context: { emit: (event: import('../types.js').RuntimeEvent) => void; abortSignal: AbortSignal | undefined },
   ): Promise<EnvironmentResult> {
     const image = this.#image!;
     return this.#environments.ensure({
@@ -232,7 +232,7 @@ export class DockerRuntime extends BaseRuntime {
         stdin: payload,
         onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => collector.write(stream, data),
       };
-      let outcome;
+      let outcome: ExecOutcome;
       try {
         outcome = await sandbox.run(execOptions);
       } catch (error) {

@@ -19,14 +19,14 @@
  * removes the whole container, which kills every process in it for certain.
  */
 import type { Duplex } from 'node:stream';
-import { PycageError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { PycageError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import { keeperUser, sandboxCreateOptions, sandboxUser, toEnvList, workDirectory, type SandboxSettings } from './container-options.js';
 import { daemonMessage, statusCode, type DockerClient, type DockerContainer } from './docker-client.js';
-import { SandboxError } from './errors.js';
-import { encodeFrame, Tunnel } from './network/tunnel.js';
-import { FrameDemuxer, type StreamName } from './output.js';
-import { loadPythonSource } from './python-sources.js';
+import { SandboxError } from '../errors.js';
+import { encodeFrame, Tunnel } from '../network/tunnel.js';
+import { FrameDemuxer, type StreamName } from '../output.js';
+import { loadPythonSource } from '../python/sources.js';
 
 /** Longest the reaping of a run's processes may take before the whole container is removed instead. */
 export const reapBoundMs = 5000;
