@@ -86,6 +86,7 @@ export type {
   CloseOptions,
   CreateProjectOptions,
   DockerCheck,
+  DockerOptions,
   EnvironmentInfo,
   Installer,
   NetworkMode,

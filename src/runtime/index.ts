@@ -2,8 +2,9 @@
  * The runtime stage: runs Python in a hardened Docker sandbox (or, with `isolate: false`, as a plain
  * local process) and returns a result. The only entrance to src/runtime for the rest of pycage.
  *
- * Importing this module is cheap: dockerode is loaded on the first call that talks to Docker, and
- * `createRuntime` does not contact Docker at all (`start()` or the first run does).
+ * Importing this module is cheap: the Docker client library is loaded on the first call that talks to
+ * Docker (docker/docker-client.ts), and `createRuntime` does not contact Docker at all (`start()` or
+ * the first run does).
  */
 import { DockerRuntime } from './docker/docker-runtime.js';
 import { LocalRuntime } from './local/local-runtime.js';
@@ -23,6 +24,7 @@ export type { ArtifactFile } from './artifacts.js';
 export { runOptionKeys } from './option-keys.js';
 export { checkDocker, checkImage } from './docker/checks.js';
 export type { CheckDockerOptions, CheckImageOptions, DockerCheck, ImageCheck } from './docker/checks.js';
+export type { DockerOptions } from './docker/docker-client.js';
 export { prune } from './docker/cleanup.js';
 export type { PruneOptions } from './docker/cleanup.js';
 export { DockerUnavailableError, ImageError, InstallError, SandboxError } from './errors.js';

@@ -3,7 +3,7 @@
  * runtime never sees an undefined limit or a negative memory size. Bad values are usage errors (exit 2).
  */
 import path from 'node:path';
-import type { DockerOptions } from 'dockerode';
+import type { DockerOptions } from './docker/docker-client.js';
 import { defaultCacheDirectory } from '../cache-directory.js';
 import { UsageError } from '../errors.js';
 import type { NetworkMode, RunOptions, RuntimeEvent, RuntimeOptions } from './types.js';

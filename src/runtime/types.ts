@@ -3,7 +3,7 @@
  * events it reports on the way. Both runners (the Docker sandbox and the local process runner) speak
  * exactly these, so a caller never needs to know which one it holds.
  */
-import type { DockerOptions } from 'dockerode';
+import type { DockerOptions } from './docker/docker-client.js';
 import type { Logger, LogSink } from '../logger.js';
 import type { PackageSource } from '../requirements/index.js';
 
@@ -106,7 +106,7 @@ export interface RuntimeOptions {
    * burst shrinks back to `poolSize` after this long without another. @default 300000
    */
   poolIdleMs?: number;
-  /** Docker endpoint. @default dockerode's own defaults (DOCKER_HOST, including tcp:// and ssh://) */
+  /** Docker endpoint. @default DOCKER_HOST (including tcp:// and ssh://), else /var/run/docker.sock */
   docker?: DockerOptions;
   /**
    * Prefix of the Docker volumes that cache environments: each environment has a volume of its own,

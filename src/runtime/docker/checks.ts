@@ -3,8 +3,7 @@
  * engine, which version, which runtimes does it offer; is the sandbox image there or will it be built.
  * Neither starts a container.
  */
-import type { DockerOptions } from 'dockerode';
-import { DockerClient } from './docker-client.js';
+import { DockerClient, type DockerOptions } from './docker-client.js';
 import { readDefaultDockerfile } from './image.js';
 import { imageFromEnvironment } from '../settings.js';
 import { checkDockerCheckOptions, checkImageCheckOptions } from '../option-keys.js';
@@ -20,7 +19,7 @@ export interface DockerCheck {
 }
 
 export interface CheckDockerOptions {
-  /** Docker endpoint. @default dockerode's own defaults (DOCKER_HOST) */
+  /** Docker endpoint. @default DOCKER_HOST, else /var/run/docker.sock */
   docker?: DockerOptions;
   abortSignal?: AbortSignal;
 }
@@ -28,7 +27,7 @@ export interface CheckDockerOptions {
 export interface CheckImageOptions {
   /** @default env PYCAGE_IMAGE, else the image built from docker/Dockerfile */
   image?: string;
-  /** Docker endpoint. @default dockerode's own defaults (DOCKER_HOST) */
+  /** Docker endpoint. @default DOCKER_HOST, else /var/run/docker.sock */
   docker?: DockerOptions;
 }
 
@@ -62,5 +61,5 @@ export async function checkImage(options: CheckImageOptions = {}): Promise<Image
   const named = options.image ?? imageFromEnvironment(process.env);
   const reference = named ?? (await readDefaultDockerfile()).tag;
   const info = await client.inspectImage(reference);
-  return { reference, present: info !== undefined, fromDockerfile: named === undefined, ...(info === undefined ? {} : { id: info.Id }) };
+  return { reference, present: info !== undefined, fromDockerfile: named === undefined, ...(info === undefined ? {} : { id: info.id }) };
 }

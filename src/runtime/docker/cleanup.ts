@@ -4,9 +4,8 @@
  * made on the engine.
  */
 import os from 'node:os';
-import type { DockerOptions } from 'dockerode';
 import { toLogger, type Logger, type LogSink } from '../../logger.js';
-import { daemonMessage, DockerClient, statusCode } from './docker-client.js';
+import { daemonMessage, DockerClient, statusCode, type DockerOptions } from './docker-client.js';
 import { isOrphan, isProcessAlive, labelFilter, labelKeys } from './labels.js';
 import { memoize } from '../memo.js';
 import { checkPruneOptions } from '../option-keys.js';
@@ -25,14 +24,14 @@ export function sweepOrphans(client: DockerClient, logger: Logger): Promise<numb
  */
 export async function removeContainers(
   client: DockerClient,
-  containers: ReadonlyArray<{ Id: string }>,
-  onError: (error: unknown, container: { Id: string }) => void,
+  containers: ReadonlyArray<{ id: string }>,
+  onError: (error: unknown, container: { id: string }) => void,
 ): Promise<number> {
   let removed = 0;
   await Promise.all(
     containers.map(async (container) => {
       try {
-        await client.call((api) => api.getContainer(container.Id).remove({ force: true }));
+        await client.removeContainer(container.id);
         removed += 1;
       } catch (error) {
         onError(error, container);
@@ -44,13 +43,11 @@ export async function removeContainers(
 
 async function sweepOnce(client: DockerClient, logger: Logger): Promise<number> {
   const hostname = os.hostname();
-  const containers = await client.call((api) =>
-    api.listContainers({ all: true, filters: { label: [...labelFilter().label, `${labelKeys.ownerHost}=${hostname}`] } }),
-  );
-  const orphans = containers.filter((container) => isOrphan(container.Labels, { hostname, isAlive: isProcessAlive }));
+  const containers = await client.listContainers({ label: [...labelFilter().label, `${labelKeys.ownerHost}=${hostname}`] });
+  const orphans = containers.filter((container) => isOrphan(container.labels, { hostname, isAlive: isProcessAlive }));
   await removeContainers(client, orphans, (error, container) => {
     const code = statusCode(error);
-    if (code !== 404 && code !== 409) logger.warn(`could not remove leftover container ${container.Id.slice(0, 12)}: ${daemonMessage(error)}`);
+    if (code !== 404 && code !== 409) logger.warn(`could not remove leftover container ${container.id.slice(0, 12)}: ${daemonMessage(error)}`);
   });
   if (orphans.length > 0) logger.info(`removed ${orphans.length} container(s) left by pycage processes that are gone`);
   return orphans.length;
@@ -73,31 +70,29 @@ export async function prune(options: PruneOptions = {}): Promise<{ containers: n
   let volumes = 0;
   let images = 0;
 
-  const containerList = await client.call((api) => api.listContainers({ all: true, filters }));
+  const containerList = await client.listContainers(filters);
   const containers = await removeContainers(client, containerList, (error, container) => {
     if (statusCode(error) === 404) return;
-    logger.warn(`could not remove container ${container.Id.slice(0, 12)}: ${daemonMessage(error)}`);
+    logger.warn(`could not remove container ${container.id.slice(0, 12)}: ${daemonMessage(error)}`);
   });
 
-  const volumeList = await client.call((api) => api.listVolumes({ filters }));
-  for (const volume of volumeList.Volumes ?? []) {
+  for (const volume of await client.listVolumes(filters)) {
     try {
-      await client.call((api) => api.getVolume(volume.Name).remove());
+      await client.removeVolume(volume);
       volumes += 1;
     } catch (error) {
       if (statusCode(error) === 404) continue;
-      logger.warn(`could not remove volume ${volume.Name}: ${daemonMessage(error)}`);
+      logger.warn(`could not remove volume ${volume}: ${daemonMessage(error)}`);
     }
   }
 
-  const imageList = await client.call((api) => api.listImages({ filters }));
-  for (const image of imageList) {
+  for (const image of await client.listImages(filters)) {
     try {
-      await client.call((api) => api.getImage(image.Id).remove({ force: true }));
+      await client.removeImage(image);
       images += 1;
     } catch (error) {
       if (statusCode(error) === 404) continue;
-      logger.warn(`could not remove image ${image.Id.slice(7, 19)}: ${daemonMessage(error)}`);
+      logger.warn(`could not remove image ${image.slice(7, 19)}: ${daemonMessage(error)}`);
     }
   }
   logger.info(`pruned ${containers} container(s), ${volumes} volume(s), ${images} image(s)`);

@@ -14,7 +14,7 @@
  * keeper, so nothing a script leaves behind can keep the container alive or stop pycage's own steps.
  */
 import { createHash } from 'node:crypto';
-import type { ContainerCreateOptions } from 'dockerode';
+import type { ContainerCreateOptions } from './docker-client.js';
 import { labelKeys } from './labels.js';
 import type { NetworkMode } from '../types.js';
 

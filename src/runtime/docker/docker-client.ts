@@ -1,17 +1,60 @@
 /**
- * The runtime's only door to Docker. dockerode is loaded lazily (importing the runtime stays cheap for
- * `pycage --help`) and used nowhere else; every call goes through `call()`, which turns "nothing is
- * listening on the socket" (ECONNREFUSED, ENOENT, EACCES...) into `DockerUnavailableError`, wherever it
- * happens, not only in `checkDocker()`.
+ * The runtime's only door to Docker, and the only file that knows dockerode. The rest of the runtime
+ * asks for what it needs in Docker's own terms (create a container, attach to it, start it, exec in it,
+ * wait until it is removed, list by label, watch events, build or pull an image) and gets plain values
+ * back: ids, Node streams, small records; no dockerode object leaves this file. dockerode is loaded
+ * lazily (importing the runtime stays cheap for `pycage --help`); every call goes through `#call()`,
+ * which turns "nothing is listening on the socket" (ECONNREFUSED, ENOENT, EACCES...) into
+ * `DockerUnavailableError`, wherever it happens, not only in `checkDocker()`.
  */
+import { IncomingMessage } from 'node:http';
+import { Duplex, Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
-import type { DockerOptions } from 'dockerode';
 import { throwIfAborted } from '../../abort.js';
 import { PycageError } from '../../errors.js';
 import { DockerUnavailableError } from '../errors.js';
 
-export type DockerApi = Dockerode;
-export type DockerContainer = Dockerode.Container;
+/** How to reach the Docker engine: dockerode's connection options (`socketPath`, `host`, `protocol`, TLS...), passed through. */
+export type DockerOptions = Dockerode.DockerOptions;
+/** The body of Docker's container create call, as container-options.ts builds it. */
+export type ContainerCreateOptions = Dockerode.ContainerCreateOptions;
+
+/**
+ * A hijacked connection to the engine (attach, exec): a socket for unix, tcp and tls endpoints, which
+ * can be ref'd and unref'd; an ssh channel, which cannot, has neither method.
+ */
+export type HijackedStream = Duplex & { ref?: () => unknown; unref?: () => unknown };
+
+/** Label filters as Docker takes them: `key` or `key=value`, every one must match. */
+export interface LabelFilters {
+  label: string[];
+}
+
+export interface ContainerSummary {
+  id: string;
+  labels: Record<string, string>;
+}
+
+export interface ImageDetails {
+  /** `sha256:...` */
+  id: string;
+  /** The image config's environment (`PATH=...`), as `NAME=value` strings. */
+  env: readonly string[];
+}
+
+export interface ExecRequest {
+  cmd: string[];
+  /** `NAME=value` strings. */
+  env: string[];
+  /** `uid:gid` */
+  user: string;
+  workingDir: string;
+  /** Whether the process gets a stdin (written through the returned stream). */
+  stdin: boolean;
+}
+
+/** One progress object of a build or a pull (`stream`, `status`, `error`, `progressDetail`...). */
+export type ProgressEvent = Record<string, unknown>;
 
 const unreachableCodes = new Set([
   'ECONNREFUSED',
@@ -82,10 +125,11 @@ export function toDockerUnavailable(error: unknown, endpoint: string): DockerUna
   return new DockerUnavailableError(`Cannot reach the Docker daemon at ${endpoint} (${reason}).`, { endpoint, cause: error });
 }
 
+
 export class DockerClient {
   readonly endpoint: string;
   readonly #options: DockerOptions | undefined;
-  #api: Promise<DockerApi> | undefined;
+  #api: Promise<Dockerode> | undefined;
 
   constructor(options?: DockerOptions) {
     this.#options = options;
@@ -93,7 +137,7 @@ export class DockerClient {
   }
 
   /** The dockerode instance, created on first use. */
-  api(): Promise<DockerApi> {
+  #connect(): Promise<Dockerode> {
     this.#api ??= import('dockerode').then(
       (module) => new module.default(this.#options),
       (error: unknown) => {
@@ -105,8 +149,8 @@ export class DockerClient {
   }
 
   /** Runs one Docker operation, mapping "cannot connect" to DockerUnavailableError. */
-  async call<T>(operation: (api: DockerApi) => Promise<T>): Promise<T> {
-    const api = await this.api();
+  async #call<T>(operation: (api: Dockerode) => Promise<T>): Promise<T> {
+    const api = await this.#connect();
     try {
       return await operation(api);
     } catch (error) {
@@ -120,8 +164,13 @@ export class DockerClient {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = abortSignal === undefined ? timeout : AbortSignal.any([abortSignal, timeout]);
     try {
-      // dockerode's ping takes an abortSignal; its type declarations do not say so.
-      await this.call((api) => (api as unknown as { ping(options: { abortSignal: AbortSignal }): Promise<unknown> }).ping({ abortSignal: signal }));
+      await this.#call((api) => {
+        // dockerode's ping takes `{ abortSignal }` (lib/docker.js) but @types/dockerode declares only
+        // `ping()`. A function declared with fewer parameters is assignable to one that takes more, so
+        // the real signature can be named without a cast.
+        const ping: (options: { abortSignal: AbortSignal }) => Promise<unknown> = api.ping.bind(api);
+        return ping({ abortSignal: signal });
+      });
     } catch (error) {
       throwIfAborted(abortSignal);
       if (timeout.aborted) {
@@ -132,30 +181,70 @@ export class DockerClient {
   }
 
   async version(): Promise<{ version: string; apiVersion: string }> {
-    const info = await this.call((api) => api.version());
+    const info = await this.#call((api) => api.version());
     return { version: info.Version, apiVersion: info.ApiVersion };
   }
 
   /** The container runtimes the engine offers (`runc`, `runsc`...), sorted. */
   async runtimes(): Promise<string[]> {
     // dockerode's type for info() does not declare Runtimes.
-    const info = (await this.call((api) => api.info())) as { Runtimes?: Record<string, unknown> };
+    const info = (await this.#call((api) => api.info())) as { Runtimes?: Record<string, unknown> };
     return Object.keys(info.Runtimes ?? {}).sort();
   }
 
-  /** The image's inspect data, or undefined when the daemon does not have it. */
-  async inspectImage(name: string): Promise<Dockerode.ImageInspectInfo | undefined> {
+  // Images
+
+  /** The image's id and environment, or undefined when the daemon does not have it. */
+  async inspectImage(reference: string): Promise<ImageDetails | undefined> {
     try {
-      return await this.call((api) => api.getImage(name).inspect());
+      const info = await this.#call((api) => api.getImage(reference).inspect());
+      return { id: info.Id, env: info.Config?.Env ?? [] };
     } catch (error) {
       if (statusCode(error) === 404) return undefined;
       throw error;
     }
   }
 
+  /** Pulls an image to the end of Docker's progress stream; rejects when the pull or the stream fails. */
+  async pullImage(reference: string, options: { abortSignal?: AbortSignal | undefined; onProgress: (event: ProgressEvent) => void }): Promise<void> {
+    const stream = await this.#call((api) => api.pull(reference, options.abortSignal ? { abortSignal: options.abortSignal } : {}));
+    await this.#follow(stream, options.onProgress);
+  }
+
+  /**
+   * Builds an image from a build context (a tar holding the Dockerfile) to the end of Docker's progress
+   * stream. A failed step is reported as a progress event with `error`, not as a rejection.
+   */
+  async buildImage(
+    context: Uint8Array,
+    options: { tag: string; labels: Record<string, string>; abortSignal?: AbortSignal | undefined; onProgress: (event: ProgressEvent) => void },
+  ): Promise<void> {
+    const stream = await this.#call((api) =>
+      api.buildImage(Readable.from([context]), {
+        t: options.tag,
+        labels: options.labels,
+        rm: true,
+        forcerm: true,
+        ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+      }),
+    );
+    await this.#follow(stream, options.onProgress);
+  }
+
+  /** Ids of the images that carry the labels. */
+  async listImages(filters: LabelFilters): Promise<string[]> {
+    const images = await this.#call((api) => api.listImages({ filters: { ...filters } }));
+    return images.map((image) => image.Id);
+  }
+
+  /** Removes an image, even one that containers still use. */
+  async removeImage(id: string): Promise<void> {
+    await this.#call((api) => api.getImage(id).remove({ force: true }));
+  }
+
   /** Follows a build or pull stream to its end, reporting each progress object; rejects on stream errors. */
-  async follow(stream: NodeJS.ReadableStream, onProgress: (event: Record<string, unknown>) => void): Promise<void> {
-    const api = await this.api();
+  async #follow(stream: NodeJS.ReadableStream, onProgress: (event: ProgressEvent) => void): Promise<void> {
+    const api = await this.#connect();
     await new Promise<void>((resolve, reject) => {
       api.modem.followProgress(
         stream,
@@ -163,5 +252,106 @@ export class DockerClient {
         onProgress,
       );
     });
+  }
+
+  // Volumes
+
+  /** Creates a named volume; an existing volume of that name is left as it is (Docker's own rule). */
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.#call((api) => api.createVolume({ Name: name, Labels: labels }));
+  }
+
+  /** Names of the volumes that carry the labels. */
+  async listVolumes(filters: LabelFilters): Promise<string[]> {
+    const answer = await this.#call((api) => api.listVolumes({ filters: { ...filters } }));
+    return (answer.Volumes ?? []).map((volume) => volume.Name);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.#call((api) => api.getVolume(name).remove());
+  }
+
+  // Containers
+
+  /** Creates a container and returns its id. */
+  async createContainer(options: ContainerCreateOptions): Promise<string> {
+    const container = await this.#call((api) => api.createContainer(options));
+    return container.id;
+  }
+
+  /** Attaches to the container's stdin, stdout and stderr on one hijacked connection. */
+  async attachContainer(id: string): Promise<HijackedStream> {
+    const stream = await this.#call((api) => api.getContainer(id).attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }));
+    // A hijacked attach is the connection itself, a two-way stream; @types/dockerode types it as a
+    // NodeJS.ReadWriteStream, which has no destroy(), so the stream is checked rather than assumed.
+    if (!(stream instanceof Duplex)) throw new Error('the attach call did not return a two-way stream');
+    return stream;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.#call((api) => api.getContainer(id).start());
+  }
+
+  /** The parts of the container's state pycage reads; rejects (404) when the container is gone. */
+  async inspectContainer(id: string): Promise<{ running: boolean; oomKilled: boolean }> {
+    const info = await this.#call((api) => api.getContainer(id).inspect());
+    return { running: info.State.Running, oomKilled: info.State.OOMKilled };
+  }
+
+  /** Kills and removes the container (force), or gives up when `abortSignal` fires. */
+  async removeContainer(id: string, abortSignal?: AbortSignal): Promise<void> {
+    await this.#call((api) => api.getContainer(id).remove({ force: true, ...(abortSignal ? { abortSignal } : {}) }));
+  }
+
+  /** Resolves once the container is removed (at once when it is already gone); rejects when `abortSignal` fires. */
+  async waitUntilRemoved(id: string, abortSignal: AbortSignal): Promise<void> {
+    await this.#call((api) => api.getContainer(id).wait({ condition: 'removed', abortSignal }));
+  }
+
+  /** Every container, running or not, that carries the labels. */
+  async listContainers(filters: LabelFilters): Promise<ContainerSummary[]> {
+    const containers = await this.#call((api) => api.listContainers({ all: true, filters: { ...filters } }));
+    return containers.map((container) => ({ id: container.Id, labels: container.Labels ?? {} }));
+  }
+
+  // Execs
+
+  /** Creates and starts an exec in the container; its output (and its stdin, when asked for) is the returned stream. */
+  async startExec(containerId: string, request: ExecRequest): Promise<{ id: string; stream: Duplex }> {
+    const exec = await this.#call((api) =>
+      api.getContainer(containerId).exec({
+        Cmd: request.cmd,
+        Env: request.env,
+        User: request.user,
+        WorkingDir: request.workingDir,
+        AttachStdin: request.stdin,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      }),
+    );
+    const stream = await this.#call(() => exec.start({ hijack: true, stdin: request.stdin }));
+    return { id: exec.id, stream };
+  }
+
+  /** Whether the exec is still running, and its exit code once it is not. */
+  async inspectExec(id: string): Promise<{ running: boolean; exitCode: number | null }> {
+    const info = await this.#call((api) => api.getExec(id).inspect());
+    return { running: info.Running, exitCode: info.ExitCode };
+  }
+
+  // Events
+
+  /**
+   * Docker's event stream for containers, filtered by action (`oom`, `die`...) and labels, as
+   * newline-separated JSON. Its connection never keeps the Node process up on its own: the stream stays
+   * open for a runtime's whole life.
+   */
+  async containerEvents(filters: { actions: string[]; labels: string[] }): Promise<Readable> {
+    const stream = await this.#call((api) => api.getEvents({ filters: { type: ['container'], event: filters.actions, label: filters.labels } }));
+    // An event stream is the HTTP response itself; @types/dockerode types it as a NodeJS.ReadableStream.
+    if (!(stream instanceof Readable)) throw new Error('the events call did not return a readable stream');
+    if (stream instanceof IncomingMessage) stream.socket?.unref();
+    return stream;
   }
 }

@@ -409,7 +409,7 @@ export class DockerRuntime extends BaseRuntime {
     // Anything of this session the bookkeeping missed (a create whose answer never came back).
     if (this.#image !== undefined) {
       try {
-        const leftovers = await this.#client.call((api) => api.listContainers({ all: true, filters: labelFilter(this.session) }));
+        const leftovers = await this.#client.listContainers(labelFilter(this.session));
         // Failures are ignored: a leftover that cannot be removed now is the start-up sweep's business.
         await removeContainers(this.#client, leftovers, () => undefined);
       } catch (error) {

@@ -109,17 +109,19 @@ async function useNamedImage(options: ResolveOptions, reference: string): Promis
   if (info === undefined) {
     logger.info(`image ${reference} is not on the daemon; pulling it`);
     try {
-      const stream = await client.call((api) => api.pull(reference, options.abortSignal ? { abortSignal: options.abortSignal } : {}));
       let lastStatus = '';
       let pullError: string | undefined;
-      await client.follow(stream, (event) => {
-        if (typeof event.error === 'string') pullError = event.error;
-        const line = [event.status, event.id].filter((part) => typeof part === 'string').join(' ');
-        if (line !== '' && line !== lastStatus && event.progressDetail === undefined) {
-          lastStatus = line;
-          options.onEvent({ type: 'image-build', line });
-          logger.info(line);
-        }
+      await client.pullImage(reference, {
+        abortSignal: options.abortSignal,
+        onProgress: (event) => {
+          if (typeof event.error === 'string') pullError = event.error;
+          const line = [event.status, event.id].filter((part) => typeof part === 'string').join(' ');
+          if (line !== '' && line !== lastStatus && event.progressDetail === undefined) {
+            lastStatus = line;
+            options.onEvent({ type: 'image-build', line });
+            logger.info(line);
+          }
+        },
       });
       if (pullError !== undefined) throw new Error(pullError);
     } catch (error) {
@@ -136,37 +138,33 @@ async function useNamedImage(options: ResolveOptions, reference: string): Promis
     info = await client.inspectImage(reference);
     if (info === undefined) throw new ImageError(`Image ${reference} could not be found after pulling it.`, { image: reference });
   }
-  return { reference, id: info.Id, path: imagePath(info.Config?.Env), built: false };
+  return { reference, id: info.id, path: imagePath(info.env), built: false };
 }
 
 async function buildDefaultImage(options: ResolveOptions): Promise<ResolvedImage> {
   const { client, logger } = options;
   const { dockerfile, tag } = await readDefaultDockerfile();
   const existing = await client.inspectImage(tag);
-  if (existing !== undefined) return { reference: tag, id: existing.Id, path: imagePath(existing.Config?.Env), built: false };
+  if (existing !== undefined) return { reference: tag, id: existing.id, path: imagePath(existing.env), built: false };
 
   logger.info(`building ${tag} from docker/Dockerfile (first use)`);
   const context = createTar([{ name: 'Dockerfile', data: Buffer.from(dockerfile) }]);
   const failures: string[] = [];
   try {
-    const stream = await client.call((api) =>
-      api.buildImage(context as unknown as NodeJS.ReadableStream, {
-        t: tag,
-        labels: sharedLabels(),
-        rm: true,
-        forcerm: true,
-        ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
-      }),
-    );
-    await client.follow(stream, (event) => {
-      if (typeof event.error === 'string') failures.push(event.error);
-      const text = typeof event.stream === 'string' ? event.stream : typeof event.status === 'string' ? event.status : undefined;
-      if (text === undefined) return;
-      for (const line of text.split('\n')) {
-        if (line.trim() === '') continue;
-        options.onEvent({ type: 'image-build', line });
-        logger.info(line);
-      }
+    await client.buildImage(context, {
+      tag,
+      labels: sharedLabels(),
+      abortSignal: options.abortSignal,
+      onProgress: (event) => {
+        if (typeof event.error === 'string') failures.push(event.error);
+        const text = typeof event.stream === 'string' ? event.stream : typeof event.status === 'string' ? event.status : undefined;
+        if (text === undefined) return;
+        for (const line of text.split('\n')) {
+          if (line.trim() === '') continue;
+          options.onEvent({ type: 'image-build', line });
+          logger.info(line);
+        }
+      },
     });
   } catch (error) {
     if (PycageError.isInstance(error)) throw error;
@@ -180,7 +178,7 @@ async function buildDefaultImage(options: ResolveOptions): Promise<ResolvedImage
       hint: looksLikeRegistryFailure(message) ? offlineHint : 'See the build log above (--verbose), or pass --image.',
     });
   }
-  return { reference: tag, id: built.Id, path: imagePath(built.Config?.Env), built: true };
+  return { reference: tag, id: built.id, path: imagePath(built.env), built: true };
 }
 
 const probes = new Map<string, Promise<ImageProbe>>();

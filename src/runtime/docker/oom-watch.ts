@@ -14,7 +14,7 @@
  * container's own processes end it: so a run's container that died with a `kill` before its `die`,
  * while pycage itself had not stopped it, was stopped from outside.
  */
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../../logger.js';
 import type { DockerClient } from './docker-client.js';
 import { labelKeys } from './labels.js';
@@ -29,7 +29,7 @@ export class OomWatcher {
   /** Containers Docker was asked to stop or kill (bounded likewise). */
   readonly #killed = new Set<string>();
   readonly #waiters = new Map<string, Set<() => void>>();
-  #stream: IncomingMessage | undefined;
+  #stream: Readable | undefined;
   #opening: Promise<void> | undefined;
   #closed = false;
 
@@ -55,14 +55,11 @@ export class OomWatcher {
 
   async #open(): Promise<void> {
     try {
-      const stream = (await this.#client.call((api) =>
-        api.getEvents({ filters: { type: ['container'], event: ['oom', 'kill', 'die'], label: [`${labelKeys.session}=${this.#session}`] } }),
-      )) as unknown as IncomingMessage;
+      const stream = await this.#client.containerEvents({ actions: ['oom', 'kill', 'die'], labels: [`${labelKeys.session}=${this.#session}`] });
       if (this.#closed) {
         stream.destroy();
         return;
       }
-      stream.socket?.unref();
       let pending = '';
       stream.setEncoding('utf8');
       stream.on('data', (text: string) => {

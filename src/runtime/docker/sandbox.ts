@@ -22,7 +22,7 @@ import type { Duplex } from 'node:stream';
 import { PycageError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { keeperUser, sandboxCreateOptions, sandboxUser, toEnvList, workDirectory, type SandboxSettings } from './container-options.js';
-import { daemonMessage, statusCode, type DockerClient, type DockerContainer } from './docker-client.js';
+import { daemonMessage, statusCode, type DockerClient, type HijackedStream } from './docker-client.js';
 import { SandboxError } from '../errors.js';
 import { encodeFrame, Tunnel } from '../network/tunnel.js';
 import { FrameDemuxer, type StreamName } from '../output.js';
@@ -70,8 +70,7 @@ export class Sandbox {
   readonly name: string;
   readonly poolKey: string;
   readonly #client: DockerClient;
-  readonly #container: DockerContainer;
-  readonly #lifeline: Duplex;
+  readonly #lifeline: HijackedStream;
   readonly #logger: Logger;
   readonly #exited: Promise<void>;
   #alive = true;
@@ -96,17 +95,16 @@ export class Sandbox {
 
   private constructor(options: {
     client: DockerClient;
-    container: DockerContainer;
-    lifeline: Duplex;
+    id: string;
+    lifeline: HijackedStream;
     name: string;
     poolKey: string;
     logger: Logger;
   }) {
     this.#client = options.client;
-    this.#container = options.container;
     this.#lifeline = options.lifeline;
     this.#logger = options.logger;
-    this.id = options.container.id;
+    this.id = options.id;
     this.name = options.name;
     this.poolKey = options.poolKey;
     this.#ended = new Promise((resolve) => (this.#markEnded = resolve));
@@ -154,27 +152,25 @@ export class Sandbox {
   }): Promise<Sandbox> {
     const { client, settings, labels, name, poolKey, logger } = options;
     const createOptions = sandboxCreateOptions(settings, labels, await loadPythonSource('keeper'), name);
-    let container: DockerContainer;
+    let id: string;
     try {
-      container = await client.call((api) => api.createContainer(createOptions));
+      id = await client.createContainer(createOptions);
     } catch (error) {
-      // client.call() has already turned "cannot connect" into DockerUnavailableError.
+      // The client has already turned "cannot connect" into DockerUnavailableError.
       if (PycageError.isInstance(error)) throw error;
       throw new SandboxError(`Could not create a sandbox container from ${settings.image}: ${daemonMessage(error)}`, { cause: error });
     }
     try {
-      const lifeline = (await client.call(() =>
-        container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }),
-      )) as unknown as Duplex;
-      await client.call(() => container.start());
+      const lifeline = await client.attachContainer(id);
+      await client.startContainer(id);
       // The lifeline must never keep Node running on its own; the runtime's open handles decide that.
-      (lifeline as unknown as { unref?: () => void }).unref?.();
-      logger.debug(`started ${name} (${container.id.slice(0, 12)})`);
-      return new Sandbox({ client, container, lifeline, name, poolKey, logger });
+      lifeline.unref?.();
+      logger.debug(`started ${name} (${id.slice(0, 12)})`);
+      return new Sandbox({ client, id, lifeline, name, poolKey, logger });
     } catch (error) {
-      await container.remove({ force: true }).catch(() => undefined);
+      await client.removeContainer(id).catch(() => undefined);
       if (PycageError.isInstance(error)) throw error;
-      throw new SandboxError(`Could not start sandbox container ${name}: ${daemonMessage(error)}`, { cause: error, containerId: container.id });
+      throw new SandboxError(`Could not start sandbox container ${name}: ${daemonMessage(error)}`, { cause: error, containerId: id });
     }
   }
 
@@ -204,22 +200,16 @@ export class Sandbox {
   async exec(options: ExecOptions): Promise<ExecOutcome> {
     const withStdin = options.stdin !== undefined;
     let stream: Duplex;
-    let exec: Awaited<ReturnType<DockerContainer['exec']>>;
+    let execId: string;
     try {
-      exec = await this.#client.call(() =>
-        this.#container.exec({
-          Cmd: options.cmd,
-          Env: toEnvList(options.env),
-          User: options.user === 'root' ? keeperUser : sandboxUser,
-          // Root without CAP_DAC_OVERRIDE cannot enter the sandbox user's 0700 work directory.
-          WorkingDir: options.user === 'root' ? '/' : workDirectory,
-          AttachStdin: withStdin,
-          AttachStdout: true,
-          AttachStderr: true,
-          Tty: false,
-        }),
-      );
-      stream = (await this.#client.call(() => exec.start({ hijack: true, stdin: withStdin }))) as unknown as Duplex;
+      ({ id: execId, stream } = await this.#client.startExec(this.id, {
+        cmd: options.cmd,
+        env: toEnvList(options.env),
+        user: options.user === 'root' ? keeperUser : sandboxUser,
+        // Root without CAP_DAC_OVERRIDE cannot enter the sandbox user's 0700 work directory.
+        workingDir: options.user === 'root' ? '/' : workDirectory,
+        stdin: withStdin,
+      }));
     } catch (error) {
       if (PycageError.isInstance(error)) throw error;
       const code = statusCode(error);
@@ -260,8 +250,8 @@ export class Sandbox {
 
     let exitCode: number | null = null;
     try {
-      const info = await this.#client.call(() => exec.inspect());
-      exitCode = info.Running ? null : info.ExitCode;
+      const info = await this.#client.inspectExec(execId);
+      exitCode = info.running ? null : info.exitCode;
     } catch (error) {
       if (PycageError.isInstance(error)) throw error;
       // The container (and its exec record) may already be gone: the status is then unknown.
@@ -311,7 +301,7 @@ export class Sandbox {
       // connection to the daemon was cut. Asking the daemon tells which (an exec's inspect did the same):
       // a daemon that no longer answers is a DockerUnavailableError, not a sandbox failure.
       try {
-        await this.#client.call(() => this.#container.inspect());
+        await this.#client.inspectContainer(this.id);
       } catch (error) {
         if (PycageError.isInstance(error)) throw error;
       }
@@ -321,12 +311,11 @@ export class Sandbox {
 
   /** Keeps the Node process up while `work` waits on the keeper (the lifeline is unref'd otherwise). */
   async #holding<T>(work: Promise<T>): Promise<T> {
-    const socket = this.#lifeline as unknown as { ref?: () => void; unref?: () => void };
-    if (this.#waiting++ === 0) socket.ref?.();
+    if (this.#waiting++ === 0) this.#lifeline.ref?.();
     try {
       return await work;
     } finally {
-      if (--this.#waiting === 0) socket.unref?.();
+      if (--this.#waiting === 0) this.#lifeline.unref?.();
     }
   }
 
@@ -394,8 +383,8 @@ export class Sandbox {
   /** Inspects the container's State.OOMKilled, or undefined when it is gone. */
   async state(): Promise<{ oomKilled: boolean } | undefined> {
     try {
-      const info = await this.#client.call(() => this.#container.inspect());
-      return { oomKilled: info.State.OOMKilled };
+      const info = await this.#client.inspectContainer(this.id);
+      return { oomKilled: info.oomKilled };
     } catch {
       return undefined;
     }
@@ -424,16 +413,14 @@ export class Sandbox {
   /** Waits (up to 5 s) for a removal already under way; a container that is gone answers at once. */
   async #untilRemoved(): Promise<void> {
     const signal = AbortSignal.any([this.#removal.signal, AbortSignal.timeout(5000)]);
-    // dockerode's wait takes the `condition` query and an abortSignal; its type declarations say neither.
-    const wait = this.#container.wait as unknown as (options: { condition: string; abortSignal: AbortSignal }) => Promise<unknown>;
-    await this.#client.call(() => wait.call(this.#container, { condition: 'removed', abortSignal: signal })).catch(() => undefined);
+    await this.#client.waitUntilRemoved(this.id, signal).catch(() => undefined);
   }
 
   /** Kills and removes the container (every process in it dies). Idempotent. */
   destroy(): Promise<void> {
     this.#destroying ??= (async () => {
       try {
-        await this.#client.call(() => this.#container.remove({ force: true, abortSignal: this.#removal.signal }));
+        await this.#client.removeContainer(this.id, this.#removal.signal);
       } catch (error) {
         const code = statusCode(error);
         // 404: already gone (AutoRemove won); 409: removal already in progress (AutoRemove of a container

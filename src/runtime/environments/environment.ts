@@ -223,14 +223,14 @@ export class DockerEnvironments {
     const started = Date.now();
     request.onEvent({ type: 'install-start', requirements });
     const volume = this.volumeFor(key);
-    await this.#options.client.call((api) => api.createVolume({ Name: volume, Labels: { ...sharedLabels(), [labelKeys.environment]: key } }));
+    await this.#options.client.createVolume(volume, { ...sharedLabels(), [labelKeys.environment]: key });
     const wheelhouse = source.findLinks === undefined ? [] : await readWheelhouse(source.findLinks);
     const payload = this.#installPayload(request, installer, venvDirectory, wheelhouse);
     const outcome = await this.#install(request, installer, key, volume, payload);
     const durationMs = Date.now() - started;
     if (outcome.exitCode !== 0) {
       // Whatever a failed install did stays in a volume nobody uses again.
-      await this.#options.client.call((api) => api.getVolume(volume).remove()).catch(() => undefined);
+      await this.#options.client.removeVolume(volume).catch(() => undefined);
       return { ok: false, info: { key, reused: false, installer, installDurationMs: durationMs }, exitCode: outcome.exitCode, output: outcome.output };
     }
     this.#complete.add(key);
