@@ -10,10 +10,10 @@
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { extract, type Header } from 'tar-stream';
 import { UsageError } from '../errors.js';
 import { isSafeRelativePath } from './payload.js';
 import type { Artifact, RefusedArtifact } from './types.js';
-import { parseTar, type TarEntry } from './tar.js';
 
 /** Most bytes copied back from one run's output directory. */
 export const artifactLimitBytes = 64 * 1024 * 1024;
@@ -44,9 +44,43 @@ export function artifactNameProblem(name: string): string | undefined {
 
 const defaultLimits = { maxBytes: artifactLimitBytes, maxFiles: artifactLimitFiles };
 
+/** One entry of the collector's archive, as tar-stream read it. */
+export interface ArchiveEntry {
+  /** The full name: a PAX `path` record or a GNU long name when there was one. */
+  name: string;
+  /** `file`, `directory`, `symlink`, `link`, ...; `unknown` for a type flag tar-stream does not know. */
+  type: Header['type'] | 'unknown';
+  data: Buffer;
+}
+
+/**
+ * Every entry of a tar archive held in memory (ustar, PAX and GNU headers: collect.py writes PAX, as
+ * Python's tarfile does). Rejects on anything malformed: a bad header checksum, an unknown format, an
+ * archive that ends inside an entry. It only parses; what may be written where is decided below.
+ */
+export async function readArchiveEntries(archive: Uint8Array): Promise<ArchiveEntry[]> {
+  const reader = extract();
+  // end() only queues the bytes: tar-stream parses them from the next tick on, when the loop below
+  // is already listening for entries.
+  reader.end(archive);
+  const entries: ArchiveEntry[] = [];
+  for await (const entry of reader) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) {
+      // tar-stream's types leave its chunks unknown; in Node they are Buffers.
+      if (!Buffer.isBuffer(chunk)) throw new Error('tar-stream produced a chunk that is not a Buffer');
+      chunks.push(chunk);
+    }
+    // tar-stream's header type is null for a flag it does not know, whatever its declarations say.
+    const type: Header['type'] | null = entry.header.type;
+    entries.push({ name: entry.header.name, type: type ?? 'unknown', data: Buffer.concat(chunks) });
+  }
+  return entries;
+}
+
 /** Regular files with safe names from a tar listing, within the caps; the rest is refused with a reason. */
 export function selectArtifacts(
-  entries: readonly TarEntry[],
+  entries: readonly ArchiveEntry[],
   limits: { maxBytes: number; maxFiles: number } = defaultLimits,
 ): { files: ArtifactFile[]; refused: RefusedArtifact[] } {
   const files: ArtifactFile[] = [];
@@ -54,10 +88,10 @@ export function selectArtifacts(
   let total = 0;
   for (const entry of entries) {
     // Folders come back as the files inside them; an entry for the folder itself says nothing more.
-    if (entry.type === '5') continue;
+    if (entry.type === 'directory') continue;
     const name = entry.name.replace(/^\.\//, '');
-    if (entry.type !== '0') {
-      refused.push({ name: entry.name, reason: entry.type === '2' ? 'symlink' : 'not a regular file' });
+    if (entry.type !== 'file') {
+      refused.push({ name: entry.name, reason: entry.type === 'symlink' ? 'symlink' : 'not a regular file' });
       continue;
     }
     const problem = artifactNameProblem(name);
@@ -84,13 +118,13 @@ export function selectArtifacts(
  * refused, and, when the archive cannot be read at all (corrupt, or forged by the script), an `error`
  * saying so, with no files, so that the run's result still carries the script's own output and status.
  */
-export function readArtifactArchive(
-  archive: Buffer,
+export async function readArtifactArchive(
+  archive: Uint8Array,
   limits: { maxBytes: number; maxFiles: number } = defaultLimits,
-): { files: ArtifactFile[]; refused: RefusedArtifact[]; error?: string } {
-  let entries: TarEntry[];
+): Promise<{ files: ArtifactFile[]; refused: RefusedArtifact[]; error?: string }> {
+  let entries: ArchiveEntry[];
   try {
-    entries = parseTar(archive);
+    entries = await readArchiveEntries(archive);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { files: [], refused: [], error: `The archive of the output folder could not be read (${reason}); no files were copied.` };

@@ -276,7 +276,7 @@ export class DockerRuntime extends BaseRuntime {
         oomKills = collected.oomKills;
         if (wantsArtifacts && collected.archive !== undefined) {
           // What comes out of the sandbox is hostile: a corrupt archive is a result that says so.
-          const archive = readArtifactArchive(collected.archive);
+          const archive = await readArtifactArchive(collected.archive);
           if (archive.error !== undefined) {
             artifactsError = archive.error;
             this.logger.warn(archive.error);

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pack } from 'tar-stream';
 import { PycageError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { defaultPath, workDirectory, type SandboxSettings } from './container-options.js';
@@ -22,7 +23,6 @@ import { memoize } from '../memo.js';
 import { lastJsonLine } from '../output.js';
 import { loadPythonSource } from '../python/sources.js';
 import { Sandbox } from './sandbox.js';
-import { createTar } from '../tar.js';
 import type { RuntimeEvent } from '../types.js';
 
 /**
@@ -67,6 +67,23 @@ export function defaultImageTag(dockerfile: string): string {
 export async function readDefaultDockerfile(): Promise<{ dockerfile: string; tag: string }> {
   const dockerfile = await readFile(dockerfileUrl(), 'utf8');
   return { dockerfile, tag: defaultImageTag(dockerfile) };
+}
+
+/**
+ * A build context for Docker's build API: a tar of the given files (the default image needs its
+ * Dockerfile alone). Every entry is dated 1970, so the same files always make the same bytes.
+ */
+export async function buildContext(files: ReadonlyArray<{ name: string; data: Uint8Array }>): Promise<Buffer> {
+  const archive = pack();
+  for (const file of files) archive.entry({ name: file.name, mode: 0o644, mtime: new Date(0) }, file.data);
+  archive.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of archive) {
+    // tar-stream's types leave its chunks unknown; in Node they are Buffers.
+    if (!Buffer.isBuffer(chunk)) throw new Error('tar-stream produced a chunk that is not a Buffer');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 export function imagePath(env: readonly string[] | undefined): string {
@@ -148,7 +165,7 @@ async function buildDefaultImage(options: ResolveOptions): Promise<ResolvedImage
   if (existing !== undefined) return { reference: tag, id: existing.id, path: imagePath(existing.env), built: false };
 
   logger.info(`building ${tag} from docker/Dockerfile (first use)`);
-  const context = createTar([{ name: 'Dockerfile', data: Buffer.from(dockerfile) }]);
+  const context = await buildContext([{ name: 'Dockerfile', data: Buffer.from(dockerfile) }]);
   const failures: string[] = [];
   try {
     await client.buildImage(context, {

@@ -5,16 +5,18 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
 import {
+  type ArchiveEntry,
   checkOutputDirectory,
   displayName,
   isSafeArtifactName,
   numberedName,
+  readArchiveEntries,
   readArtifactArchive,
   readOutputDirectory,
   selectArtifacts,
   writeArtifacts,
 } from '../../../src/runtime/artifacts.js';
-import { createTar, parseTar, type TarEntry } from '../../../src/runtime/tar.js';
+import { buildContext } from '../../../src/runtime/docker/image.js';
 import { snapshotTree } from '../../helpers/files.js';
 
 let directory: string;
@@ -27,47 +29,50 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-const entry = (name: string, type = '0', data = 'x'): TarEntry => ({ name, type, data: Buffer.from(data), mode: 0o644 });
+const entry = (name: string, type: ArchiveEntry['type'] = 'file', data = 'x'): ArchiveEntry => ({ name, type, data: Buffer.from(data) });
 
+// The writer is the default image's build context (docker/image.ts), the reader the collector's
+// (artifacts.ts); both are tar-stream underneath.
 describe('tar', () => {
-  it('reads back what it writes', () => {
-    const archive = createTar([
+  it('reads back what it writes', async () => {
+    const archive = await buildContext([
       { name: 'Dockerfile', data: Buffer.from('FROM scratch\n') },
       { name: 'dir/file.bin', data: Buffer.alloc(700, 7) },
     ]);
     expect(archive.length % 512).toBe(0);
-    const entries = parseTar(archive);
+    const entries = await readArchiveEntries(archive);
     expect(entries.map((item) => [item.name, item.type, item.data.length])).toEqual([
-      ['Dockerfile', '0', 13],
-      ['dir/file.bin', '0', 700],
+      ['Dockerfile', 'file', 13],
+      ['dir/file.bin', 'file', 700],
     ]);
     expect(entries[1]!.data.every((byte) => byte === 7)).toBe(true);
   });
 
-  it('reads PAX long names and GNU long names', () => {
+  it('reads PAX long names and GNU long names', async () => {
     const long = `${'deep/'.repeat(30)}file.txt`;
-    const pax = createTar([{ name: 'PaxHeader', data: Buffer.from(paxRecord('path', long)) }]);
+    const pax = await buildContext([{ name: 'PaxHeader', data: Buffer.from(paxRecord('path', long)) }]);
     // Rewrite the first header's type flag to 'x' (a PAX extended header) and append the real entry.
     pax[156] = 'x'.charCodeAt(0);
     fixChecksum(pax);
-    const body = createTar([{ name: 'short-name', data: Buffer.from('content') }]);
+    const body = await buildContext([{ name: 'short-name', data: Buffer.from('content') }]);
     const archive = Buffer.concat([pax.subarray(0, pax.length - 1024), body]);
-    const entries = parseTar(archive);
+    const entries = await readArchiveEntries(archive);
     expect(entries).toHaveLength(1);
     expect(entries[0]!.name).toBe(long);
     expect(entries[0]!.data.toString()).toBe('content');
 
-    const gnu = createTar([{ name: '././@LongLink', data: Buffer.from(`${long}\0`) }]);
+    const gnu = await buildContext([{ name: '././@LongLink', data: Buffer.from(`${long}\0`) }]);
     gnu[156] = 'L'.charCodeAt(0);
     fixChecksum(gnu);
-    const gnuEntries = parseTar(Buffer.concat([gnu.subarray(0, gnu.length - 1024), body]));
+    const gnuEntries = await readArchiveEntries(Buffer.concat([gnu.subarray(0, gnu.length - 1024), body]));
     expect(gnuEntries[0]!.name).toBe(long);
   });
 
-  it('refuses what is not a tar', () => {
-    expect(() => parseTar(Buffer.alloc(512, 65))).toThrow(/ustar/);
-    const truncated = createTar([{ name: 'a', data: Buffer.alloc(2000) }]).subarray(0, 1024);
-    expect(() => parseTar(truncated)).toThrow(/ends inside/);
+  it('refuses what is not a tar', async () => {
+    // The words are tar-stream's: a header that fails its checksum, and an archive cut inside an entry.
+    await expect(readArchiveEntries(Buffer.alloc(512, 65))).rejects.toThrow(/Invalid tar header/);
+    const truncated = (await buildContext([{ name: 'a', data: Buffer.alloc(2000) }])).subarray(0, 1024);
+    await expect(readArchiveEntries(truncated)).rejects.toThrow(/Unexpected end of data/);
   });
 });
 
@@ -79,11 +84,12 @@ function paxRecord(key: string, value: string): string {
   return `${length}${rest}`;
 }
 
-function fixChecksum(archive: Buffer): void {
-  archive.write('        ', 148, 'ascii');
+/** Recomputes the checksum of the header at `offset` after a test rewrote some of its bytes. */
+function fixChecksum(archive: Buffer, offset = 0): void {
+  archive.write('        ', offset + 148, 'ascii');
   let sum = 0;
-  for (const byte of archive.subarray(0, 512)) sum += byte;
-  archive.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  for (const byte of archive.subarray(offset, offset + 512)) sum += byte;
+  archive.write(`${sum.toString(8).padStart(6, '0')}\0 `, offset + 148, 'ascii');
 }
 
 describe('selectArtifacts', () => {
@@ -91,11 +97,11 @@ describe('selectArtifacts', () => {
     const { files, refused } = selectArtifacts([
       entry('plot.png'),
       entry('./nested/data.csv'),
-      entry('nested', '5'),
+      entry('nested', 'directory'),
       entry('../escape.txt'),
       entry('/etc/passwd'),
       entry('a/../../b'),
-      entry('link', '2'),
+      entry('link', 'symlink'),
       entry('back\\slash'),
     ]);
     expect(files.map((file) => file.name)).toEqual(['plot.png', 'nested/data.csv']);
@@ -104,7 +110,7 @@ describe('selectArtifacts', () => {
   });
 
   it('stops at the size and count caps', () => {
-    const entries = [entry('a', '0', '12345'), entry('b', '0', '12345'), entry('c', '0', '1')];
+    const entries = [entry('a', 'file', '12345'), entry('b', 'file', '12345'), entry('c', 'file', '1')];
     expect(selectArtifacts(entries, { maxBytes: 6, maxFiles: 10 }).files.map((file) => file.name)).toEqual(['a', 'c']);
     expect(selectArtifacts(entries, { maxBytes: 100, maxFiles: 2 }).refused).toEqual([{ name: 'c', reason: 'over the file count cap' }]);
     expect(selectArtifacts(entries, { maxBytes: 6, maxFiles: 10 }).refused).toEqual([{ name: 'b', reason: 'over the size cap' }]);
@@ -269,30 +275,53 @@ describe('writeArtifacts against hostile names', () => {
 });
 
 describe('readArtifactArchive', () => {
-  it('says so when the archive is corrupt or forged, instead of throwing', () => {
-    const good = createTar([{ name: 'a.txt', data: Buffer.from('a') }]);
-    expect(readArtifactArchive(good)).toEqual({ files: [{ name: 'a.txt', data: Buffer.from('a') }], refused: [] });
+  it('says so when the archive is corrupt or forged, instead of throwing', async () => {
+    const good = await buildContext([{ name: 'a.txt', data: Buffer.from('a') }]);
+    expect(await readArtifactArchive(good)).toEqual({ files: [{ name: 'a.txt', data: Buffer.from('a') }], refused: [] });
 
     const badChecksum = Buffer.from(good);
     badChecksum.write('b', 0, 'ascii');
     const garbage = Buffer.alloc(1024, 0x41);
-    const truncated = createTar([{ name: 'a', data: Buffer.alloc(2000) }]).subarray(0, 1024);
+    const truncated = (await buildContext([{ name: 'a', data: Buffer.alloc(2000) }])).subarray(0, 1024);
     for (const archive of [badChecksum, garbage, truncated]) {
-      const read = readArtifactArchive(archive);
+      const read = await readArtifactArchive(archive);
       expect(read.files).toEqual([]);
       expect(read.error).toMatch(/could not be read/);
     }
   });
 
-  it('refuses forged entries by name and type', () => {
-    const archive = createTar([
+  it('refuses forged entries by name and type', async () => {
+    const archive = await buildContext([
       { name: '.git/config', data: Buffer.from('x') },
       { name: 'notes.txt', data: Buffer.from('notes') },
     ]);
-    const read = readArtifactArchive(archive);
+    const read = await readArtifactArchive(archive);
     expect(read.error).toBeUndefined();
     expect(read.files.map((file) => file.name)).toEqual(['notes.txt']);
     expect(read.refused).toEqual([{ name: '.git/config', reason: 'dot-name' }]);
+  });
+
+  it('keeps only regular files, whatever type flag a forged header carries', async () => {
+    // Type flags: '1' hard link, '2' symlink, '3' character device, '6' fifo, '7' contiguous file,
+    // 'V' a GNU volume header tar-stream does not know; '0' stays a regular file.
+    const flags = ['1', '2', '3', '6', '7', 'V', '0'];
+    const archive = await buildContext(flags.map((flag) => ({ name: `entry-${flag}`, data: Buffer.from('x') })));
+    // One byte of data each: a header and one data block per entry.
+    flags.forEach((flag, index) => {
+      archive.write(flag, index * 1024 + 156, 'ascii');
+      fixChecksum(archive, index * 1024);
+    });
+    const read = await readArtifactArchive(archive);
+    expect(read.error).toBeUndefined();
+    expect(read.files.map((file) => file.name)).toEqual(['entry-0']);
+    expect(read.refused).toEqual([
+      { name: 'entry-1', reason: 'not a regular file' },
+      { name: 'entry-2', reason: 'symlink' },
+      { name: 'entry-3', reason: 'not a regular file' },
+      { name: 'entry-6', reason: 'not a regular file' },
+      { name: 'entry-7', reason: 'not a regular file' },
+      { name: 'entry-V', reason: 'not a regular file' },
+    ]);
   });
 });
 
