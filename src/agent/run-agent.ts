@@ -17,12 +17,12 @@ import { generateCode } from './generate-code.js';
 import {
   checkRequirements,
   gatePackages,
-  inferRequirements,
   isStandardLibrary,
   pinRequirements,
   popularRank,
   readImports,
   requirementKey,
+  requirementsForScript,
   packageSourceKeys,
   resolveDistribution,
   topLevelName,
@@ -546,16 +546,17 @@ interface Inference {
 }
 
 async function inferFor(code: string, target: Target, options: AgentOptions, trigger: AttemptTrigger, abortSignal: AbortSignal | undefined): Promise<Inference> {
-  const { requirements, warnings, details } = await inferRequirements(code, {
-    pythonVersion: target.pythonVersion,
-    ...target.packageSource,
-    ...pinPolicy(options),
+  // Its gate's verdict is left: runAnswer gates these together with the packages fixes add.
+  const { requirements, warnings, details } = await requirementsForScript({
+    code,
     // A model's inline metadata names packages like its imports do: each is judged by its name.
-    trustInlineMetadata: trigger === 'edited',
-    ...(options.allowUrlRequirements === undefined ? {} : { allowUrlRequirements: options.allowUrlRequirements }),
-    ...(options.requirementOverrides === undefined ? {} : { overrides: options.requirementOverrides }),
-    ...(abortSignal === undefined ? {} : { abortSignal }),
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    author: trigger === 'edited' ? 'user' : 'model',
+    pythonVersion: target.pythonVersion,
+    packageSource: target.packageSource,
+    policy: options,
+    overrides: options.requirementOverrides,
+    abortSignal,
+    logger: options.logger,
   });
   return { code, requirements, warnings, details };
 }

@@ -6,6 +6,8 @@
  * that reads code (`inferRequirements`, `parseImports`, `readImports`).
  */
 export { inferRequirements } from './infer.js';
+export { requirementsForScript } from './script-requirements.js';
+export type { PackagePolicy, ScriptRequirements, ScriptSituation } from './script-requirements.js';
 export { pinRequirements } from './pin.js';
 export { checkIndex } from './index-check.js';
 export type { IndexCheck, IndexCheckOptions } from './index-check.js';

@@ -290,21 +290,21 @@ export abstract class BaseRuntime implements Runtime {
       checkRequirements(option, { allowUrlRequirements: this.options.allowUrlRequirements });
       return normalizeRequirements(option);
     }
-    const { gatePackages, inferRequirements } = await import('../requirements/index.js');
-    const inferred = await inferRequirements(code, {
-      allowUrlRequirements: this.options.allowUrlRequirements,
-      allowSdist: this.options.allowSdist,
-      ...(this.options.minReleaseAgeDays === undefined ? {} : { minReleaseAgeDays: this.options.minReleaseAgeDays }),
+    const { requirementsForScript } = await import('../requirements/index.js');
+    const inferred = await requirementsForScript({
+      code,
+      author: 'user',
       pythonVersion: info.pythonVersion,
-      ...info.packageSource,
-      ...(this.options.indexUrl === undefined ? {} : { indexUrl: this.options.indexUrl }),
-      ...(abortSignal === undefined ? {} : { abortSignal }),
-      ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
+      // info's index URL has its credentials masked; pinning needs them.
+      packageSource: { ...info.packageSource, indexUrl: this.options.indexUrl },
+      policy: this.options,
       cacheDir: this.options.cacheDir,
+      abortSignal,
+      logger: this.options.logger,
     });
     // A package nobody vouches for (an import name used as is) is not installed without a yes, and a
     // library run has nobody to ask: it is refused unless allowPackages names it.
-    const refused = gatePackages(inferred.details, { allowPackages: this.options.allowPackages });
+    const refused = inferred.refused;
     if (refused.length > 0) {
       throw new PolicyError(`Refused: ${refused.map((item) => item.message).join(' ')} (runtime option allowPackages)`, {
         refused: refused.map((item) => item.name),

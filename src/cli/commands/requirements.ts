@@ -2,7 +2,7 @@
  * `pycage requirements <file | ->`: the packages a script needs, one per line, pinned to the newest
  * version the configured index offers where it answers (unpinned, with a warning, where it does not).
  */
-import { describeIndexFacts, gatePackages, inferRequirements, popularListMonth, type RequirementDetail } from '../../requirements/index.js';
+import { describeIndexFacts, popularListMonth, requirementsForScript, type RequirementDetail } from '../../requirements/index.js';
 import type { ParsedCommand } from '../args.js';
 import { readSource } from '../input.js';
 import type { CliIo } from '../io.js';
@@ -16,17 +16,17 @@ export default async function requirements(parsed: ParsedCommand, io: CliIo, rep
   const local = await findLocalModules(source.text, source.path);
   const { flags } = parsed;
   // Installer options and URL requirements in a PEP 723 block are refused here as `pycage run` refuses them.
-  const inferred = await inferRequirements(source.text, {
-    ...(flags.python === undefined ? {} : { pythonVersion: flags.python }),
+  const inferred = await requirementsForScript({
+    code: source.text,
+    author: 'user',
+    pythonVersion: flags.python,
+    packageSource: packageSourceFrom(flags, io),
+    policy: flags,
     localModules: local.names,
-    ...packageSourceFrom(flags, io),
-    allowUrlRequirements: flags.allowUrlRequirements,
-    allowSdist: flags.allowSdist,
-    ...(flags.minReleaseAgeDays === undefined ? {} : { minReleaseAgeDays: flags.minReleaseAgeDays }),
-    ...(reporter.logSink === undefined ? {} : { logger: reporter.logSink }),
+    logger: reporter.logSink,
   });
   for (const warning of inferred.warnings) reporter.warn(warning);
-  if (flags.json) printJson(io, { ...inferred, refused: gatePackages(inferred.details, { allowPackages: flags.allowPackages }) });
+  if (flags.json) printJson(io, inferred);
   else if (flags.explain) {
     const width = Math.max(0, ...inferred.details.map((detail) => detail.requirement.length));
     const lines = inferred.details.map((detail) => `${detail.requirement.padEnd(width)}  # ${explain(detail)}`);

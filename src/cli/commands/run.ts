@@ -43,25 +43,25 @@ export default async function run(parsed: ParsedCommand, io: CliIo, reporter: Re
       requirements = flags.requirements;
     } else {
       reporter.status('Reading imports', { brief: true });
-      const { gatePackages, inferRequirements } = await import('../../requirements/index.js');
-      const inferred = await inferRequirements(source.text, {
+      const { requirementsForScript } = await import('../../requirements/index.js');
+      const inferred = await requirementsForScript({
+        code: source.text,
+        author: 'user',
         pythonVersion: info.pythonVersion,
-        localModules: local.names,
         // The runtime's own package source (--index-url, --find-links, --no-index), from the flags: its
         // describe() masks the index credentials, which pinning needs.
-        ...packageSourceFrom(flags, io),
-        allowUrlRequirements: flags.allowUrlRequirements,
-        allowSdist: flags.allowSdist,
-        ...(flags.minReleaseAgeDays === undefined ? {} : { minReleaseAgeDays: flags.minReleaseAgeDays }),
+        packageSource: packageSourceFrom(flags, io),
+        policy: flags,
+        localModules: local.names,
         abortSignal: interrupts.signal,
-        ...(reporter.logSink === undefined ? {} : { logger: reporter.logSink }),
+        logger: reporter.logSink,
       });
       reporter.done();
       for (const warning of inferred.warnings) reporter.warn(warning);
       requirements = inferred.requirements;
 
       // The package gate: an import nothing vouches for is installed only after a yes.
-      const flagged = gatePackages(inferred.details, { allowPackages: flags.allowPackages });
+      const flagged = inferred.refused;
       if (flagged.length > 0) {
         for (const entry of flagged) reporter.warn(`FLAGGED ${entry.message}`);
         const names = flagged.map((entry) => entry.name).join(', ');
