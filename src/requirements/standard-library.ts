@@ -1,29 +1,17 @@
 /**
  * Which imports the Python standard library satisfies, per target version. The module lists are
- * generated from real interpreters by data/generate-stdlib.py; this file only looks names up.
+ * generated from real interpreters by data/generate-stdlib.py (into data/stdlib.ts, as the oldest
+ * version's list and each later version's changes); this file rebuilds each version's set and looks
+ * names up.
  *
  * Only top-level names matter: `os.path` is standard library because `os` is.
  */
-import { standardLibrary as python3_9 } from './data/stdlib-3-9.js';
-import { standardLibrary as python3_10 } from './data/stdlib-3-10.js';
-import { standardLibrary as python3_11 } from './data/stdlib-3-11.js';
-import { standardLibrary as python3_12 } from './data/stdlib-3-12.js';
-import { standardLibrary as python3_13 } from './data/stdlib-3-13.js';
-import { standardLibrary as python3_14 } from './data/stdlib-3-14.js';
+import { laterVersions, oldestModules, oldestVersion } from './data/stdlib.js';
 import { PythonVersionError } from './errors.js';
 import { topLevelName } from './requirement-names.js';
 
-const listsByVersion = new Map<string, readonly string[]>([
-  ['3.9', python3_9],
-  ['3.10', python3_10],
-  ['3.11', python3_11],
-  ['3.12', python3_12],
-  ['3.13', python3_13],
-  ['3.14', python3_14],
-]);
-
 /** Python versions whose standard library pycage knows, oldest first. */
-export const supportedPythonVersions: readonly string[] = [...listsByVersion.keys()];
+export const supportedPythonVersions: readonly string[] = [oldestVersion, ...laterVersions.map((change) => change.version)];
 
 /** The version assumed when a caller names none: what the default image runs. */
 export const defaultPythonVersion = '3.12';
@@ -31,15 +19,21 @@ export const defaultPythonVersion = '3.12';
 // `__main__` is the running script itself; `sys.stdlib_module_names` leaves it out.
 const alwaysPresent = new Set(['__main__']);
 
-const setsByVersion = new Map<string, ReadonlySet<string>>();
+// The data holds the oldest list and each later version's changes; the sets are rebuilt on first use.
+let setsByVersion: ReadonlyMap<string, ReadonlySet<string>> | undefined;
 
 function moduleSet(version: string): ReadonlySet<string> {
-  let set = setsByVersion.get(version);
-  if (set === undefined) {
-    set = new Set(listsByVersion.get(version));
-    setsByVersion.set(version, set);
+  if (setsByVersion === undefined) {
+    let current = new Set(oldestModules);
+    const sets = new Map<string, ReadonlySet<string>>([[oldestVersion, current]]);
+    for (const change of laterVersions) {
+      current = new Set([...current, ...change.added]);
+      for (const module of change.removed) current.delete(module);
+      sets.set(change.version, current);
+    }
+    setsByVersion = sets;
   }
-  return set;
+  return setsByVersion.get(version) ?? new Set();
 }
 
 export interface ResolvedPythonVersion {
@@ -60,7 +54,7 @@ export function resolvePythonVersion(pythonVersion: string = defaultPythonVersio
   const oldest = supportedPythonVersions[0] ?? '3.9';
   const newest = supportedPythonVersions.at(-1) ?? '3.14';
   const exact = `3.${minor}`;
-  if (listsByVersion.has(exact)) return { version: exact };
+  if (supportedPythonVersions.includes(exact)) return { version: exact };
   const nearest = minor < minorOf(oldest) ? oldest : newest;
   return {
     version: nearest,
