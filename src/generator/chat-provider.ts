@@ -1,8 +1,8 @@
 /**
  * The part of a provider both SDKs share. groq-sdk and openai are generated from the same template
  * (same request options, retries, stream objects and error classes), so one implementation reads
- * their answers, times streams out, and turns their errors into pycage's. Each SDK's own file only
- * loads the SDK and builds the client (`groq-provider.ts`, `openai-provider.ts`).
+ * their answers, times streams out, and turns their errors into pycage's. create-provider.ts only
+ * loads the SDK a provider names and builds its client.
  */
 import { AbortedError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -35,7 +35,7 @@ export interface ChatClient {
 
 /**
  * What pycage calls on either SDK's client. groq-sdk and openai are generated from the same
- * template, so one adapter serves both; each provider file only loads its SDK and builds the client.
+ * template, so one adapter serves both.
  */
 export interface SdkClient {
   chat: {
