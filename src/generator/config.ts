@@ -64,16 +64,6 @@ export interface ModelConfig {
   maxRetries: number;
 }
 
-export const modelConfigInputKeys = {
-  provider: true,
-  model: true,
-  apiKey: true,
-  baseUrl: true,
-  env: true,
-  timeoutMs: true,
-  maxRetries: true,
-} as const satisfies OptionKeys<ModelConfigInput>;
-
 export const modelConfigKeys = {
   provider: true,
   model: true,
@@ -82,6 +72,9 @@ export const modelConfigKeys = {
   timeoutMs: true,
   maxRetries: true,
 } as const satisfies OptionKeys<ModelConfig>;
+
+/** The input is the configuration plus where the environment variables are read. */
+export const modelConfigInputKeys = { ...modelConfigKeys, env: true } as const satisfies OptionKeys<ModelConfigInput>;
 
 const defaultTimeoutMs = 120_000;
 const defaultMaxRetries = 2;
