@@ -18,7 +18,7 @@ import { AbortedError, ExitCode } from '../../errors.js';
 import { displayName, readArtifactArchive, writeArtifacts, artifactLimitBytes, artifactLimitFiles } from '../artifacts.js';
 import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from '../base-runtime.js';
 import { removeContainers, sweepOrphans } from './cleanup.js';
-import { baseEnvironment, outputDirectory, proxyEnvironment, workDirectory, type SandboxSettings } from './container-options.js';
+import { outputDirectory, proxyEnvironment, workDirectory, type SandboxSettings } from './container-options.js';
 import { daemonMessage, DockerClient } from './docker-client.js';
 import { DockerEnvironments, chooseInstaller } from '../environments/environment.js';
 import { DockerUnavailableError, SandboxError } from '../errors.js';
@@ -30,6 +30,7 @@ import { SandboxPool, type PoolStats } from './pool.js';
 import { loadConfinedSource, loadPythonSource } from '../python/sources.js';
 import { createBlockedLog, createEgressPolicy, formatBlockedEntry, packageIndexAllowHosts, serveProxyConnection, type BlockedLog } from '../network/index.js';
 import type { StopReason } from '../result.js';
+import { scriptEnvironment } from '../script-environment.js';
 import { type ExecOutcome, Sandbox } from './sandbox.js';
 import { resolveRunLimits, runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from '../settings.js';
 import type { Artifact, RefusedArtifact, RunResult, RuntimeInfo } from '../types.js';
@@ -164,11 +165,7 @@ export class DockerRuntime extends BaseRuntime {
     const settings = this.#runSettings(limits, request.environment?.info.key);
     const bootstrap = await loadConfinedSource('bootstrap');
     const payload = this.runPayload(request, { workDir: workDirectory, tempDir: '/tmp' });
-    const environment = baseEnvironment(image.path);
-    if (request.environment !== undefined) {
-      environment.PATH = `${request.environment.binDirectory}:${image.path}`;
-      environment.VIRTUAL_ENV = request.environment.venvDirectory;
-    }
+    const environment = scriptEnvironment({ path: image.path, home: workDirectory, outputDirectory, environment: request.environment });
     // The script's own loopback stays direct, unless the user named a loopback address: 127.0.0.1 in
     // --allow-host means this machine's, reached through the proxy.
     if (limits.network === 'public') Object.assign(environment, proxyEnvironment(!limits.allowHosts.some(namesLoopback)));

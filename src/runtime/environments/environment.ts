@@ -29,11 +29,12 @@ import {
   type SandboxSettings,
 } from '../docker/container-options.js';
 import type { DockerClient } from '../docker/docker-client.js';
-import type { ImageProbe, ResolvedImage } from '../docker/image.js';
+import type { ResolvedImage } from '../docker/image.js';
 import { environmentKey, findLinksFileHashes, installCommands, venvPython, type PackageSourceOptions } from './install-commands.js';
 import { containerLabels, labelKeys, sharedLabels } from '../docker/labels.js';
 import { HeadTailLog, lastJsonLine } from '../output.js';
 import { encodePayload } from '../payload.js';
+import type { PythonProbe } from '../probe.js';
 import { loadConfinedSource, loadPythonSource } from '../python/sources.js';
 import { Sandbox } from '../docker/sandbox.js';
 import type { EnvironmentInfo, Installer, RuntimeEvent } from '../types.js';
@@ -49,7 +50,7 @@ export const installOutputLimitBytes = 16 * 1024 * 1024;
 const installLogHalfBytes = 256 * 1024;
 const wheelhouseSuffixes = ['.whl', '.tar.gz', '.tgz', '.zip', '.tar.bz2', '.tar.xz'];
 
-export function chooseInstaller(probe: Pick<ImageProbe, 'uv' | 'venv'>): Installer | undefined {
+export function chooseInstaller(probe: Pick<PythonProbe, 'uv' | 'venv'>): Installer | undefined {
   if (probe.uv !== null) return 'uv';
   if (probe.venv) return 'pip';
   return undefined;
@@ -145,7 +146,7 @@ export interface DockerEnvironmentsOptions {
 
 export interface EnsureEnvironmentRequest {
   image: ResolvedImage;
-  probe: ImageProbe;
+  probe: PythonProbe;
   requirements: readonly string[];
   /** Settings for the install container, without its mounts (added here). */
   settings: SandboxSettings;

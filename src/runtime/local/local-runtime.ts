@@ -15,7 +15,6 @@ import { throwIfAborted } from '../../abort.js';
 import { AbortedError } from '../../errors.js';
 import { displayName, readOutputDirectory, writeArtifacts } from '../artifacts.js';
 import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from '../base-runtime.js';
-import { baseEnvironment } from '../docker/container-options.js';
 import {
   chooseInstaller,
   hashWheelhouse,
@@ -27,12 +26,13 @@ import {
   venvDirectoryFor,
 } from '../environments/environment.js';
 import { ImageError } from '../errors.js';
-import { parseProbe, type ImageProbe } from '../docker/image.js';
 import { environmentKey, installCommands } from '../environments/install-commands.js';
 import { OutputCollector } from '../output.js';
 import { encodePayload } from '../payload.js';
+import { parseProbe, type PythonProbe } from '../probe.js';
 import { loadPythonSource } from '../python/sources.js';
 import type { StopReason } from '../result.js';
+import { scriptEnvironment } from '../script-environment.js';
 import type { ResolvedRuntimeOptions } from '../settings.js';
 import type { Artifact, RefusedArtifact, RunResult, RuntimeEvent, RuntimeInfo } from '../types.js';
 
@@ -95,7 +95,7 @@ function signalExitCode(signal: NodeJS.Signals | null): number {
 export class LocalRuntime extends BaseRuntime {
   readonly isolated = false;
   readonly #running = new Set<ChildProcess>();
-  #probe: ImageProbe | undefined;
+  #probe: PythonProbe | undefined;
 
   constructor(options: ResolvedRuntimeOptions) {
     super(options);
@@ -190,10 +190,7 @@ export class LocalRuntime extends BaseRuntime {
       const payload = this.runPayload(request, { workDir, tempDir: workDir });
       // The sandbox's variables, with this run's own directory for home and output.
       const env: Record<string, string> = {
-        ...baseEnvironment(request.environment === undefined ? minimalPath : `${request.environment.binDirectory}:${minimalPath}`),
-        HOME: workDir,
-        PYCAGE_OUTPUT_DIR: path.join(workDir, 'output'),
-        ...(request.environment === undefined ? {} : { VIRTUAL_ENV: request.environment.venvDirectory }),
+        ...scriptEnvironment({ path: minimalPath, home: workDir, outputDirectory: path.join(workDir, 'output'), environment: request.environment }),
         ...request.env,
       };
       const bootstrap = await loadPythonSource('bootstrap');
