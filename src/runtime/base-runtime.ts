@@ -1,8 +1,8 @@
 /**
  * What both runners share: requirement handling (`'auto'` asks the requirements stage), install
  * failures as results, projects, events, close-once semantics and the signal handlers. A runner
- * supplies four things: how it starts, how it builds an environment, how it executes a script, and
- * how it cleans up.
+ * supplies four things: how it starts (returning what it found, its `Prepared` state, which every later
+ * step is handed), how it builds an environment, how it executes a script, and how it cleans up.
  */
 import { PolicyError, PycageError, UsageError } from '../errors.js';
 import { untilAborted } from '../abort.js';
@@ -55,11 +55,16 @@ export interface ExecuteRequest {
   emit: (event: RuntimeEvent) => void;
 }
 
-export abstract class BaseRuntime implements Runtime {
+/** What a runner found when it started; it extends this with what its builds and runs need (image, probe). */
+export interface Prepared {
+  info: RuntimeInfo;
+}
+
+export abstract class BaseRuntime<Ready extends Prepared = Prepared> implements Runtime {
   abstract readonly isolated: boolean;
   protected readonly options: ResolvedRuntimeOptions;
   protected readonly logger: Logger;
-  #started: Promise<RuntimeInfo> | undefined;
+  #started: Promise<Ready> | undefined;
   #closing: Promise<void> | undefined;
   #registered = false;
 
@@ -72,31 +77,36 @@ export abstract class BaseRuntime implements Runtime {
     return this.#closing !== undefined;
   }
 
-  /** Image, probe, pool: whatever the runner needs before its first run. Called once. */
-  protected abstract prepare(abortSignal: AbortSignal | undefined): Promise<RuntimeInfo>;
+  /** Image, probe, pool: whatever the runner needs before its first run. Called once (again after a failure). */
+  protected abstract prepare(abortSignal: AbortSignal | undefined): Promise<Ready>;
   protected abstract buildEnvironment(
+    ready: Ready,
     requirements: string[],
     context: { emit: (event: RuntimeEvent) => void; abortSignal: AbortSignal | undefined },
   ): Promise<EnvironmentResult>;
-  protected abstract execute(request: ExecuteRequest): Promise<RunResult>;
+  protected abstract execute(ready: Ready, request: ExecuteRequest): Promise<RunResult>;
   /** Lets go of everything the runtime holds; with `wait: false` it must not wait for Docker (see CloseOptions). */
   protected abstract shutdown(options: { wait: boolean }): Promise<void>;
 
   start(options: { abortSignal?: AbortSignal } = {}): Promise<RuntimeInfo> {
     checkStartOptions(options);
+    return this.#prepared(options.abortSignal).then((ready) => ready.info);
+  }
+
+  /** What prepare() found, preparing once; a failed start (Docker down, image missing) is tried again next time. */
+  #prepared(abortSignal: AbortSignal | undefined): Promise<Ready> {
     this.#throwIfClosed();
     if (!this.#registered) {
       this.#registered = true;
       registerOpenRuntime(this);
     }
     if (this.#started === undefined) {
-      this.#started = this.prepare(options.abortSignal);
-      // A failed start (Docker down, image missing) may be retried by the next call.
+      this.#started = this.prepare(abortSignal);
       this.#started.catch(() => {
         this.#started = undefined;
       });
     }
-    return untilAborted(this.#started, options.abortSignal);
+    return untilAborted(this.#started, abortSignal);
   }
 
   describe(): Promise<RuntimeInfo> {
@@ -112,12 +122,12 @@ export abstract class BaseRuntime implements Runtime {
     const env = checkEnvironment(options.env);
     const files = filePayload(options.files ?? {}, [scriptName]);
     const stdin = options.stdin === undefined ? undefined : toBytes(options.stdin);
-    const info = await this.start(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal });
+    const ready = await this.#prepared(options.abortSignal);
 
-    const requirements = await this.#resolveRequirements(code, options.requirements ?? 'none', info, emit, options.abortSignal);
+    const requirements = await this.#resolveRequirements(code, options.requirements ?? 'none', ready.info, emit, options.abortSignal);
     let environment: Extract<EnvironmentResult, { ok: true }> | undefined;
     if (requirements.length > 0) {
-      const built = await this.buildEnvironment(requirements, { emit, abortSignal: options.abortSignal });
+      const built = await this.buildEnvironment(ready, requirements, { emit, abortSignal: options.abortSignal });
       if (!built.ok) {
         this.logger.warn(`installing ${requirements.join(' ')} failed (exit ${built.exitCode})`);
         const output = maskSecretsIn(built.output, [this.options.indexUrl]);
@@ -134,7 +144,7 @@ export abstract class BaseRuntime implements Runtime {
       environment = built;
     }
     this.#throwIfClosed();
-    return this.execute({ code, options, limits, env, requirements, environment, files, stdin, emit });
+    return this.execute(ready, { code, options, limits, env, requirements, environment, files, stdin, emit });
   }
 
   async createProject(options: CreateProjectOptions): Promise<Project> {
@@ -144,11 +154,11 @@ export abstract class BaseRuntime implements Runtime {
     const name = options.name ?? newProjectName();
     const files = options.files ?? {};
     filePayload(files, [scriptName]);
-    const info = await this.start(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal });
-    const requirements = await this.#resolveRequirements(options.code, options.requirements ?? 'auto', info, emit, options.abortSignal);
+    const ready = await this.#prepared(options.abortSignal);
+    const requirements = await this.#resolveRequirements(options.code, options.requirements ?? 'auto', ready.info, emit, options.abortSignal);
     let environment: EnvironmentInfo | undefined;
     if (requirements.length > 0) {
-      const built = await this.buildEnvironment(requirements, { emit, abortSignal: options.abortSignal });
+      const built = await this.buildEnvironment(ready, requirements, { emit, abortSignal: options.abortSignal });
       if (!built.ok) {
         const output = maskSecretsIn(built.output, [this.options.indexUrl]);
         throw new InstallError(`Could not install the requirements of project ${name}: ${installFailureSummary(output)}`, {

@@ -16,7 +16,7 @@ import type { Duplex } from 'node:stream';
 import { throwIfAborted } from '../../abort.js';
 import { AbortedError, ExitCode } from '../../errors.js';
 import { displayName, readArtifactArchive, writeArtifacts, artifactLimitBytes, artifactLimitFiles } from '../artifacts.js';
-import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from '../base-runtime.js';
+import { BaseRuntime, type EnvironmentResult, type ExecuteRequest, type Prepared } from '../base-runtime.js';
 import { removeContainers, sweepOrphans } from './cleanup.js';
 import { outputDirectory, proxyEnvironment, workDirectory, type SandboxSettings } from './container-options.js';
 import { daemonMessage, DockerClient } from './docker-client.js';
@@ -33,13 +33,19 @@ import type { StopReason } from '../result.js';
 import { scriptEnvironment } from '../script-environment.js';
 import { type ExecOutcome, Sandbox } from './sandbox.js';
 import { resolveRunLimits, runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from '../settings.js';
-import type { Artifact, RefusedArtifact, RunResult, RuntimeInfo } from '../types.js';
+import type { Artifact, RefusedArtifact, RunResult, RuntimeEvent } from '../types.js';
 
 const gibibyte = 1024 * 1024 * 1024;
+
+/** What the Docker runner found at start: the image every run uses and what its Python offers. */
+interface DockerReady extends Prepared {
+  image: ResolvedImage;
+  probe: ImageProbe;
+}
 /** Longest the collection of a run's output directory may take before the container is removed without it. */
 const collectBoundMs = 30_000;
 
-export class DockerRuntime extends BaseRuntime {
+export class DockerRuntime extends BaseRuntime<DockerReady> {
   readonly isolated = true;
   readonly session = newSessionId();
   readonly #client: DockerClient;
@@ -52,8 +58,8 @@ export class DockerRuntime extends BaseRuntime {
   readonly #sandboxes = new Set<Sandbox>();
   /** Removals running after their run returned; close() waits for them. */
   readonly #background = new Set<Promise<unknown>>();
-  #image: ResolvedImage | undefined;
-  #probe: ImageProbe | undefined;
+  /** Docker may hold containers of this runtime that the bookkeeping missed: close() looks for them. */
+  #mayHaveContainers = false;
   #counter = 0;
 
   constructor(options: ResolvedRuntimeOptions) {
@@ -76,7 +82,7 @@ export class DockerRuntime extends BaseRuntime {
     });
   }
 
-  protected async prepare(abortSignal: AbortSignal | undefined): Promise<RuntimeInfo> {
+  protected async prepare(abortSignal: AbortSignal | undefined): Promise<DockerReady> {
     const emit = (event: Parameters<NonNullable<ResolvedRuntimeOptions['onEvent']>>[0]): void => {
       try {
         this.options.onEvent?.(event);
@@ -97,12 +103,12 @@ export class DockerRuntime extends BaseRuntime {
       onEvent: emit,
       abortSignal,
     });
-    this.#image = image;
+    this.#mayHaveContainers = true;
     // Not awaited, so the pool starts warming at once: start() never rejects (a failure is only
     // logged), and execute() awaits it before every run.
     void this.#oom.start();
     // The pool fills while the image is probed; the runtime's own limits, as a run without options gets.
-    if (this.options.poolSize > 0) this.#pool.warm(this.#runSettings(resolveRunLimits(this.options, {})));
+    if (this.options.poolSize > 0) this.#pool.warm(this.#runSettings(image, resolveRunLimits(this.options, {})));
     const probe = await probeImage({
       client: this.#client,
       image,
@@ -111,24 +117,24 @@ export class DockerRuntime extends BaseRuntime {
       cacheDir: this.options.cacheDir,
       logger: this.logger.child('Sandbox'),
     });
-    this.#probe = probe;
-    return this.runtimeInfo({
+    const info = this.runtimeInfo({
       isolated: true,
       image: image.reference,
       pythonVersion: probe.pythonVersion,
       installer: chooseInstaller(probe) ?? 'pip',
       gvisor: this.options.gvisor,
     });
+    return { info, image, probe };
   }
 
   protected async buildEnvironment(
+    { image, probe }: DockerReady,
     requirements: string[],
-    context: { emit: (event: import('../types.js').RuntimeEvent) => void; abortSignal: AbortSignal | undefined },
+    context: { emit: (event: RuntimeEvent) => void; abortSignal: AbortSignal | undefined },
   ): Promise<EnvironmentResult> {
-    const image = this.#image!;
     return this.#environments.ensure({
       image,
-      probe: this.#probe!,
+      probe,
       requirements,
       settings: this.#installSettings(image),
       limitBytes: this.options.environmentLimitBytes,
@@ -159,10 +165,9 @@ export class DockerRuntime extends BaseRuntime {
     });
   }
 
-  protected async execute(request: ExecuteRequest): Promise<RunResult> {
+  protected async execute({ image }: DockerReady, request: ExecuteRequest): Promise<RunResult> {
     const { limits, options } = request;
-    const image = this.#image!;
-    const settings = this.#runSettings(limits, request.environment?.info.key);
+    const settings = this.#runSettings(image, limits, request.environment?.info.key);
     const bootstrap = await loadConfinedSource('bootstrap');
     const payload = this.runPayload(request, { workDir: workDirectory, tempDir: '/tmp' });
     const environment = scriptEnvironment({ path: image.path, home: workDirectory, outputDirectory, environment: request.environment });
@@ -268,7 +273,7 @@ export class DockerRuntime extends BaseRuntime {
       if (reaped && sandbox.alive && (wantsArtifacts || suspect)) {
         // Phase 3. The container may die while this starts (under gVisor an OOM takes it down a moment
         // after the exec ends): then there is nothing to collect, and the verdict comes from the events.
-        const collected = await this.#collectWithin(sandbox, wantsArtifacts);
+        const collected = await this.#collectWithin(sandbox, image, wantsArtifacts);
         throwIfCancelled();
         oomKills = collected.oomKills;
         if (wantsArtifacts && collected.archive !== undefined) {
@@ -404,7 +409,7 @@ export class DockerRuntime extends BaseRuntime {
     await Promise.allSettled([...this.#active].map((sandbox) => sandbox.destroy()));
     await Promise.allSettled([...this.#background]);
     // Anything of this session the bookkeeping missed (a create whose answer never came back).
-    if (this.#image !== undefined) {
+    if (this.#mayHaveContainers) {
       try {
         const leftovers = await this.#client.listContainers(labelFilter(this.session));
         // Failures are ignored: a leftover that cannot be removed now is the start-up sweep's business.
@@ -452,10 +457,10 @@ export class DockerRuntime extends BaseRuntime {
   }
 
   /** collect.py within `collectBoundMs`; past it, or if the container is gone, nothing is collected. */
-  async #collectWithin(sandbox: Sandbox, wantsArtifacts: boolean): Promise<{ oomKills: number | null; archive: Buffer | undefined }> {
+  async #collectWithin(sandbox: Sandbox, image: ResolvedImage, wantsArtifacts: boolean): Promise<{ oomKills: number | null; archive: Buffer | undefined }> {
     const nothing = { oomKills: null, archive: undefined };
     const late = new Promise<undefined>((resolve) => setTimeout(resolve, collectBoundMs, undefined).unref());
-    const collected = this.#collect(sandbox, wantsArtifacts).catch((error: unknown) => {
+    const collected = this.#collect(sandbox, image, wantsArtifacts).catch((error: unknown) => {
       if (error instanceof SandboxError) return nothing;
       throw error;
     });
@@ -469,7 +474,7 @@ export class DockerRuntime extends BaseRuntime {
   }
 
   /** Runs collect.py: the output directory as a tar (when wanted) and the OOM-kill count. */
-  async #collect(sandbox: Sandbox, wantsArtifacts: boolean): Promise<{ oomKills: number | null; archive: Buffer | undefined }> {
+  async #collect(sandbox: Sandbox, image: ResolvedImage, wantsArtifacts: boolean): Promise<{ oomKills: number | null; archive: Buffer | undefined }> {
     const source = await loadPythonSource('collect');
     const chunks: Buffer[] = [];
     let size = 0;
@@ -477,7 +482,7 @@ export class DockerRuntime extends BaseRuntime {
     const cap = artifactLimitBytes + 16 * 1024 * 1024;
     await sandbox.exec({
       cmd: ['python3', '-I', '-S', '-c', source, outputDirectory, String(artifactLimitBytes), String(wantsArtifacts ? artifactLimitFiles : 0)],
-      env: { PATH: this.#image!.path, LANG: 'C.UTF-8', HOME: workDirectory },
+      env: { PATH: image.path, LANG: 'C.UTF-8', HOME: workDirectory },
       onOutput: (stream, data) => {
         if (stream === 'stderr') {
           if (status.length < 1024 * 1024) status += data.toString('utf8');
@@ -500,8 +505,7 @@ export class DockerRuntime extends BaseRuntime {
     }
   }
 
-  #runSettings(limits: RunLimits, environmentKey?: string): SandboxSettings {
-    const image = this.#image!;
+  #runSettings(image: ResolvedImage, limits: RunLimits, environmentKey?: string): SandboxSettings {
     return {
       environment: environmentKey === undefined ? undefined : { key: environmentKey, volume: this.#environments.volumeFor(environmentKey) },
       image: image.id,

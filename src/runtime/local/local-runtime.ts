@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { throwIfAborted } from '../../abort.js';
 import { AbortedError } from '../../errors.js';
 import { displayName, readOutputDirectory, writeArtifacts } from '../artifacts.js';
-import { BaseRuntime, type EnvironmentResult, type ExecuteRequest } from '../base-runtime.js';
+import { BaseRuntime, type EnvironmentResult, type ExecuteRequest, type Prepared } from '../base-runtime.js';
 import {
   chooseInstaller,
   hashWheelhouse,
@@ -34,7 +34,7 @@ import { loadPythonSource } from '../python/sources.js';
 import type { StopReason } from '../result.js';
 import { scriptEnvironment } from '../script-environment.js';
 import type { ResolvedRuntimeOptions } from '../settings.js';
-import type { Artifact, RefusedArtifact, RunResult, RuntimeEvent, RuntimeInfo } from '../types.js';
+import type { Artifact, RefusedArtifact, RunResult, RuntimeEvent } from '../types.js';
 
 export const noIsolationWarning = 'isolate: false runs model-written code on this machine with no sandbox';
 
@@ -92,10 +92,14 @@ function signalExitCode(signal: NodeJS.Signals | null): number {
   return number === undefined ? 1 : 128 + number;
 }
 
-export class LocalRuntime extends BaseRuntime {
+/** What the local runner found at start: this machine's Python. */
+interface LocalReady extends Prepared {
+  probe: PythonProbe;
+}
+
+export class LocalRuntime extends BaseRuntime<LocalReady> {
   readonly isolated = false;
   readonly #running = new Set<ChildProcess>();
-  #probe: PythonProbe | undefined;
 
   constructor(options: ResolvedRuntimeOptions) {
     super(options);
@@ -103,7 +107,7 @@ export class LocalRuntime extends BaseRuntime {
     this.logger.warn(noIsolationWarning);
   }
 
-  protected async prepare(): Promise<RuntimeInfo> {
+  protected async prepare(): Promise<LocalReady> {
     const source = await loadPythonSource('probe');
     let outcome: ProcessOutcome;
     try {
@@ -120,21 +124,21 @@ export class LocalRuntime extends BaseRuntime {
     if (probe === undefined) {
       throw new ImageError(`${this.options.python} did not answer the probe: ${outcome.stderr.trim().slice(0, 300)}`, { image: 'local' });
     }
-    this.#probe = probe;
-    return this.runtimeInfo({
+    const info = this.runtimeInfo({
       isolated: false,
       image: 'local',
       pythonVersion: probe.pythonVersion,
       installer: chooseInstaller(probe) ?? 'pip',
       gvisor: false,
     });
+    return { info, probe };
   }
 
   protected async buildEnvironment(
+    { probe }: LocalReady,
     requirements: string[],
     context: { emit: (event: RuntimeEvent) => void; abortSignal: AbortSignal | undefined },
   ): Promise<EnvironmentResult> {
-    const probe = this.#probe!;
     const installer = chooseInstaller(probe) ?? 'pip';
     const key = environmentKey({
       base: probe.executable,
@@ -182,9 +186,8 @@ export class LocalRuntime extends BaseRuntime {
     return installedEnvironment({ key, reused, installer, installDurationMs: durationMs }, venvDirectory);
   }
 
-  protected async execute(request: ExecuteRequest): Promise<RunResult> {
+  protected async execute({ probe }: LocalReady, request: ExecuteRequest): Promise<RunResult> {
     const { options, limits } = request;
-    const probe = this.#probe!;
     const workDir = await mkdtemp(path.join(os.tmpdir(), 'pycage-run-'));
     try {
       const payload = this.runPayload(request, { workDir, tempDir: workDir });
