@@ -33,6 +33,7 @@ import type { StopReason } from '../result.js';
 import { scriptEnvironment } from '../script-environment.js';
 import { type ExecOutcome, Sandbox } from './sandbox.js';
 import { resolveRunLimits, runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from '../settings.js';
+import { RuntimeTracker } from '../tracker.js';
 import type { Artifact, RefusedArtifact, RunResult, RuntimeEvent } from '../types.js';
 
 const gibibyte = 1024 * 1024 * 1024;
@@ -52,12 +53,8 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
   readonly #pool: SandboxPool;
   readonly #environments: DockerEnvironments;
   readonly #oom: OomWatcher;
-  /** Sandboxes handed to runs or installs and not yet removed. */
-  readonly #active = new Set<Sandbox>();
-  /** Every sandbox this runtime started that is not yet removed or abandoned. */
-  readonly #sandboxes = new Set<Sandbox>();
-  /** Removals running after their run returned; close() waits for them. */
-  readonly #background = new Set<Promise<unknown>>();
+  /** Every sandbox this runtime started, which run or install uses it, its removal, its proxied connections. */
+  readonly #tracker = new RuntimeTracker<Sandbox>();
   /** Docker may hold containers of this runtime that the bookkeeping missed: close() looks for them. */
   #mayHaveContainers = false;
   #counter = 0;
@@ -158,9 +155,8 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
       onEvent: context.emit,
       abortSignal: context.abortSignal,
       track: (sandbox) => {
-        this.#track(sandbox);
-        this.#active.add(sandbox);
-        return () => this.#active.delete(sandbox);
+        this.#tracker.use(sandbox);
+        return () => this.#tracker.doneWith(sandbox);
       },
     });
   }
@@ -385,8 +381,7 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
         },
         () => connection.destroy(),
       );
-      this.#background.add(served);
-      void served.finally(() => this.#background.delete(served));
+      this.#tracker.waitFor(served);
     };
   }
 
@@ -402,12 +397,11 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
       // process up: every container's lifeline is cut, its main process exits, and AutoRemove deletes
       // it (CloseOptions.wait). Sandboxes still starting are abandoned by the pool once started.
       void this.#pool.close({ wait: false });
-      for (const sandbox of this.#sandboxes) sandbox.abandon();
+      await this.#tracker.close({ wait: false });
       return;
     }
     await this.#pool.close();
-    await Promise.allSettled([...this.#active].map((sandbox) => sandbox.destroy()));
-    await Promise.allSettled([...this.#background]);
+    await this.#tracker.close({ wait: true });
     // Anything of this session the bookkeeping missed (a create whose answer never came back).
     if (this.#mayHaveContainers) {
       try {
@@ -422,7 +416,7 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
 
   async #acquire(settings: SandboxSettings): Promise<Sandbox> {
     const sandbox = await this.#pool.acquire(settings);
-    this.#active.add(sandbox);
+    this.#tracker.use(sandbox);
     if (this.closed) {
       this.#release(sandbox);
       throw new AbortedError('The runtime was closed.');
@@ -431,16 +425,7 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
   }
 
   #release(sandbox: Sandbox): void {
-    this.#active.delete(sandbox);
-    const removal = this.#pool.release(sandbox).catch(() => undefined);
-    this.#background.add(removal);
-    void removal.finally(() => this.#background.delete(removal));
-  }
-
-  #track(sandbox: Sandbox): Sandbox {
-    this.#sandboxes.add(sandbox);
-    void sandbox.ended.then(() => this.#sandboxes.delete(sandbox));
-    return sandbox;
+    this.#tracker.removing(sandbox, this.#pool.release(sandbox));
   }
 
   async #createSandbox(settings: SandboxSettings, key: string): Promise<Sandbox> {
@@ -453,7 +438,7 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
       poolKey: key,
       logger: this.logger.child('Sandbox'),
     });
-    return this.#track(sandbox);
+    return this.#tracker.started(sandbox);
   }
 
   /** collect.py within `collectBoundMs`; past it, or if the container is gone, nothing is collected. */

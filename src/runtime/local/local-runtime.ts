@@ -34,6 +34,7 @@ import { loadPythonSource } from '../python/sources.js';
 import type { StopReason } from '../result.js';
 import { scriptEnvironment } from '../script-environment.js';
 import type { ResolvedRuntimeOptions } from '../settings.js';
+import { RuntimeTracker, type Tracked } from '../tracker.js';
 import type { Artifact, RefusedArtifact, RunResult, RuntimeEvent } from '../types.js';
 
 export const noIsolationWarning = 'isolate: false runs model-written code on this machine with no sandbox';
@@ -87,6 +88,22 @@ function runHelper(command: string, args: string[], options: { input?: Uint8Arra
   });
 }
 
+/**
+ * A script's process group as the tracker sees it: ending it, with or without waiting, is one SIGKILL
+ * to the group, which takes effect at once.
+ */
+function processGroup(child: ChildProcess): Tracked {
+  const ended = new Promise<void>((resolve) => {
+    child.once('close', () => resolve());
+    child.once('error', () => resolve());
+  });
+  return {
+    ended,
+    destroy: async () => killGroup(child.pid),
+    abandon: () => killGroup(child.pid),
+  };
+}
+
 function signalExitCode(signal: NodeJS.Signals | null): number {
   const number = signal === null ? undefined : os.constants.signals[signal];
   return number === undefined ? 1 : 128 + number;
@@ -99,7 +116,8 @@ interface LocalReady extends Prepared {
 
 export class LocalRuntime extends BaseRuntime<LocalReady> {
   readonly isolated = false;
-  readonly #running = new Set<ChildProcess>();
+  /** The scripts' process groups, killed on close. */
+  readonly #running = new RuntimeTracker<Tracked>();
 
   constructor(options: ResolvedRuntimeOptions) {
     super(options);
@@ -205,6 +223,7 @@ export class LocalRuntime extends BaseRuntime<LocalReady> {
       });
       let stopReason: StopReason;
       let child: ChildProcess | undefined;
+      let running: Tracked | undefined;
       const stop = (reason: Exclude<StopReason, undefined>): void => {
         if (stopReason !== undefined) return;
         stopReason = reason;
@@ -222,7 +241,8 @@ export class LocalRuntime extends BaseRuntime<LocalReady> {
           // detached: a process group of its own, so a kill reaches every process the script started.
           const spawned = spawn(request.environment?.python ?? probe.executable, ['-c', bootstrap], { cwd: workDir, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
           child = spawned;
-          this.#running.add(spawned);
+          running = processGroup(spawned);
+          this.#running.use(running);
           timer = setTimeout(() => stop('timeout'), limits.timeoutMs);
           spawned.stdout!.on('data', (data: Buffer) => collector.write('stdout', data));
           spawned.stderr!.on('data', (data: Buffer) => collector.write('stderr', data));
@@ -240,7 +260,7 @@ export class LocalRuntime extends BaseRuntime<LocalReady> {
       } finally {
         clearTimeout(timer);
         options.abortSignal?.removeEventListener('abort', onAbort);
-        if (child !== undefined) this.#running.delete(child);
+        if (running !== undefined) this.#running.doneWith(running);
       }
       const durationMs = Math.round(performance.now() - started);
       if (stopReason === 'abort') throw new AbortedError('The run was cancelled; its processes were killed.', { cause: options.abortSignal?.reason });
@@ -272,7 +292,7 @@ export class LocalRuntime extends BaseRuntime<LocalReady> {
   }
 
   /** Kills every running script's process group at once, so there is nothing to wait for either way. */
-  protected async shutdown(): Promise<void> {
-    for (const child of this.#running) killGroup(child.pid);
+  protected async shutdown(options: { wait: boolean }): Promise<void> {
+    await this.#running.close(options);
   }
 }
