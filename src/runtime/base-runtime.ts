@@ -10,23 +10,19 @@ import { maskSecretsIn, maskUrl } from '../index-url.js';
 import { toLogger, type Logger } from '../logger.js';
 import { installFailureSummary } from './environments/environment.js';
 import { normalizeRequirements } from './environments/install-commands.js';
-import type { OutputCollector } from './output.js';
 import { encodeRunPayload, filePayload, toBytes, type RunHeader } from './payload.js';
 import { loadProject, newProjectName, saveProject } from './projects.js';
-import { buildRunResult, installFailureResult, type StopReason } from './result.js';
+import { installFailureResult } from './result.js';
 import { checkEnvironment, resolveRunLimits, type ResolvedRuntimeOptions, type RunLimits } from './settings.js';
 import { registerOpenRuntime, unregisterOpenRuntime } from './signals.js';
 import { InstallError } from './errors.js';
 import { checkCloseOptions, checkCreateProjectOptions, checkProjectRunOptions, checkRunOptions, checkStartOptions } from './option-keys.js';
 import type { PackageSource } from '../requirements/index.js';
 import type {
-  Artifact,
   CloseOptions,
   CreateProjectOptions,
   EnvironmentInfo,
-  NetworkReport,
   Project,
-  RefusedArtifact,
   RequirementsOption,
   RunOptions,
   RunResult,
@@ -231,42 +227,6 @@ export abstract class BaseRuntime<Ready extends Prepared = Prepared> implements 
       outputDir: 'output',
     };
     return encodeRunPayload(header, [code, ...request.files.blobs, ...(request.stdin === undefined ? [] : [request.stdin])]);
-  }
-
-  /** The end of a run, the same for both runners: its output, its result, then the `run-end` event. */
-  protected finishRun(
-    request: ExecuteRequest,
-    collector: OutputCollector,
-    facts: {
-      exitCode: number | null;
-      stopReason: StopReason;
-      oomKilled: boolean;
-      durationMs: number;
-      artifacts: Artifact[];
-      refusedArtifacts: RefusedArtifact[];
-      artifactsError: string | undefined;
-      network: NetworkReport;
-    },
-  ): RunResult {
-    const { stdout, stderr } = collector.finish();
-    const result = buildRunResult({
-      exitCode: facts.exitCode,
-      stdout,
-      stderr,
-      stopReason: facts.stopReason,
-      oomKilled: facts.oomKilled,
-      outputTruncated: collector.truncated,
-      outputLimitBytes: request.limits.outputLimitBytes,
-      durationMs: facts.durationMs,
-      requirements: request.requirements,
-      artifacts: facts.artifacts,
-      refusedArtifacts: facts.refusedArtifacts,
-      artifactsError: facts.artifactsError,
-      network: facts.network,
-      environment: request.environment?.info,
-    });
-    request.emit({ type: 'run-end', exitCode: result.exitCode, durationMs: facts.durationMs });
-    return result;
   }
 
   /** What `describe()` reports: the probe's findings plus the limits and sources every run uses. */

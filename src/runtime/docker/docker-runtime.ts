@@ -11,11 +11,9 @@
  * An abort removes the container at once, in whatever phase, which kills everything in it for certain.
  */
 import { setMaxListeners } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { throwIfAborted } from '../../abort.js';
 import { AbortedError, ExitCode } from '../../errors.js';
-import { displayName, readArtifactArchive, writeArtifacts, artifactLimitBytes, artifactLimitFiles } from '../artifacts.js';
+import { readArtifactArchive, artifactLimitBytes, artifactLimitFiles } from '../artifacts.js';
 import { BaseRuntime, type EnvironmentResult, type ExecuteRequest, type Prepared } from '../base-runtime.js';
 import { removeContainers, sweepOrphans } from './cleanup.js';
 import { outputDirectory, proxyEnvironment, workDirectory, type SandboxSettings } from './container-options.js';
@@ -25,16 +23,16 @@ import { DockerUnavailableError, SandboxError } from '../errors.js';
 import { probeImage, resolveImage, type ImageProbe, type ResolvedImage } from './image.js';
 import { containerLabels, labelFilter, newSessionId } from './labels.js';
 import { OomWatcher } from './oom-watch.js';
-import { lastJsonLine, OutputCollector } from '../output.js';
+import { lastJsonLine } from '../output.js';
 import { SandboxPool, type PoolStats } from './pool.js';
 import { loadConfinedSource, loadPythonSource } from '../python/sources.js';
 import { createBlockedLog, createEgressPolicy, formatBlockedEntry, packageIndexAllowHosts, serveProxyConnection, type BlockedLog } from '../network/index.js';
-import type { StopReason } from '../result.js';
+import { keepArtifacts, noArtifacts, superviseRun, type RunControl, type RunEnd, type ScriptStopReason } from '../run-skeleton.js';
 import { scriptEnvironment } from '../script-environment.js';
-import { type ExecOutcome, Sandbox } from './sandbox.js';
+import { type ExecOptions, type ExecOutcome, Sandbox } from './sandbox.js';
 import { resolveRunLimits, runtimeDefaults, type ResolvedRuntimeOptions, type RunLimits } from '../settings.js';
 import { RuntimeTracker } from '../tracker.js';
-import type { Artifact, RefusedArtifact, RunResult, RuntimeEvent } from '../types.js';
+import type { RunResult, RuntimeEvent } from '../types.js';
 
 const gibibyte = 1024 * 1024 * 1024;
 
@@ -45,6 +43,12 @@ interface DockerReady extends Prepared {
 }
 /** Longest the collection of a run's output directory may take before the container is removed without it. */
 const collectBoundMs = 30_000;
+
+/** What collect.py brought back: the OOM-kill count (null when unreadable) and the output directory as a tar. */
+interface Collected {
+  oomKills: number | null;
+  archive: Buffer | undefined;
+}
 
 export class DockerRuntime extends BaseRuntime<DockerReady> {
   readonly isolated = true;
@@ -162,8 +166,69 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
   }
 
   protected async execute({ image }: DockerReady, request: ExecuteRequest): Promise<RunResult> {
-    const { limits, options } = request;
+    const { limits } = request;
     const settings = this.#runSettings(image, limits, request.environment?.info.key);
+    const script = await this.#scriptExec(image, request);
+    const blocked = createBlockedLog();
+    // A run with an environment keeps a container with that environment warm for the next one.
+    if (request.environment !== undefined && this.options.poolSize > 0) this.#pool.warm(settings);
+
+    let sandbox = await this.#acquire(settings);
+    const useEgress = (target: Sandbox): void => {
+      if (limits.network === 'public') target.onConnection = this.#egress(target, limits.allowHosts, blocked);
+    };
+    useEgress(sandbox);
+    try {
+      const result = await superviseRun(request, {
+        cancelledMessage: 'The run was cancelled; its container was removed.',
+        // The script's processes are killed (the exec then ends and the run goes on to collect what it
+        // wrote); if they cannot be, the container goes.
+        stop: (reason) => {
+          this.logger.debug(`stopping the script in ${sandbox.name}: ${reason}`);
+          const target = sandbox;
+          void target.reap().then((reaped) => {
+            if (!reaped) void target.destroy();
+          });
+        },
+        abort: () => {
+          this.logger.debug(`run in ${sandbox.name} cancelled`);
+          void sandbox.destroy();
+        },
+        // Reopens the OOM events stream if the daemon restarted since the last run.
+        beforeStart: () => this.#oom.start(),
+        // Phase 1: the script's own interpreter runs the bootstrap, which then runs the script in-process.
+        runScript: async (run) => {
+          const execOptions = { ...script, onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => run.collector.write(stream, data) };
+          try {
+            return await sandbox.run(execOptions);
+          } catch (error) {
+            // A pooled container that died while waiting (daemon restart, someone's prune) is replaced once.
+            if (!(error instanceof SandboxError) || run.stopReason !== undefined || run.aborted || sandbox.alive) throw error;
+            this.logger.warn(`${sandbox.name} was gone before the run started; using a fresh container`);
+            this.#release(sandbox);
+            sandbox = await this.#acquire(settings);
+            useEgress(sandbox);
+            run.restartClock();
+            return await sandbox.run(execOptions);
+          }
+        },
+        afterScript: (outcome, run) => this.#afterScript({ image, request, sandbox, outcome, run }),
+        network: () => ({ mode: limits.network, blocked: blocked.entries() }),
+        // The daemon answered when the run started: it went away under the run (stopped, restarted, the
+        // connection to it cut), which "is Docker installed and running?" would not describe.
+        explainFailure: (error) => (error instanceof DockerUnavailableError ? daemonStoppedDuringRun(error) : error),
+      });
+      this.logger.debug(`run in ${sandbox.name}: exit ${result.exitCode} in ${result.durationMs} ms`);
+      return result;
+    } finally {
+      sandbox.onConnection = undefined;
+      this.#release(sandbox);
+    }
+  }
+
+  /** The exec that runs a script: the bootstrap, its stdin (script, files, stdin) and its variables. */
+  async #scriptExec(image: ResolvedImage, request: ExecuteRequest): Promise<Omit<ExecOptions, 'onOutput' | 'user'>> {
+    const { limits } = request;
     const bootstrap = await loadConfinedSource('bootstrap');
     const payload = this.runPayload(request, { workDir: workDirectory, tempDir: '/tmp' });
     const environment = scriptEnvironment({ path: image.path, home: workDirectory, outputDirectory, environment: request.environment });
@@ -171,188 +236,76 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
     // --allow-host means this machine's, reached through the proxy.
     if (limits.network === 'public') Object.assign(environment, proxyEnvironment(!limits.allowHosts.some(namesLoopback)));
     Object.assign(environment, request.env);
-    const blocked = createBlockedLog();
-    // A run with an environment keeps a container with that environment warm for the next one.
-    if (request.environment !== undefined && this.options.poolSize > 0) this.#pool.warm(settings);
+    return { cmd: [request.environment?.python ?? 'python3', '-c', bootstrap], env: environment, stdin: payload };
+  }
 
-    // A pooled container that died while waiting (daemon restart, someone's prune) is replaced once.
-    let sandbox = await this.#acquire(settings);
-    const useEgress = (target: Sandbox): void => {
-      if (limits.network === 'public') target.onConnection = this.#egress(target, limits.allowHosts, blocked);
-    };
-    useEgress(sandbox);
-    // Past the output cap the script is stopped, not left running with its output discarded: a script
-    // that prints megabytes is almost always stuck in a loop, and draining a flood through the daemon
-    // until the timeout would cost the host CPU for nothing. The first bytes are kept, and the result
-    // says why it ended (exit 1, OutputLimitError, outputTruncated).
-    const collector = new OutputCollector({
-      limitBytes: limits.outputLimitBytes,
-      onStdout: options.onStdout,
-      onStderr: options.onStderr,
-      onLimit: () => stop('output-limit'),
-    });
-    let stopReason: StopReason;
-    let aborted = false;
-    // Time is up or the output passed its cap: the script's processes are killed (the exec then ends
-    // and the run goes on to collect what it wrote); if they cannot be, the container goes.
-    const stop = (reason: 'timeout' | 'output-limit'): void => {
-      if (stopReason !== undefined) return;
-      stopReason = reason;
-      this.logger.debug(`stopping the script in ${sandbox.name}: ${reason}`);
-      const target = sandbox;
-      void target.reap().then((reaped) => {
-        if (!reaped) void target.destroy();
-      });
-    };
-    const onAbort = (): void => {
-      aborted = true;
-      this.logger.debug(`run in ${sandbox.name} cancelled`);
-      void sandbox.destroy();
-    };
-    const throwIfCancelled = (): void => {
-      if (aborted) throw new AbortedError('The run was cancelled; its container was removed.', { cause: options.abortSignal?.reason });
-    };
-    let timer: NodeJS.Timeout | undefined;
-    let runStarted = false;
-    try {
-      throwIfAborted(options.abortSignal);
-      options.abortSignal?.addEventListener('abort', onAbort, { once: true });
-      // Reopens the OOM events stream if the daemon restarted since the last run.
-      await this.#oom.start();
-      request.emit({ type: 'run-start' });
-      runStarted = true;
-      let started = performance.now();
-      timer = setTimeout(() => stop('timeout'), limits.timeoutMs);
-      const execOptions = {
-        // The script's own interpreter runs the bootstrap, which then runs the script in-process.
-        cmd: [request.environment?.python ?? 'python3', '-c', bootstrap],
-        env: environment,
-        stdin: payload,
-        onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => collector.write(stream, data),
-      };
-      let outcome: ExecOutcome;
-      try {
-        outcome = await sandbox.run(execOptions);
-      } catch (error) {
-        if (!(error instanceof SandboxError) || stopReason !== undefined || aborted || sandbox.alive) throw error;
-        this.logger.warn(`${sandbox.name} was gone before the run started; using a fresh container`);
-        this.#release(sandbox);
-        sandbox = await this.#acquire(settings);
-        useEgress(sandbox);
-        started = performance.now();
-        outcome = await sandbox.run(execOptions);
-      }
-      const durationMs = Math.round(performance.now() - started);
-      clearTimeout(timer);
-      throwIfCancelled();
-      // close() (a SIGINT, say) removed the container under the run: that is a cancel, not a sandbox failure.
-      if (stopReason === undefined && this.closed) throw new AbortedError('The runtime was closed while the script ran; its container was removed.');
+  /**
+   * Phases 2 and 3, once the script's exec has ended: every process of the sandbox user is killed;
+   * then, when wanted, the output directory and the OOM counter are collected, and the script's status
+   * is judged (an OOM kill, a container stopped from outside, a missing interpreter).
+   */
+  async #afterScript(ended: { image: ResolvedImage; request: ExecuteRequest; sandbox: Sandbox; outcome: ExecOutcome; run: RunControl }): Promise<RunEnd> {
+    const { image, request, sandbox, outcome, run } = ended;
+    // close() (a SIGINT, say) removed the container under the run: that is a cancel, not a sandbox failure.
+    if (run.stopReason === undefined && this.closed) throw new AbortedError('The runtime was closed while the script ran; its container was removed.');
 
-      // Phase 2: nothing the script started survives into pycage's own steps.
-      const reaped = sandbox.alive && (await sandbox.reap());
-      throwIfCancelled();
-      if (!reaped) void sandbox.destroy();
+    // Phase 2: nothing the script started survives into pycage's own steps.
+    const reaped = sandbox.alive && (await sandbox.reap());
+    run.throwIfCancelled();
+    if (!reaped) void sandbox.destroy();
 
-      let exitCode = outcome.exitCode;
-      let oomKilled = false;
-      const wantsArtifacts = options.outputDir !== undefined;
-      // Killed by SIGKILL that nobody here sent, or no status at all: the memory limit is the usual
-      // suspect. Under gVisor an OOM takes the whole sandbox down and the exec's status is whatever
-      // runsc says then (often 128), so every failed gVisor run is checked.
-      const suspect =
-        stopReason === undefined &&
-        (exitCode === null || exitCode === ExitCode.memory || outcome.containerExited || (this.options.gvisor && exitCode !== 0));
-      let oomKills: number | null = null;
-      let artifacts: Artifact[] = [];
-      let refusedArtifacts: RefusedArtifact[] = [];
-      let artifactsError: string | undefined;
-      if (reaped && sandbox.alive && (wantsArtifacts || suspect)) {
-        // Phase 3. The container may die while this starts (under gVisor an OOM takes it down a moment
-        // after the exec ends): then there is nothing to collect, and the verdict comes from the events.
-        const collected = await this.#collectWithin(sandbox, image, wantsArtifacts);
-        throwIfCancelled();
-        oomKills = collected.oomKills;
-        if (wantsArtifacts && collected.archive !== undefined) {
-          // What comes out of the sandbox is hostile: a corrupt archive is a result that says so.
-          const archive = await readArtifactArchive(collected.archive);
-          if (archive.error !== undefined) {
-            artifactsError = archive.error;
-            this.logger.warn(archive.error);
-          }
-          const written = await writeArtifacts(options.outputDir!, archive.files);
-          refusedArtifacts = [...archive.refused, ...written.refused];
-          if (refusedArtifacts.length > 0) {
-            this.logger.warn(`not copied from the output directory: ${refusedArtifacts.slice(0, 10).map((item) => `${displayName(item.name)} (${item.reason})`).join(', ')}`);
-          }
-          artifacts = written.artifacts;
-        }
-      }
-      if (suspect) {
-        if (oomKills !== null) {
-          // The container's own cgroup counter, read in the container itself: the exact answer.
-          oomKilled = oomKills > 0;
-        } else {
-          // No cgroup to read (gVisor, or the container is gone): Docker's events say, once the
-          // container has died; removing it now (the run is over) makes that happen at once.
-          const state = await sandbox.state();
-          void sandbox.destroy();
-          const verdict = await this.#oom.verdict(sandbox.id, 5000);
-          // Nothing here stopped it (no stop reason, not closed), yet Docker was asked to: the
-          // container was stopped from outside, and the script's status says nothing about the script.
-          if (verdict === false && this.#oom.wasKilled(sandbox.id)) {
-            this.#oom.forget(sandbox.id);
-            throw new SandboxError(
-              `The sandbox container ${sandbox.name} was stopped from outside pycage during the run (docker stop, kill or rm, or the Docker daemon shutting down), so the script did not finish.`,
-              { containerId: sandbox.id },
-            );
-          }
-          // With no events either, an unexplained SIGKILL is taken for the memory limit.
-          oomKilled = verdict ?? (state?.oomKilled === true || exitCode === ExitCode.memory);
-        }
-      }
-      if (exitCode === null && stopReason === undefined) {
-        if (!oomKilled) {
-          throw new SandboxError(
-            `The sandbox container ${sandbox.name} stopped during the run${sandbox.lifelineOutput.trim() ? `: ${sandbox.lifelineOutput.trim().slice(0, 300)}` : ''}.`,
-            { containerId: sandbox.id },
-          );
-        }
-        exitCode = ExitCode.memory;
-      }
-      this.#oom.forget(sandbox.id);
-
-      const result = this.finishRun(request, collector, {
-        exitCode,
-        stopReason,
-        oomKilled,
-        durationMs,
-        artifacts,
-        refusedArtifacts,
-        artifactsError,
-        network: { mode: limits.network, blocked: blocked.entries() },
-      });
-      // The environment's interpreter could not be started because its volume is gone or empty
-      // (`pycage prune`): Docker fails the exec with 126 or 127 and a message naming the path. This
-      // process must stop taking the key for complete, so the next run builds it again. `exitCode` is
-      // the exec's own status (result.exitCode may say 124 or 137 instead).
-      const missingInterpreter = exitCode === 126 || exitCode === 127;
-      if (request.environment !== undefined && missingInterpreter && `${result.stdout}${result.stderr}`.includes(request.environment.python)) {
-        this.#environments.forget(request.environment.info.key);
-      }
-      this.logger.debug(`run in ${sandbox.name}: exit ${result.exitCode} in ${durationMs} ms`);
-      return result;
-    } catch (error) {
-      // The daemon answered when the run started: it went away under the run (stopped, restarted, the
-      // connection to it cut), which "is Docker installed and running?" would not describe.
-      if (runStarted && error instanceof DockerUnavailableError) throw daemonStoppedDuringRun(error);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      options.abortSignal?.removeEventListener('abort', onAbort);
-      sandbox.onConnection = undefined;
-      collector.finish();
-      this.#release(sandbox);
+    const { outputDir } = request.options;
+    const suspect = run.stopReason === undefined && mayBeOomKill(outcome, this.options.gvisor);
+    let collected: Collected | undefined;
+    if (reaped && sandbox.alive && (outputDir !== undefined || suspect)) {
+      // Phase 3. The container may die while this starts (under gVisor an OOM takes it down a moment
+      // after the exec ends): then there is nothing to collect, and the verdict comes from the events.
+      collected = await this.#collectWithin(sandbox, image, outputDir !== undefined);
+      run.throwIfCancelled();
     }
+    const kept = outputDir !== undefined && collected?.archive !== undefined ? await this.#keepArchive(outputDir, collected.archive) : noArtifacts();
+    const oomKilled = suspect && (await this.#oomVerdict(sandbox, collected?.oomKills ?? null, outcome.exitCode));
+    const exitCode = scriptStatus(sandbox, outcome.exitCode, run.stopReason, oomKilled);
+    this.#oom.forget(sandbox.id);
+    if (request.environment !== undefined && interpreterMissing(request.environment.python, exitCode, run.output())) {
+      // This process must stop taking the key for complete, so the next run builds it again.
+      this.#environments.forget(request.environment.info.key);
+    }
+    return { exitCode, oomKilled, ...kept };
+  }
+
+  /** What comes out of the sandbox is hostile: a corrupt archive is a result that says so (artifactsError). */
+  async #keepArchive(outputDir: string, archive: Buffer): Promise<Pick<RunEnd, 'artifacts' | 'refusedArtifacts' | 'artifactsError'>> {
+    const read = await readArtifactArchive(archive);
+    if (read.error !== undefined) this.logger.warn(read.error);
+    const kept = await keepArtifacts(outputDir, read.files, { refusedBefore: read.refused, logger: this.logger });
+    return { ...kept, artifactsError: read.error };
+  }
+
+  /**
+   * Whether the memory limit killed a script whose ending looked like it (see mayBeOomKill).
+   * @param oomKills the container's own cgroup counter, when collect.py could read it
+   * @param exitCode the exec's status
+   */
+  async #oomVerdict(sandbox: Sandbox, oomKills: number | null, exitCode: number | null): Promise<boolean> {
+    // The container's own cgroup counter, read in the container itself: the exact answer.
+    if (oomKills !== null) return oomKills > 0;
+    // No cgroup to read (gVisor, or the container is gone): Docker's events say, once the container has
+    // died; removing it now (the run is over) makes that happen at once.
+    const state = await sandbox.state();
+    void sandbox.destroy();
+    const verdict = await this.#oom.verdict(sandbox.id, 5000);
+    // Nothing here stopped it (no stop reason, not closed), yet Docker was asked to: the container was
+    // stopped from outside, and the script's status says nothing about the script.
+    if (verdict === false && this.#oom.wasKilled(sandbox.id)) {
+      this.#oom.forget(sandbox.id);
+      throw new SandboxError(
+        `The sandbox container ${sandbox.name} was stopped from outside pycage during the run (docker stop, kill or rm, or the Docker daemon shutting down), so the script did not finish.`,
+        { containerId: sandbox.id },
+      );
+    }
+    // With no events either, an unexplained SIGKILL is taken for the memory limit.
+    return verdict ?? (state?.oomKilled === true || exitCode === ExitCode.memory);
   }
 
   /**
@@ -442,8 +395,8 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
   }
 
   /** collect.py within `collectBoundMs`; past it, or if the container is gone, nothing is collected. */
-  async #collectWithin(sandbox: Sandbox, image: ResolvedImage, wantsArtifacts: boolean): Promise<{ oomKills: number | null; archive: Buffer | undefined }> {
-    const nothing = { oomKills: null, archive: undefined };
+  async #collectWithin(sandbox: Sandbox, image: ResolvedImage, wantsArtifacts: boolean): Promise<Collected> {
+    const nothing: Collected = { oomKills: null, archive: undefined };
     const late = new Promise<undefined>((resolve) => setTimeout(resolve, collectBoundMs, undefined).unref());
     const collected = this.#collect(sandbox, image, wantsArtifacts).catch((error: unknown) => {
       if (error instanceof SandboxError) return nothing;
@@ -459,7 +412,7 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
   }
 
   /** Runs collect.py: the output directory as a tar (when wanted) and the OOM-kill count. */
-  async #collect(sandbox: Sandbox, image: ResolvedImage, wantsArtifacts: boolean): Promise<{ oomKills: number | null; archive: Buffer | undefined }> {
+  async #collect(sandbox: Sandbox, image: ResolvedImage, wantsArtifacts: boolean): Promise<Collected> {
     const source = await loadPythonSource('collect');
     const chunks: Buffer[] = [];
     let size = 0;
@@ -539,6 +492,36 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
 /** Whether an --allow-host entry names a loopback address (`127.0.0.1:8000`, `localhost`, `[::1]:80`). */
 function namesLoopback(entry: string): boolean {
   return /^(?:127\.|localhost(?::|$)|\[::1\]|::1$)/i.test(entry.trim());
+}
+
+/**
+ * Whether a script that pycage did not stop may have been killed for memory: killed by SIGKILL that
+ * nobody here sent, or no status at all. Under gVisor an OOM takes the whole sandbox down and the exec's
+ * status is whatever runsc says then (often 128), so every failed gVisor run is checked.
+ */
+function mayBeOomKill(outcome: ExecOutcome, gvisor: boolean): boolean {
+  const { exitCode } = outcome;
+  return exitCode === null || exitCode === ExitCode.memory || outcome.containerExited || (gvisor && exitCode !== 0);
+}
+
+/**
+ * The script's status for its result. An exec that ended with no status, which pycage did not stop and
+ * the memory limit did not kill, means the container itself stopped: that is a sandbox failure, thrown.
+ */
+function scriptStatus(sandbox: Sandbox, exitCode: number | null, stopReason: ScriptStopReason | undefined, oomKilled: boolean): number | null {
+  if (exitCode !== null || stopReason !== undefined) return exitCode;
+  if (oomKilled) return ExitCode.memory;
+  const said = sandbox.lifelineOutput.trim();
+  throw new SandboxError(`The sandbox container ${sandbox.name} stopped during the run${said ? `: ${said.slice(0, 300)}` : ''}.`, { containerId: sandbox.id });
+}
+
+/**
+ * The environment's interpreter could not be started because its volume is gone or empty (`pycage
+ * prune`): Docker fails the exec with 126 or 127 and a message naming the path. `exitCode` is the exec's
+ * own status (the result may say 124 or 137 instead).
+ */
+function interpreterMissing(python: string, exitCode: number | null, output: { stdout: string; stderr: string }): boolean {
+  return (exitCode === 126 || exitCode === 127) && `${output.stdout}${output.stderr}`.includes(python);
 }
 
 function daemonStoppedDuringRun(error: DockerUnavailableError): DockerUnavailableError {

@@ -6,14 +6,11 @@
  * cap, and a timeout that kills the whole process group (the script starts in a group of its own).
  * Memory, CPU, pids and network limits are not enforced here.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { throwIfAborted } from '../../abort.js';
 import { AbortedError } from '../../errors.js';
-import { displayName, readOutputDirectory, writeArtifacts } from '../artifacts.js';
+import { readOutputDirectory } from '../artifacts.js';
 import { BaseRuntime, type EnvironmentResult, type ExecuteRequest, type Prepared } from '../base-runtime.js';
 import {
   chooseInstaller,
@@ -27,87 +24,20 @@ import {
 } from '../environments/environment.js';
 import { ImageError } from '../errors.js';
 import { environmentKey, installCommands } from '../environments/install-commands.js';
-import { OutputCollector } from '../output.js';
 import { encodePayload } from '../payload.js';
 import { parseProbe, type PythonProbe } from '../probe.js';
 import { loadPythonSource } from '../python/sources.js';
-import type { StopReason } from '../result.js';
+import { keepArtifacts, noArtifacts, superviseRun } from '../run-skeleton.js';
 import { scriptEnvironment } from '../script-environment.js';
 import type { ResolvedRuntimeOptions } from '../settings.js';
-import { RuntimeTracker, type Tracked } from '../tracker.js';
-import type { Artifact, RefusedArtifact, RunResult, RuntimeEvent } from '../types.js';
+import { RuntimeTracker } from '../tracker.js';
+import type { RunResult, RuntimeEvent } from '../types.js';
+import { runHelper, runScriptProcess, signalExitCode, type ProcessGroup, type ProcessOutcome } from './processes.js';
 
 export const noIsolationWarning = 'isolate: false runs model-written code on this machine with no sandbox';
 
 /** The PATH a local script gets (plus its venv's bin): enough to find system tools, nothing personal. */
 const minimalPath = '/usr/local/bin:/usr/bin:/bin';
-
-interface ProcessOutcome {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Kills a process group started with `detached: true` (the leader's pid names the group). */
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}
-
-/**
- * Runs a trusted helper (probe, install) with the host's python, stdin bytes in, text out. It gets a
- * process group of its own, so an abort kills pip along with the install script that started it.
- */
-function runHelper(command: string, args: string[], options: { input?: Uint8Array; env: NodeJS.ProcessEnv; abortSignal?: AbortSignal | undefined }): Promise<ProcessOutcome> {
-  return new Promise((resolve, reject) => {
-    // Thrown in the executor: the promise rejects with it.
-    throwIfAborted(options.abortSignal);
-    const child = spawn(command, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    const onAbort = (): void => killGroup(child.pid);
-    options.abortSignal?.addEventListener('abort', onAbort, { once: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    child.on('error', (error) => {
-      options.abortSignal?.removeEventListener('abort', onAbort);
-      reject(error);
-    });
-    child.on('close', (exitCode, signal) => {
-      options.abortSignal?.removeEventListener('abort', onAbort);
-      if (options.abortSignal?.aborted) reject(new AbortedError(undefined, { cause: options.abortSignal.reason }));
-      else resolve({ exitCode, signal, stdout, stderr });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? Buffer.alloc(0));
-  });
-}
-
-/**
- * A script's process group as the tracker sees it: ending it, with or without waiting, is one SIGKILL
- * to the group, which takes effect at once.
- */
-function processGroup(child: ChildProcess): Tracked {
-  const ended = new Promise<void>((resolve) => {
-    child.once('close', () => resolve());
-    child.once('error', () => resolve());
-  });
-  return {
-    ended,
-    destroy: async () => killGroup(child.pid),
-    abandon: () => killGroup(child.pid),
-  };
-}
-
-function signalExitCode(signal: NodeJS.Signals | null): number {
-  const number = signal === null ? undefined : os.constants.signals[signal];
-  return number === undefined ? 1 : 128 + number;
-}
 
 /** What the local runner found at start: this machine's Python. */
 interface LocalReady extends Prepared {
@@ -117,7 +47,7 @@ interface LocalReady extends Prepared {
 export class LocalRuntime extends BaseRuntime<LocalReady> {
   readonly isolated = false;
   /** The scripts' process groups, killed on close. */
-  readonly #running = new RuntimeTracker<Tracked>();
+  readonly #running = new RuntimeTracker<ProcessGroup>();
 
   constructor(options: ResolvedRuntimeOptions) {
     super(options);
@@ -205,86 +135,43 @@ export class LocalRuntime extends BaseRuntime<LocalReady> {
   }
 
   protected async execute({ probe }: LocalReady, request: ExecuteRequest): Promise<RunResult> {
-    const { options, limits } = request;
+    const { options } = request;
     const workDir = await mkdtemp(path.join(os.tmpdir(), 'pycage-run-'));
     try {
       const payload = this.runPayload(request, { workDir, tempDir: workDir });
+      const outputDir = path.join(workDir, 'output');
       // The sandbox's variables, with this run's own directory for home and output.
-      const env: Record<string, string> = {
-        ...scriptEnvironment({ path: minimalPath, home: workDir, outputDirectory: path.join(workDir, 'output'), environment: request.environment }),
-        ...request.env,
-      };
+      const env = { ...scriptEnvironment({ path: minimalPath, home: workDir, outputDirectory: outputDir, environment: request.environment }), ...request.env };
       const bootstrap = await loadPythonSource('bootstrap');
-      const collector = new OutputCollector({
-        limitBytes: limits.outputLimitBytes,
-        onStdout: options.onStdout,
-        onStderr: options.onStderr,
-        onLimit: () => stop('output-limit'),
-      });
-      let stopReason: StopReason;
-      let child: ChildProcess | undefined;
-      let running: Tracked | undefined;
-      const stop = (reason: Exclude<StopReason, undefined>): void => {
-        if (stopReason !== undefined) return;
-        stopReason = reason;
-        killGroup(child?.pid);
-      };
-      throwIfAborted(options.abortSignal);
-      const onAbort = (): void => stop('abort');
-      options.abortSignal?.addEventListener('abort', onAbort, { once: true });
-      request.emit({ type: 'run-start' });
-      const started = performance.now();
-      let timer: NodeJS.Timeout | undefined;
-      let outcome: { exitCode: number | null; signal: NodeJS.Signals | null };
-      try {
-        outcome = await new Promise((resolve, reject) => {
-          // detached: a process group of its own, so a kill reaches every process the script started.
-          const spawned = spawn(request.environment?.python ?? probe.executable, ['-c', bootstrap], { cwd: workDir, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-          child = spawned;
-          running = processGroup(spawned);
-          this.#running.use(running);
-          timer = setTimeout(() => stop('timeout'), limits.timeoutMs);
-          spawned.stdout!.on('data', (data: Buffer) => collector.write('stdout', data));
-          spawned.stderr!.on('data', (data: Buffer) => collector.write('stderr', data));
-          spawned.stdin!.on('error', () => undefined);
-          spawned.stdin!.end(payload);
-          spawned.on('error', reject);
-          let exited: { exitCode: number | null; signal: NodeJS.Signals | null } | undefined;
-          spawned.on('exit', (exitCode, signal) => {
-            exited = { exitCode, signal };
-            // Whatever the script left running in its group goes with it (and releases stdout).
-            killGroup(child?.pid);
-          });
-          spawned.on('close', (exitCode, signal) => resolve(exited ?? { exitCode, signal }));
-        });
-      } finally {
-        clearTimeout(timer);
-        options.abortSignal?.removeEventListener('abort', onAbort);
-        if (running !== undefined) this.#running.doneWith(running);
-      }
-      const durationMs = Math.round(performance.now() - started);
-      if (stopReason === 'abort') throw new AbortedError('The run was cancelled; its processes were killed.', { cause: options.abortSignal?.reason });
-
-      let artifacts: Artifact[] = [];
-      let refusedArtifacts: RefusedArtifact[] = [];
-      // What a timed-out script wrote so far is kept too (its processes are dead by now).
-      if (options.outputDir !== undefined) {
-        const written = await writeArtifacts(options.outputDir, await readOutputDirectory(path.join(workDir, 'output')));
-        refusedArtifacts = written.refused;
-        const refused = written.refused.map((item) => `${displayName(item.name)} (${item.reason})`);
-        if (refused.length > 0) this.logger.warn(`not copied from the output directory: ${refused.slice(0, 10).join(', ')}`);
-        artifacts = written.artifacts;
-      }
-      return this.finishRun(request, collector, {
-        exitCode: outcome.exitCode ?? signalExitCode(outcome.signal),
-        stopReason,
-        oomKilled: false,
-        durationMs,
-        artifacts,
-        refusedArtifacts,
-        artifactsError: undefined,
+      let group: ProcessGroup | undefined;
+      return await superviseRun(request, {
+        cancelledMessage: 'The run was cancelled; its processes were killed.',
+        stop: () => group?.kill(),
+        abort: () => group?.kill(),
+        runScript: async (run) => {
+          try {
+            return await runScriptProcess(request.environment?.python ?? probe.executable, ['-c', bootstrap], {
+              cwd: workDir,
+              env,
+              input: payload,
+              onOutput: (stream, data) => run.collector.write(stream, data),
+              onStart: (started) => {
+                group = started;
+                this.#running.use(started);
+              },
+            });
+          } finally {
+            if (group !== undefined) this.#running.doneWith(group);
+          }
+        },
+        afterScript: async (outcome) => ({
+          exitCode: outcome.exitCode ?? signalExitCode(outcome.signal),
+          oomKilled: false,
+          // What a timed-out script wrote so far is kept too (its processes are dead by now).
+          ...(options.outputDir === undefined ? noArtifacts() : await keepArtifacts(options.outputDir, await readOutputDirectory(outputDir), { logger: this.logger })),
+        }),
         // The local runner cannot restrict the network: the script has the host's own.
-        network: { mode: 'open', blocked: [] },
+        network: () => ({ mode: 'open', blocked: [] }),
       });
     } finally {
       await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
