@@ -8,7 +8,7 @@ import { PolicyError, PycageError, UsageError } from '../errors.js';
 import { untilAborted } from '../abort.js';
 import { maskSecretsIn, maskUrl } from '../index-url.js';
 import { toLogger, type Logger } from '../logger.js';
-import { installFailureSummary } from './environments/environment.js';
+import { installFailureSummary } from './environments/ensure-environment.js';
 import { normalizeRequirements } from './environments/install-commands.js';
 import { encodeRunPayload, filePayload, toBytes, type RunHeader } from './payload.js';
 import { loadProject, newProjectName, saveProject } from './projects.js';

@@ -4,7 +4,7 @@
  * 124 for a timeout, 137 for the memory limit.
  */
 import { ExitCode } from '../errors.js';
-import { installFailureSummary } from './environments/environment.js';
+import { installFailureSummary } from './environments/ensure-environment.js';
 import { parsePythonError } from './traceback.js';
 import type { Artifact, BlockedConnection, EnvironmentInfo, NetworkReport, PythonError, RefusedArtifact, RunResult } from './types.js';
 

@@ -18,7 +18,8 @@ import { BaseRuntime, type EnvironmentResult, type ExecuteRequest, type Prepared
 import { removeContainers, sweepOrphans } from './cleanup.js';
 import { outputDirectory, proxyEnvironment, workDirectory, type SandboxSettings } from './container-options.js';
 import { daemonMessage, DockerClient } from './docker-client.js';
-import { DockerEnvironments, chooseInstaller } from '../environments/environment.js';
+import { chooseInstaller } from '../environments/ensure-environment.js';
+import { DockerEnvironments } from '../environments/environment.js';
 import { DockerUnavailableError, SandboxError } from '../errors.js';
 import { probeImage, resolveImage, type ImageProbe, type ResolvedImage } from './image.js';
 import { containerLabels, labelFilter, newSessionId } from './labels.js';

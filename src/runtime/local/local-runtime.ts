@@ -6,25 +6,13 @@
  * cap, and a timeout that kills the whole process group (the script starts in a group of its own).
  * Memory, CPU, pids and network limits are not enforced here.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { AbortedError } from '../../errors.js';
 import { readOutputDirectory } from '../artifacts.js';
 import { BaseRuntime, type EnvironmentResult, type ExecuteRequest, type Prepared } from '../base-runtime.js';
-import {
-  chooseInstaller,
-  hashWheelhouse,
-  installedEnvironment,
-  installExitCode,
-  installStatus,
-  installTimeoutMessage,
-  installTimeoutMs,
-  venvDirectoryFor,
-} from '../environments/environment.js';
+import { chooseInstaller, ensureEnvironment, venvDirectoryFor } from '../environments/ensure-environment.js';
 import { ImageError } from '../errors.js';
-import { environmentKey, installCommands } from '../environments/install-commands.js';
-import { encodePayload } from '../payload.js';
 import { parseProbe, type PythonProbe } from '../probe.js';
 import { loadPythonSource } from '../python/sources.js';
 import { keepArtifacts, noArtifacts, superviseRun } from '../run-skeleton.js';
@@ -32,12 +20,18 @@ import { scriptEnvironment } from '../script-environment.js';
 import type { ResolvedRuntimeOptions } from '../settings.js';
 import { RuntimeTracker } from '../tracker.js';
 import type { RunResult, RuntimeEvent } from '../types.js';
+import { installLocally, localEnvironmentsDirectory } from './local-environments.js';
 import { runHelper, runScriptProcess, signalExitCode, type ProcessGroup, type ProcessOutcome } from './processes.js';
 
 export const noIsolationWarning = 'isolate: false runs model-written code on this machine with no sandbox';
 
 /** The PATH a local script gets (plus its venv's bin): enough to find system tools, nothing personal. */
 const minimalPath = '/usr/local/bin:/usr/bin:/bin';
+
+/** The host's PATH, used only to find the interpreter and the installers; the script never sees it. */
+function hostPath(): string {
+  return process.env.PATH ?? minimalPath;
+}
 
 /** What the local runner found at start: this machine's Python. */
 interface LocalReady extends Prepared {
@@ -59,8 +53,7 @@ export class LocalRuntime extends BaseRuntime<LocalReady> {
     const source = await loadPythonSource('probe');
     let outcome: ProcessOutcome;
     try {
-      // The host's PATH is used only to find the interpreter; the script never sees it.
-      outcome = await runHelper(this.options.python, ['-I', '-c', source], { env: { PATH: process.env.PATH ?? minimalPath, LANG: 'C.UTF-8' } });
+      outcome = await runHelper(this.options.python, ['-I', '-c', source], { env: { PATH: hostPath(), LANG: 'C.UTF-8' } });
     } catch (error) {
       throw new ImageError(`Cannot run ${this.options.python} on this machine: ${(error as Error).message}`, {
         image: 'local',
@@ -88,50 +81,19 @@ export class LocalRuntime extends BaseRuntime<LocalReady> {
     context: { emit: (event: RuntimeEvent) => void; abortSignal: AbortSignal | undefined },
   ): Promise<EnvironmentResult> {
     const installer = chooseInstaller(probe) ?? 'pip';
-    const key = environmentKey({
+    const { cacheDir, indexUrl, noIndex, findLinks, allowSdist } = this.options;
+    const source = { indexUrl, noIndex, findLinks, allowSdist };
+    return ensureEnvironment({
       base: probe.executable,
-      pythonVersion: probe.pythonVersion,
+      probe,
       installer,
       requirements,
-      source: { indexUrl: this.options.indexUrl, noIndex: this.options.noIndex, findLinksFiles: await hashWheelhouse(this.options.findLinks), allowSdist: this.options.allowSdist },
+      source,
+      venvDirectory: (key) => venvDirectoryFor(key, localEnvironmentsDirectory(cacheDir)),
+      install: (key, venvDirectory) =>
+        installLocally({ key, venvDirectory, probe, installer, requirements, source, cacheDir, hostPath: hostPath(), abortSignal: context.abortSignal }),
+      onEvent: context.emit,
     });
-    const envsDir = path.join(this.options.cacheDir, 'envs');
-    const venvDirectory = venvDirectoryFor(key, envsDir);
-    await mkdir(envsDir, { recursive: true });
-    const started = Date.now();
-    context.emit({ type: 'install-start', requirements });
-    const commands = installCommands({
-      installer,
-      python: probe.executable,
-      uv: probe.uv ?? undefined,
-      venvDirectory,
-      requirements,
-      cacheDirectory: path.join(this.options.cacheDir, 'installer-cache'),
-      indexUrl: this.options.indexUrl,
-      noIndex: this.options.noIndex,
-      findLinks: this.options.findLinks,
-      allowSdist: this.options.allowSdist,
-    });
-    const payload = encodePayload({ key, envsDir, installer, requirements, commands, wheelhouse: null });
-    const timeout = AbortSignal.timeout(installTimeoutMs);
-    const outcome = await runHelper(probe.executable, ['-I', '-c', await loadPythonSource('install')], {
-      input: payload,
-      env: { PATH: process.env.PATH ?? minimalPath, HOME: os.homedir(), LANG: 'C.UTF-8', PIP_NO_INPUT: '1' },
-      abortSignal: context.abortSignal === undefined ? timeout : AbortSignal.any([context.abortSignal, timeout]),
-    }).catch((error: unknown) => {
-      if (context.abortSignal?.aborted) throw new AbortedError(undefined, { cause: error });
-      if (timeout.aborted) return { exitCode: 1, signal: null, stdout: '', stderr: installTimeoutMessage };
-      throw error;
-    });
-    const durationMs = Date.now() - started;
-    const status = installStatus(outcome.stdout);
-    const exitCode = installExitCode(outcome.exitCode, status);
-    if (exitCode !== 0) {
-      return { ok: false, info: { key, reused: false, installer, installDurationMs: durationMs }, exitCode, output: outcome.stderr };
-    }
-    const reused = status === 'reused';
-    context.emit({ type: 'install-done', reused, durationMs, installer });
-    return installedEnvironment({ key, reused, installer, installDurationMs: durationMs }, venvDirectory);
   }
 
   protected async execute({ probe }: LocalReady, request: ExecuteRequest): Promise<RunResult> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseInstaller, installFailureSummary } from '../../../src/runtime/environments/environment.js';
+import { chooseInstaller, installFailureSummary } from '../../../src/runtime/environments/ensure-environment.js';
 import { buildRunResult, installFailureResult, type RunFacts } from '../../../src/runtime/result.js';
 
 const facts: RunFacts = {
