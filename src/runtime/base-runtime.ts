@@ -2,7 +2,8 @@
  * What both runners share: requirement handling (`'auto'` asks the requirements stage), install
  * failures as results, projects, events, close-once semantics and the signal handlers. A runner
  * supplies four things: how it starts (returning what it found, its `Prepared` state, which every later
- * step is handed), how it builds an environment, how it executes a script, and how it cleans up.
+ * step is handed), how it builds an environment (through ensureEnvironment), how it executes a script
+ * (through superviseRun, the run skeleton), and how it cleans up.
  */
 import { PolicyError, PycageError, UsageError } from '../errors.js';
 import { untilAborted } from '../abort.js';

@@ -9,6 +9,10 @@
  *    (no process of that user is alive any more to interfere), within its own bound;
  * 4. the removal, in the background.
  * An abort removes the container at once, in whatever phase, which kills everything in it for certain.
+ *
+ * In the code: execute() takes a container and hands the run to superviseRun (run-skeleton.ts, which
+ * holds the timer, the output cap, the abort and the result for both runners); its `runScript` step is
+ * phase 1, #afterScript phases 2 and 3, and #release phase 4.
  */
 import { setMaxListeners } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -42,6 +46,7 @@ interface DockerReady extends Prepared {
   image: ResolvedImage;
   probe: ImageProbe;
 }
+
 /** Longest the collection of a run's output directory may take before the container is removed without it. */
 const collectBoundMs = 30_000;
 
@@ -85,7 +90,7 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
   }
 
   protected async prepare(abortSignal: AbortSignal | undefined): Promise<DockerReady> {
-    const emit = (event: Parameters<NonNullable<ResolvedRuntimeOptions['onEvent']>>[0]): void => {
+    const emit = (event: RuntimeEvent): void => {
       try {
         this.options.onEvent?.(event);
       } catch {
