@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { ContainerCreateOptions } from './docker-client.js';
 import { labelKeys } from './labels.js';
+import { scriptEnvironment } from '../script-environment.js';
 import type { NetworkMode } from '../types.js';
 
 export const sandboxUid = 10001;
@@ -76,17 +77,9 @@ export interface SandboxSettings {
 /** The image's PATH when it sets none. */
 export const defaultPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** The variables every sandboxed process starts with; nothing of the host's environment. */
+/** The variables a sandboxed script starts with (see script-environment.ts); nothing of the host's environment. */
 export function baseEnvironment(imagePath: string): Record<string, string> {
-  return {
-    PATH: imagePath,
-    HOME: workDirectory,
-    LANG: 'C.UTF-8',
-    PYTHONUNBUFFERED: '1',
-    PYTHONDONTWRITEBYTECODE: '1',
-    MPLBACKEND: 'Agg',
-    PYCAGE_OUTPUT_DIR: outputDirectory,
-  };
+  return scriptEnvironment({ path: imagePath, home: workDirectory, outputDirectory });
 }
 
 /**

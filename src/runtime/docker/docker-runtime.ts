@@ -25,10 +25,11 @@ import { daemonMessage, DockerClient } from './docker-client.js';
 import { chooseInstaller } from '../environments/ensure-environment.js';
 import { DockerEnvironments } from '../environments/environment.js';
 import { DockerUnavailableError, SandboxError } from '../errors.js';
-import { probeImage, resolveImage, type ImageProbe, type ResolvedImage } from './image.js';
+import { probeImage, resolveImage, type ResolvedImage } from './image.js';
 import { containerLabels, labelFilter, newSessionId } from './labels.js';
 import { OomWatcher } from './oom-watch.js';
 import { lastJsonLine } from '../output.js';
+import type { PythonProbe } from '../probe.js';
 import { SandboxPool, type PoolStats } from './pool.js';
 import { loadConfinedSource, loadPythonSource } from '../python/sources.js';
 import { createBlockedLog, createEgressPolicy, formatBlockedEntry, packageIndexAllowHosts, serveProxyConnection, type BlockedLog } from '../network/index.js';
@@ -44,7 +45,7 @@ const gibibyte = 1024 * 1024 * 1024;
 /** What the Docker runner found at start: the image every run uses and what its Python offers. */
 interface DockerReady extends Prepared {
   image: ResolvedImage;
-  probe: ImageProbe;
+  probe: PythonProbe;
 }
 
 /** Longest the collection of a run's output directory may take before the container is removed without it. */

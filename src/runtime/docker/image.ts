@@ -20,7 +20,7 @@ import { daemonMessage, type DockerClient } from './docker-client.js';
 import { ImageError, SandboxError } from '../errors.js';
 import { containerLabels, sharedLabels } from './labels.js';
 import { memoize } from '../memo.js';
-import { lastJsonLine } from '../output.js';
+import { parseProbe, type PythonProbe } from '../probe.js';
 import { loadPythonSource } from '../python/sources.js';
 import { Sandbox } from './sandbox.js';
 import type { RuntimeEvent } from '../types.js';
@@ -41,17 +41,6 @@ export interface ResolvedImage {
   /** PATH from the image's config. */
   path: string;
   built: boolean;
-}
-
-export interface ImageProbe {
-  pythonVersion: string;
-  /** Real path of the image's python3. */
-  executable: string;
-  uv: string | null;
-  uvVersion: string | null;
-  /** venv and ensurepip both importable: pip-in-a-venv installs work. */
-  venv: boolean;
-  pip: boolean;
 }
 
 export function dockerfileUrl(): URL {
@@ -198,7 +187,7 @@ async function buildDefaultImage(options: ResolveOptions): Promise<ResolvedImage
   return { reference: tag, id: built.id, path: imagePath(built.env), built: true };
 }
 
-const probes = new Map<string, Promise<ImageProbe>>();
+const probes = new Map<string, Promise<PythonProbe>>();
 
 interface ProbeOptions {
   client: DockerClient;
@@ -210,7 +199,7 @@ interface ProbeOptions {
   logger: Logger;
 }
 
-export function probeImage(options: ProbeOptions): Promise<ImageProbe> {
+export function probeImage(options: ProbeOptions): Promise<PythonProbe> {
   return memoize(probes, options.image.id, () => probeOnce(options));
 }
 
@@ -218,21 +207,7 @@ function probeCacheFile(cacheDir: string, imageId: string): string {
   return path.join(cacheDir, 'images', `${imageId.replace(/^sha256:/, '')}.json`);
 }
 
-export function parseProbe(text: string): ImageProbe | undefined {
-  // Any JSON value may come back (null, a number): only an object with the two strings is a probe.
-  const value = lastJsonLine(text) as Partial<ImageProbe> | null | undefined;
-  if (typeof value?.pythonVersion !== 'string' || typeof value.executable !== 'string') return undefined;
-  return {
-    pythonVersion: value.pythonVersion,
-    executable: value.executable,
-    uv: typeof value.uv === 'string' ? value.uv : null,
-    uvVersion: typeof value.uvVersion === 'string' ? value.uvVersion : null,
-    venv: value.venv === true,
-    pip: value.pip === true,
-  };
-}
-
-async function probeOnce(options: ProbeOptions): Promise<ImageProbe> {
+async function probeOnce(options: ProbeOptions): Promise<PythonProbe> {
   const { client, image, logger } = options;
   const cacheFile = probeCacheFile(options.cacheDir, image.id);
   const cached = parseProbe(await readFile(cacheFile, 'utf8').catch(() => ''));

@@ -6,7 +6,8 @@ import { UsageError } from '../../../src/errors.js';
 import { describeEndpoint, isUnreachable, toDockerUnavailable } from '../../../src/runtime/docker/docker-client.js';
 import { readWheelhouse } from '../../../src/runtime/environments/environment.js';
 import { DockerUnavailableError } from '../../../src/runtime/errors.js';
-import { defaultImageTag, looksLikeRegistryFailure, parseProbe } from '../../../src/runtime/docker/image.js';
+import { defaultImageTag, looksLikeRegistryFailure } from '../../../src/runtime/docker/image.js';
+import { parseProbe } from '../../../src/runtime/probe.js';
 import { checkProjectName, loadProject, saveProject } from '../../../src/runtime/projects.js';
 import { pythonSourcePath } from '../../../src/runtime/python/sources.js';
 
