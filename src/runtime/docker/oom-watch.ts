@@ -13,6 +13,13 @@
  * (`docker stop`, `kill`, `rm -f`, or the daemon shutting down), never when the kernel or the
  * container's own processes end it: so a run's container that died with a `kill` before its `die`,
  * while pycage itself had not stopped it, was stopped from outside.
+ *
+ * The order of `oom` and `die` is Docker's, and under load it is not always that one: seen under gVisor
+ * on a busy machine (about 1 run in 5 of the memory-bomb test), the container died with 137 and its
+ * `oom` never came before the `die`. So a `die` with status 137 (the main process, the keeper, killed
+ * by SIGKILL) and no `kill` before it also counts as an OOM: nothing in the sandbox can signal the
+ * keeper (another uid, no capabilities), Docker was not asked to, and what is left to send SIGKILL
+ * there is the kernel's (or gVisor's) OOM killer.
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../logger.js';
@@ -24,8 +31,8 @@ export class OomWatcher {
   readonly #session: string;
   readonly #logger: Logger;
   readonly #seen = new Set<string>();
-  /** Recently died containers (bounded: every run's container dies). */
-  readonly #died = new Set<string>();
+  /** Recently died containers and their main process's status (bounded: every run's container dies). */
+  readonly #died = new Map<string, number | undefined>();
   /** Containers Docker was asked to stop or kill (bounded likewise). */
   readonly #killed = new Set<string>();
   readonly #waiters = new Map<string, Set<() => void>>();
@@ -83,7 +90,7 @@ export class OomWatcher {
   }
 
   #record(line: string): void {
-    let event: { Action?: string; status?: string; Actor?: { ID?: string }; id?: string };
+    let event: { Action?: string; status?: string; Actor?: { ID?: string; Attributes?: { exitCode?: string } }; id?: string };
     try {
       event = JSON.parse(line) as typeof event;
     } catch {
@@ -93,9 +100,11 @@ export class OomWatcher {
     const action = event.Action ?? event.status;
     if (id === undefined) return;
     if (action === 'oom') this.#seen.add(id);
-    else if (action === 'kill') remember(this.#killed, id);
-    else if (action === 'die') remember(this.#died, id);
-    else return;
+    else if (action === 'kill') bound(this.#killed.add(id));
+    else if (action === 'die') {
+      const status = Number.parseInt(event.Actor?.Attributes?.exitCode ?? '', 10);
+      bound(this.#died.set(id, Number.isNaN(status) ? undefined : status));
+    } else return;
     for (const wake of this.#waiters.get(id) ?? []) wake();
   }
 
@@ -104,7 +113,11 @@ export class OomWatcher {
    * to `waitMs`; undefined when no answer could be had (no events stream, or no `die` in time).
    */
   async verdict(containerId: string, waitMs: number): Promise<boolean | undefined> {
-    const answer = (): boolean | undefined => (this.#seen.has(containerId) ? true : this.#died.has(containerId) ? false : undefined);
+    const answer = (): boolean | undefined => {
+      if (this.#seen.has(containerId)) return true;
+      if (!this.#died.has(containerId)) return undefined;
+      return this.#died.get(containerId) === sigkillStatus && !this.#killed.has(containerId);
+    };
     if (answer() !== undefined || !this.healthy) return answer();
     return new Promise((resolve) => {
       let waiters = this.#waiters.get(containerId);
@@ -152,7 +165,10 @@ export class OomWatcher {
   }
 }
 
-function remember(ids: Set<string>, id: string): void {
-  ids.add(id);
-  if (ids.size > 256) ids.delete(ids.values().next().value!);
+/** A main process ended by SIGKILL (128 + 9). */
+const sigkillStatus = 137;
+
+/** Keeps the newest 256 entries (sets and maps iterate in insertion order). */
+function bound(ids: Set<string> | Map<string, unknown>): void {
+  if (ids.size > 256) ids.delete(ids.keys().next().value!);
 }
