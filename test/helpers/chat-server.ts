@@ -8,6 +8,7 @@
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { arrivals } from './wait.js';
 
 export interface RecordedRequest {
   method: string;
@@ -26,7 +27,7 @@ export type ChatReply =
       reasoning?: string;
       /** Which field carries `reasoning`: Groq and Ollama say `reasoning`, vLLM and DeepSeek `reasoning_content`. @default 'reasoning' */
       reasoningField?: 'reasoning' | 'reasoning_content';
-      /** Wait before answering at all. */
+      /** Wait before answering at all (600_000: an answer that never comes while the test runs). */
       delayMs?: number;
       /** When streaming: wait between chunks (to make a stream go quiet). */
       chunkDelayMs?: number;
@@ -47,6 +48,8 @@ export interface ChatServer {
   openaiBaseUrl: string;
   /** Every request received, in order, chat and models alike. */
   requests: RecordedRequest[];
+  /** Resolves once `count` requests have arrived: a test acts when the client is waiting, not after a guessed delay. */
+  waitForRequests(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,7 @@ export async function startChatServer(
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
+  const arrived = arrivals(() => requests.length);
   let chatCount = 0;
 
   const wait = (delayMs: number): Promise<void> =>
@@ -91,6 +95,7 @@ export async function startChatServer(
       body: parseBody(await readBody(incoming)),
     };
     requests.push(request);
+    arrived.notify();
     const path = request.path.split('?')[0] ?? '';
 
     if (request.method === 'GET' && path.endsWith('/models')) {
@@ -136,6 +141,7 @@ export async function startChatServer(
     baseUrl,
     openaiBaseUrl: `${baseUrl}/v1`,
     requests,
+    waitForRequests: (count) => arrived.reached(count),
     async close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();

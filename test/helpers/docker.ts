@@ -3,6 +3,7 @@
  * dockerode, so the check does not share code with what it checks.
  */
 import { execFileSync } from 'node:child_process';
+import { waitFor } from './wait.js';
 
 /** Ids of containers (running or not) carrying every one of these labels, e.g. `pycage.session=abc`. */
 export function containersWith(...labels: string[]): string[] {
@@ -19,14 +20,27 @@ export function pycageContainers(filter: { ownerPid?: number; session?: string }
   return containersWith(...labels);
 }
 
-/** Waits until `check` is true, polling; Docker removes containers asynchronously. */
+/**
+ * Waits until exactly `count` pycage containers match `filter`: Docker removes a container a moment
+ * after it is let go, so "none left" is a state reached, not one to look at once. Fails listing them.
+ */
+export async function waitForContainerCount(filter: { ownerPid?: number; session?: string }, count = 0): Promise<void> {
+  const owner = [filter.ownerPid === undefined ? '' : ` of process ${filter.ownerPid}`, filter.session === undefined ? '' : ` of session ${filter.session}`].join('');
+  await waitFor(() => pycageContainers(filter).length === count, `${count} pycage container(s)${owner}`, {
+    state: () => `there are ${pycageContainers(filter).join(', ') || 'none'}`,
+  });
+}
+
+/**
+ * Whether `check` became true within `timeoutMs`, polling. Kept for the tests that still read its
+ * boolean (cleanup.test.ts); new code uses waitFor (./wait.ts), which fails naming what it waited for.
+ * @deprecated use waitFor
+ */
 export async function eventually(check: () => boolean, timeoutMs = 15_000, intervalMs = 250): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  return check();
+  return waitFor(check, 'a condition', { boundMs: timeoutMs, intervalMs }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Names of the volumes whose names start with `prefix-` (an environment cache: one volume per environment). */

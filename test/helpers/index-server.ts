@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { arrivals } from './wait.js';
 import { wheelFileName } from './wheels.js';
 
 export interface IndexRelease {
@@ -40,7 +41,7 @@ export interface IndexServerOptions {
   packages?: IndexPackages;
   /** Answer every request with this HTTP status instead (e.g. 500, 503). */
   status?: number;
-  /** Wait this long before answering each request. @default 0 */
+  /** Wait this long before answering each request (600_000: an index that never answers while the test runs). @default 0 */
   delayMs?: number;
   /** Leave `releases` out of the JSON API's answers, so only `info` describes the project. @default false */
   omitReleases?: boolean;
@@ -70,6 +71,8 @@ export interface IndexServer {
   /** `<url>/html-simple`: PEP 503 HTML only */
   htmlSimpleUrl: string;
   requests: RecordedIndexRequest[];
+  /** Resolves once `count` requests have arrived: a test acts while the client waits, not after a guessed delay. */
+  waitForRequests(count: number): Promise<void>;
   /** The port it listens on. */
   port: number;
   /** The most requests that were being answered at the same moment. */
@@ -83,11 +86,14 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   let packages = normalizeKeys(options.packages ?? {});
   const requests: RecordedIndexRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const arrived = arrivals(() => requests.length);
   let inFlight = 0;
   let peakConcurrentRequests = 0;
 
   const server = createServer((request, response) => {
     requests.push({ method: request.method ?? 'GET', path: request.url ?? '/', accept: request.headers.accept, authorization: request.headers.authorization });
+    arrived.notify();
     inFlight += 1;
     peakConcurrentRequests = Math.max(peakConcurrentRequests, inFlight);
     response.on('close', () => {
@@ -100,8 +106,13 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
         response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
       }
     };
-    if (options.delayMs !== undefined && options.delayMs > 0) setTimeout(answer, options.delayMs);
-    else answer();
+    if (options.delayMs !== undefined && options.delayMs > 0) {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        answer();
+      }, options.delayMs);
+      timers.add(timer);
+    } else answer();
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -175,6 +186,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
     simpleUrl: `${url}/simple`,
     htmlSimpleUrl: `${url}/html-simple`,
     requests,
+    waitForRequests: (count) => arrived.reached(count),
     port,
     get peakConcurrentRequests() {
       return peakConcurrentRequests;
@@ -184,6 +196,9 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
     },
     close() {
       closed ??= new Promise<void>((resolve) => {
+        // A delayed answer still pending would otherwise fire into a closed server long after the test.
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       });

@@ -5,14 +5,15 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { baseEnv, cliPath } from './cli.js';
-import { eventually } from './docker.js';
+import { hangBoundMs, waitFor } from './wait.js';
 
 export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
 export interface Terminal {
   readonly name: string;
   screen(): string;
-  waitForScreen(text: string | RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the screen once it shows `text`; fails showing the screen if it has not within `boundMs` (default: the hang bound). */
+  waitForScreen(text: string | RegExp, boundMs?: number): Promise<string>;
   /** Types the text, then Enter. */
   type(text: string): void;
   /** Sends tmux key names (`C-c`, `Up`, `Enter`). */
@@ -49,10 +50,9 @@ export function startTerminal(args: readonly string[], options: { env: Record<st
   return {
     name,
     screen,
-    async waitForScreen(text, timeoutMs = 60_000) {
+    async waitForScreen(text, boundMs = hangBoundMs) {
       const matches = (content: string): boolean => (typeof text === 'string' ? content.includes(text) : text.test(content));
-      const found = await eventually(() => matches(screen()), timeoutMs, 200);
-      if (!found) throw new Error(`screen never showed ${String(text)}; it shows:\n${screen()}`);
+      await waitFor(() => matches(screen()), `the screen to show ${String(text)}`, { boundMs, intervalMs: 200, state: () => `it shows:\n${screen()}` });
       return screen();
     },
     type(text) {

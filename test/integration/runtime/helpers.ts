@@ -12,9 +12,10 @@ import path from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../../src/runtime/index.js';
 import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.js';
 import { containersWith, eventually, removeVolumesWithPrefix } from '../../helpers/docker.js';
+import { waitFor } from '../../helpers/wait.js';
 import { defaultTestImage } from '../global-setup.js';
 
-export { containersWith, eventually };
+export { containersWith, eventually, waitFor };
 
 export const testImage = process.env.PYCAGE_TEST_IMAGE ?? defaultTestImage;
 
@@ -35,6 +36,16 @@ export function sessionOf(runtime: Runtime): string {
 
 export function sessionContainers(runtime: Runtime): string[] {
   return containersWith(`pycage.session=${sessionOf(runtime)}`);
+}
+
+/**
+ * Waits until the runtime's session holds exactly `count` containers (by default none): Docker removes
+ * a container a moment after it is let go. Fails listing those there are.
+ */
+export function waitForSessionContainers(runtime: Runtime, count = 0): Promise<void> {
+  return waitFor(() => sessionContainers(runtime).length === count, `${count} container(s) in session ${sessionOf(runtime)}`, {
+    state: () => `there are ${sessionContainers(runtime).join(', ') || 'none'}`,
+  });
 }
 
 export interface Started {
