@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { defaultTestImage } from '../integration/global-setup.js';
+import { withinHangBound } from './wait.js';
 
 export const cliPath = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -13,15 +14,17 @@ export interface CliRun {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-  durationMs: number;
 }
 
 export interface CliOptions {
   env?: Record<string, string>;
   input?: string | Buffer;
   cwd?: string;
-  /** Kill the process if it runs longer (a hang is a failure, not a stuck suite). @default 120000 */
-  timeoutMs?: number;
+  /**
+   * Past this the process is taken for hung: it is killed and the call rejects naming the command (a
+   * hang is a failure, not a stuck suite). Not a speed target. @default hangBoundMs
+   */
+  hangBoundMs?: number;
   /** Called once the process has started, e.g. to send it a signal later. */
   onSpawn?: (child: ChildProcess) => void;
 }
@@ -39,25 +42,28 @@ export function baseEnv(): Record<string, string> {
   return env;
 }
 
+/**
+ * Runs `pycage ARGS` to its end. Every call is bounded by the hang bound, so a test of a guarantee
+ * that the command ends (at --timeout, on SIGINT) fails with the command's name if it does not.
+ */
 export function runCliProcess(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      env: { ...baseEnv(), ...options.env },
-      cwd: options.cwd ?? process.cwd(),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    env: { ...baseEnv(), ...options.env },
+    cwd: options.cwd ?? process.cwd(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const finished = new Promise<CliRun>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
     child.on('error', reject);
-    child.on('close', (exitCode, signal) => {
-      clearTimeout(timer);
-      resolve({ exitCode, signal, stdout, stderr, durationMs: performance.now() - started });
-    });
-    child.stdin.end(options.input ?? '');
-    options.onSpawn?.(child);
+    child.on('close', (exitCode, signal) => resolve({ exitCode, signal, stdout, stderr }));
+  });
+  child.stdin.end(options.input ?? '');
+  options.onSpawn?.(child);
+  return withinHangBound(finished, `pycage ${args.join(' ')}`, {
+    ...(options.hangBoundMs === undefined ? {} : { boundMs: options.hangBoundMs }),
+    onHang: () => child.kill('SIGKILL'),
   });
 }

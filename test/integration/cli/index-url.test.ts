@@ -96,7 +96,7 @@ afterAll(async () => {
 const plainUrl = (): string => `http://${gateway}:${plainIndex.port}/simple`;
 const privateUrl = (password = secret): string => `http://user:${password}@${gateway}:${privateIndex.port}/simple`;
 const env = (): Record<string, string> => ({ XDG_CACHE_HOME: cacheHome });
-const run = (args: string[]) => runCliProcess(args, { cwd: directory, env: env(), timeoutMs: 300_000 });
+const run = (args: string[]) => runCliProcess(args, { cwd: directory, env: env(), hangBoundMs: 300_000 });
 
 /** Every file under `root`, read whole. */
 async function filesUnder(root: string): Promise<Array<{ name: string; text: string }>> {
@@ -194,7 +194,7 @@ describe('an index that wants credentials', () => {
       const result = await runCliProcess(['print the private value', '--yes', '--verbose', '--index-url', privateUrl(), '--network', 'open', '--allow-package', 'pycage-private-demo'], {
         cwd: directory,
         env: { ...env(), PYCAGE_PROVIDER: 'openai', OPENAI_BASE_URL: chat.openaiBaseUrl, OPENAI_API_KEY: 'test-key', PYCAGE_MODEL: 'test-model' },
-        timeoutMs: 300_000,
+        hangBoundMs: 300_000,
       });
       expect(result.stdout).toContain('from the private index');
       expect(result.exitCode).toBe(0);

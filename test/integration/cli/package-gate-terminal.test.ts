@@ -28,7 +28,7 @@ afterEach(async () => {
   cacheHome = undefined;
 });
 
-const waitForScreen = (text: string | RegExp): Promise<string> => terminal!.waitForScreen(text, 90_000);
+const waitForScreen = (text: string | RegExp): Promise<string> => terminal!.waitForScreen(text);
 const press = (key: string): void => terminal!.keys(key);
 
 function startRequest(args: string[], cwd?: string): void {

@@ -36,7 +36,10 @@ describe('pycage requirements', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe('requests\n');
     expect(result.stderr).toContain('127.0.0.1:9');
-    expect(result.durationMs).toBeLessThan(15_000);
+    // Given up on for what the connection said (fetch refuses port 9 outright), not after waiting out
+    // a timeout: that, not how fast, is what this checks (speed is bench/'s).
+    expect(result.stderr).toMatch(/Could not reach http:\/\/127\.0\.0\.1:9\/simple \(.+\); left unpinned: requests\./);
+    expect(result.stderr).not.toContain('no answer within');
   });
 
   it('follows PEP 723 inline metadata over the imports', async () => {

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startChatServer, type ChatReply, type ChatServer } from '../../helpers/chat-server.js';
-import { eventually, pycageContainers } from '../../helpers/docker.js';
+import { waitForContainerCount } from '../../helpers/docker.js';
 import { hasTmux, startTerminal, type Terminal } from '../../helpers/tmux.js';
+import { withinHangBound } from '../../helpers/wait.js';
 
 const fence = '```';
 const answer = (code: string): ChatReply => ({ content: `${fence}python\n${code}\n${fence}` });
@@ -22,7 +23,7 @@ afterEach(async () => {
 });
 
 const screen = (): string => terminal!.screen();
-const waitForScreen = (text: string | RegExp, timeoutMs?: number): Promise<string> => terminal!.waitForScreen(text, timeoutMs);
+const waitForScreen = (text: string | RegExp): Promise<string> => terminal!.waitForScreen(text);
 const type = (text: string): void => terminal!.type(text);
 
 /** Starts `pycage` with no arguments in a new tmux session, with only the environment it needs. */
@@ -86,7 +87,7 @@ describe.skipIf(!hasTmux)('interactive session (tmux)', () => {
     expect(followUp.at(-1)?.content).toContain('primes: [2, 3, 5, 7]');
     expect(followUp.at(-1)?.content).toContain('now add them up');
 
-    expect(await eventually(() => pycageContainers({ ownerPid: pycagePid }).length === 0)).toBe(true);
+    await waitForContainerCount({ ownerPid: pycagePid }, 0);
   });
 
   it('offers a request the model failed on again, and leaves on Ctrl-C at the prompt', async () => {
@@ -108,8 +109,7 @@ describe.skipIf(!hasTmux)('interactive session: commands, files, history, Ctrl-C
     startSession(server);
     await waitForScreen('What should Python do?');
     type('something slow');
-    const chat = server;
-    expect(await eventually(() => chat.requests.length === 1, 60_000)).toBe(true);
+    await withinHangBound(server.waitForRequests(1), 'the model request');
     await waitForScreen('Asking openai test-model');
     terminal!.keys('C-c');
     await waitForScreen('Cancelled.');

@@ -2,8 +2,9 @@
 // the model thinks, and Ctrl-C as the user's keyboard sends it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startChatServer, type ChatServer } from '../../helpers/chat-server.js';
-import { eventually, pycageContainers } from '../../helpers/docker.js';
+import { waitForContainerCount } from '../../helpers/docker.js';
 import { hasTmux, startTerminal, type Terminal } from '../../helpers/tmux.js';
+import { withinHangBound } from '../../helpers/wait.js';
 
 const fence = '```';
 
@@ -26,8 +27,7 @@ describe.skipIf(!hasTmux)('pycage "<request>" on a terminal', () => {
     // The answer would come long after the test gives up: only Ctrl-C can end this run.
     server = await startChatServer([{ content: `${fence}python\nprint("never")\n${fence}`, delayMs: 600_000 }]);
     terminal = startTerminal(['print something', '--yes', '--requirements', 'none'], { env: modelEnv(server) });
-    const chat = server;
-    expect(await eventually(() => chat.requests.length > 0, 60_000)).toBe(true);
+    await withinHangBound(server.waitForRequests(1), 'the model request');
     await terminal.waitForScreen('Asking openai test-model');
     terminal.keys('C-c');
     await terminal.waitForScreen(/PYCAGE-EXITED:\d+/);
@@ -43,7 +43,7 @@ describe.skipIf(!hasTmux)('pycage "<request>" on a terminal', () => {
     terminal.keys('C-c');
     await terminal.waitForScreen(/PYCAGE-EXITED:\d+/);
     expect(terminal.screen()).toContain('PYCAGE-EXITED:130');
-    expect(await eventually(() => pycageContainers({ ownerPid: pid }).length === 0)).toBe(true);
+    await waitForContainerCount({ ownerPid: pid }, 0);
   });
 
   it("shows a refusal's words on the terminal and exits 4 after one model call", async () => {
