@@ -2,12 +2,13 @@
 // image has no uv), reused afterwards, importable with no network, safe to build from two runtimes at
 // once; failures of the installer come back as results with its own message.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InstallError, type RuntimeEvent } from '../../../src/runtime/index.js';
+import { InstallError, type RunResult, type RuntimeEvent } from '../../../src/runtime/index.js';
 import { environmentVolumeName } from '../../../src/runtime/environments/environment.js';
-import { volumesWithPrefix } from '../../helpers/docker.js';
+import { dockerBridgeGateway, volumesWithPrefix } from '../../helpers/docker.js';
 import { buildWheel } from '../../helpers/wheels.js';
 import { createScratch, docker, sessionContainers, type Scratch } from './helpers.js';
 
@@ -52,9 +53,19 @@ describe('environments', () => {
     expect(second.environment).toEqual({ key: first.environment!.key, reused: true, installer: 'pip', installDurationMs: 0 });
 
     const offline = scratch.runtime({ findLinks: wheelhouse, noIndex: true, network: 'none' });
-    const third = await offline.runScript(`${script}import socket\ntry:\n    socket.create_connection(("1.1.1.1", 53), timeout=2)\n    print("online")\nexcept OSError:\n    print("offline")\n`, {
-      requirements: ['pycage-demo==1.2.0'],
-    });
+    // The address tried is a listener of this test on Docker's bridge: a container with any network
+    // reaches it ("online"), and the test never sends a packet off this machine.
+    const listener = createTcpServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => listener.listen(0, dockerBridgeGateway(), () => resolve()));
+    const { address, port } = listener.address() as AddressInfo;
+    let third: RunResult;
+    try {
+      third = await offline.runScript(`${script}import socket\ntry:\n    socket.create_connection(("${address}", ${port}), timeout=2)\n    print("online")\nexcept OSError:\n    print("offline")\n`, {
+        requirements: ['pycage-demo==1.2.0'],
+      });
+    } finally {
+      listener.close();
+    }
     expect(third.stdout).toBe('hello from a wheel\noffline\n');
     // A new runtime does not know the key yet: it asks the install script, which finds it complete.
     expect(third.environment).toMatchObject({ key: first.environment!.key, reused: true });
