@@ -2,11 +2,13 @@
 // see of its container (it must see nothing of the host and have no way to gain privileges).
 import { execFileSync } from 'node:child_process';
 import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../../src/runtime/index.js';
-import { createScratch, eventually, sessionContainers, type Scratch } from './helpers.js';
+import { createScratch, sessionContainers, waitForSessionContainers, type Scratch } from './helpers.js';
 
 let scratch: Scratch;
 let runtime: Runtime;
@@ -111,19 +113,46 @@ describe('runScript', () => {
   });
 
   it('streams output live and keeps multi-byte characters split across chunks whole', async () => {
-    const chunks: Array<{ text: string; at: number }> = [];
+    // Live, shown by the order of events rather than by a clock: after its first chunk the script
+    // waits for a server on this machine's loopback (named in allowHosts, reached through the egress
+    // proxy), which answers only once the test has received that chunk. Output held back until the
+    // end would leave the script waiting until its timeout, and the result below would say so.
+    let firstChunkSeen!: () => void;
+    const seen = new Promise<void>((resolve) => (firstChunkSeen = resolve));
+    const server = createServer((_request, response) => void seen.then(() => response.end('go\n')));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as AddressInfo).port;
+    const chunks: string[] = [];
     const errors: string[] = [];
-    const result = await runtime.runScript(
-      'import sys, time\nsys.stdout.buffer.write("first é".encode()[:-1]); sys.stdout.flush()\ntime.sleep(0.3)\nsys.stdout.buffer.write("é".encode()[1:] + "\\n€ second\\n".encode()); sys.stdout.flush()\ntime.sleep(1)\nprint("third", file=sys.stderr)\n',
-      { onStdout: (text) => chunks.push({ text, at: Date.now() }), onStderr: (text) => errors.push(text) },
-    );
-    const ended = Date.now();
-    expect(result.stdout).toBe('first é\n€ second\n');
-    expect(chunks.map((chunk) => chunk.text).join('')).toBe('first é\n€ second\n');
-    expect(chunks.some((chunk) => chunk.text.includes('\uFFFD'))).toBe(false);
-    expect(chunks.length).toBeGreaterThanOrEqual(2);
-    expect(ended - chunks[0]!.at).toBeGreaterThan(800);
-    expect(errors.join('')).toBe('third\n');
+    try {
+      const result = await runtime.runScript(
+        [
+          'import sys, urllib.request',
+          'sys.stdout.buffer.write("first é".encode()[:-1]); sys.stdout.flush()',
+          `urllib.request.urlopen("http://127.0.0.1:${port}/", timeout=600).read()`,
+          'sys.stdout.buffer.write("é".encode()[1:] + "\\n€ second\\n".encode()); sys.stdout.flush()',
+          'print("third", file=sys.stderr)',
+          '',
+        ].join('\n'),
+        {
+          allowHosts: [`127.0.0.1:${port}`],
+          onStdout: (text) => {
+            chunks.push(text);
+            if (chunks.join('').startsWith('first')) firstChunkSeen();
+          },
+          onStderr: (text) => errors.push(text),
+        },
+      );
+      expect(result.timedOut, 'the script waited until its timeout for its first chunk to reach the test').toBe(false);
+      expect(result.stdout).toBe('first é\n€ second\n');
+      expect(chunks.join('')).toBe('first é\n€ second\n');
+      expect(chunks.some((chunk) => chunk.includes('\uFFFD'))).toBe(false);
+      expect(chunks.length).toBeGreaterThanOrEqual(2);
+      expect(errors.join('')).toBe('third\n');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('copies the files a script writes under ./output into outputDir, and nothing unsafe', async () => {
@@ -241,7 +270,7 @@ describe('runScript', () => {
     expect(sessionContainers(runtime).length).toBeGreaterThan(0);
     await runtime.close();
     await runtime.close();
-    expect(await eventually(() => sessionContainers(runtime).length === 0, 5000)).toBe(true);
+    await waitForSessionContainers(runtime);
     await expect(runtime.runScript('print(1)\n')).rejects.toThrow(/closed/);
   });
 });
