@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseEnv, cliPath, runCliProcess } from '../../helpers/cli.js';
 import { volumesWithPrefix } from '../../helpers/docker.js';
 import { buildWheel } from '../../helpers/wheels.js';
-import { containersWith, createScratch, docker, eventually, fixtureEnv, sessionOf, startUntil, testImage, type Scratch } from '../runtime/helpers.js';
+import { containersWith, createScratch, docker, fixtureEnv, sessionOf, startUntil, testImage, waitFor, type Scratch } from '../runtime/helpers.js';
 
 const installFixture = fileURLToPath(new URL('./fixtures/install-and-run.ts', import.meta.url));
 let scratch: Scratch;
@@ -34,6 +34,11 @@ function containersOfPid(pid: number): string[] {
   return containersWith(`pycage.owner-pid=${pid}`);
 }
 
+/** No container of the killed process is left: what its lifelines guarantee, so bounded against a hang only. */
+function noContainersOf(pid: number): Promise<void> {
+  return waitFor(() => containersOfPid(pid).length === 0, `no container of the killed process ${pid}`, { state: () => `left: ${containersOfPid(pid).join(', ')}` });
+}
+
 describe('stamina: SIGKILL', () => {
   it('pycage killed mid-run: the next pycage run works and nothing of the killed one is left', async () => {
     await writeFile(path.join(workDir, 'long.py'), 'import time\nprint("running", flush=True)\ntime.sleep(120)\n');
@@ -51,7 +56,7 @@ describe('stamina: SIGKILL', () => {
     expect(next.stderr).not.toContain('Unexpected error');
     expect(next.exitCode).toBe(0);
     expect(next.stdout).toBe('hello again\n');
-    expect(await eventually(() => containersOfPid(pid).length === 0, 15_000)).toBe(true);
+    await noContainersOf(pid);
   });
 
   it('a process killed while installing leaves no container, and its half-built environment is built again', async () => {
@@ -74,13 +79,14 @@ describe('stamina: SIGKILL', () => {
       output.includes('event install-start\n'),
     );
     const pid = holder.child.pid!;
-    // Killed while the install container builds the venv (that takes seconds with pip).
-    expect(await eventually(() => installContainers(pid).length > 0, 15_000, 50)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // Killed while the install container builds the venv (that takes seconds with pip), once it runs:
+    // a running container has its lifeline (attached before the start), which is what removes it
+    // when pycage dies. The removal is then the contract, bounded against a hang only.
+    await waitFor(() => runningInstallContainers(pid).length > 0, `a running install container of process ${pid}`, { intervalMs: 50 });
     holder.child.kill('SIGKILL');
     expect((await holder.exited).signal).toBe('SIGKILL');
     expect(holder.output()).not.toContain('event install-done');
-    expect(await eventually(() => containersOfPid(pid).length === 0, 15_000)).toBe(true);
+    await noContainersOf(pid);
     // What the kill left: the warm environment, complete, and the killed one's volume without its marker.
     expect(environmentStates(scratch.volume)).toEqual(['complete', 'partial']);
 
@@ -106,6 +112,8 @@ function environmentStates(prefix: string): string[] {
     .sort();
 }
 
-function installContainers(pid: number): string[] {
-  return containersWith(`pycage.owner-pid=${pid}`, 'pycage.role=install');
+function runningInstallContainers(pid: number): string[] {
+  return docker('ps', '-q', '--filter', 'status=running', '--filter', `label=pycage.owner-pid=${pid}`, '--filter', 'label=pycage.role=install')
+    .split('\n')
+    .filter((line) => line !== '');
 }
