@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerUnavailableError, type Runtime } from '../../../src/runtime/index.js';
-import { createScratch, eventually, sessionContainers, type Scratch } from './helpers.js';
+import { createScratch, waitForSessionContainers, type Scratch } from './helpers.js';
 
 const dockerHost = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
 const daemonSocket = dockerHost.startsWith('unix://') ? dockerHost.slice('unix://'.length) : undefined;
@@ -86,7 +86,7 @@ describe.skipIf(daemonSocket === undefined)('the Docker daemon going away', () =
     expect((error as DockerUnavailableError).exitCode).toBe(3);
     expect((error as DockerUnavailableError).message).toMatch(/^The Docker daemon at unix:\/\/.*pycage-daemon-proxy-.* stopped during the run/);
     expect((error as DockerUnavailableError).cause).toBeInstanceOf(DockerUnavailableError);
-    expect(await eventually(() => sessionContainers(runtime).length === 0, 15_000)).toBe(true);
+    await waitForSessionContainers(runtime);
 
     // A run started while it is down fails at once, with the ordinary "cannot reach" message.
     const down = await runtime.runScript('print(1)\n').catch((caught: unknown) => caught);
@@ -99,6 +99,6 @@ describe.skipIf(daemonSocket === undefined)('the Docker daemon going away', () =
     expect(after.stdout).toBe('after\n');
     expect(after.exitCode).toBe(0);
     await runtime.close();
-    expect(await eventually(() => sessionContainers(runtime).length === 0, 5000)).toBe(true);
+    await waitForSessionContainers(runtime);
   });
 });

@@ -20,7 +20,7 @@ import type { RunResult, Runtime } from '../../../src/runtime/index.js';
 import { checkDestination, createEgressPolicy } from '../../../src/runtime/network/index.js';
 import { dockerBridgeGateway } from '../../helpers/docker.js';
 import { buildWheel, wheelFileName } from '../../helpers/wheels.js';
-import { createScratch, docker, eventually, sessionContainers, startUntil, testImage, type Scratch } from './helpers.js';
+import { createScratch, docker, sessionContainers, startUntil, testImage, waitFor, waitForSessionContainers, type Scratch } from './helpers.js';
 
 const suffix = randomBytes(4).toString('hex');
 const networkName = `pycage-test-egress-${suffix}`;
@@ -182,7 +182,7 @@ beforeAll(async () => {
   docker('cp', `${indexDirectory}/.`, `${webName}:/srv`);
   docker('start', webName);
   webAddress = docker('inspect', '--format', `{{(index .NetworkSettings.Networks "${networkName}").IPAddress}}`, webName);
-  if (!(await eventually(() => docker('logs', webName).includes('ready'), 60_000))) throw new Error(`the test internet did not start:\n${docker('logs', webName)}`);
+  await waitFor(() => docker('logs', webName).includes('ready'), 'the test internet to start', { state: () => `its log:\n${docker('logs', webName)}` });
 });
 
 afterAll(async () => {
@@ -536,14 +536,11 @@ describe('a proxied connection held open', () => {
         (result) => result,
         (error: unknown) => error,
       );
-    const connected = await Promise.race([
-      (async () => {
-        while (!output.includes('200') || upstreamSockets.length === known) await new Promise((resolve) => setTimeout(resolve, 50));
-        return true;
-      })(),
-      outcome.then(() => false),
-    ]);
-    if (!connected) throw new Error(`the run ended before it connected: ${JSON.stringify(await outcome)}`);
+    let ended = false;
+    void outcome.then(() => (ended = true));
+    // Stops looking when the run ends too: then it will never connect, and the error says how it ended.
+    await waitFor(() => ended || (output.includes('200') && upstreamSockets.length > known), "the script's connection through the proxy", { intervalMs: 50 });
+    if (ended) throw new Error(`the run ended before it connected: ${JSON.stringify(await outcome)}`);
     expect(output).toContain('HTTP/1.1 200 Connection Established');
     return { outcome, socket: upstreamSockets.at(-1)!, output: () => output };
   }
@@ -557,7 +554,7 @@ describe('a proxied connection held open', () => {
     controller.abort();
     expect(await held.outcome).toBeInstanceOf(AbortedError);
     await closed(held.socket);
-    expect(await eventually(() => sessionContainers(runtime).length === 0)).toBe(true);
+    await waitForSessionContainers(runtime);
     await runtime.close();
   });
 
@@ -575,7 +572,7 @@ describe('a proxied connection held open', () => {
       const run = runtime
         .runScript(`import socket\nconnection = socket.create_connection(("127.0.0.1", 3128))\nconnection.sendall(b"CONNECT 127.0.0.1:${port} HTTP/1.1\\r\\n\\r\\n")\nconnection.recv(1024)\n`, { allowHosts: [`127.0.0.1:${port}`] })
         .catch((error: unknown) => error);
-      expect(await eventually(() => connecting() !== '', 60_000, 100)).toBe(true);
+      await waitFor(() => connecting() !== '', "the proxy's connection attempt to the clogged listener", { intervalMs: 100 });
       await runtime.close();
       expect(connecting()).toBe('');
       expect(await run).toBeInstanceOf(AbortedError);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InstallError, type RunResult, type RuntimeEvent } from '../../../src/runtime/index.js';
 import { environmentVolumeName } from '../../../src/runtime/environments/environment.js';
 import { dockerBridgeGateway, volumesWithPrefix } from '../../helpers/docker.js';
+import { withinHangBound } from '../../helpers/wait.js';
 import { buildWheel } from '../../helpers/wheels.js';
 import { createScratch, docker, sessionContainers, type Scratch } from './helpers.js';
 
@@ -124,11 +125,10 @@ describe('environments', () => {
     expect(volumesWithPrefix(scratch.volume)).not.toContain(environmentVolumeName(scratch.volume, result.environment!.key));
   });
 
-  it('reports an unreachable index quickly, with pip\'s message', async () => {
+  it('reports an unreachable index as a result, with pip\'s message, instead of waiting on it', async () => {
     const runtime = scratch.runtime({ indexUrl: 'http://127.0.0.1:9/simple' });
-    const started = Date.now();
-    const result = await runtime.runScript('print(1)\n', { requirements: ['pycage-demo'] });
-    expect(Date.now() - started).toBeLessThan(60_000);
+    // That it ends at all is the point (an install stuck on a dead index would hang the run); how fast is bench/'s.
+    const result = await withinHangBound(runtime.runScript('print(1)\n', { requirements: ['pycage-demo'] }), 'an install from an index that refuses connections');
     expect(result.error?.name).toBe('InstallError');
     expect(result.stderr).toMatch(/No matching distribution found for pycage-demo|Could not find a version/);
   });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../../src/logger.js';
 import { createRuntime, type Runtime } from '../../../src/runtime/index.js';
+import { hangBoundMs, withinHangBound } from '../../helpers/wait.js';
 import { buildWheel } from '../../helpers/wheels.js';
 import { createScratch, type Scratch } from './helpers.js';
 
@@ -39,6 +40,7 @@ afterAll(async () => {
 describe('isolate: false', () => {
   // The library never prints: the warning goes to the caller's logger (the CLI prints its own).
   it('warns once, through its logger, that nothing is isolated, and prints nothing itself', async () => {
+    // process.emitWarning delivers on a later tick: one turn of the event loop lets any warning arrive.
     await new Promise((resolve) => setImmediate(resolve));
     expect(warnings.filter((warning) => warning.code === 'PYCAGE_NO_ISOLATION')).toEqual([]);
     expect(logged.filter((entry) => entry.level === 'warn' && entry.message.includes('no sandbox'))).toEqual([
@@ -80,12 +82,14 @@ describe('isolate: false', () => {
 
   it('kills the whole process group at the timeout', async () => {
     const marker = `pycage-local-marker-${randomBytes(4).toString('hex')}`;
-    const started = Date.now();
-    const result = await local.runScript(
-      `import subprocess, sys\nsubprocess.Popen([sys.executable, "-c", "import time\\nwhile True: time.sleep(1)", "${marker}"])\nwhile True:\n    pass\n`,
-      { timeoutMs: 1500 },
+    // The loop never ends by itself: that the run ends at all is the timeout's doing (bounded against a hang only).
+    const result = await withinHangBound(
+      local.runScript(
+        `import subprocess, sys\nsubprocess.Popen([sys.executable, "-c", "import time\\nwhile True: time.sleep(1)", "${marker}"])\nwhile True:\n    pass\n`,
+        { timeoutMs: 1500 },
+      ),
+      'a local run of an endless loop with a 1.5 s timeout',
     );
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(result.timedOut).toBe(true);
     expect(result.exitCode).toBe(124);
     expect(spawnSync('pgrep', ['-f', marker], { encoding: 'utf8' }).stdout.trim()).toBe('');
@@ -103,7 +107,8 @@ describe('isolate: false', () => {
   });
 
   it('cuts endless output at the cap', async () => {
-    const result = await local.runScript('while True:\n    print("x" * 1000)\n', { timeoutMs: 5000, outputLimitBytes: 100_000 });
+    // The timeout is far away, so only the cap can have stopped the script (timedOut false below).
+    const result = await local.runScript('while True:\n    print("x" * 1000)\n', { timeoutMs: hangBoundMs, outputLimitBytes: 100_000 });
     expect(result.outputTruncated).toBe(true);
     expect(result.timedOut).toBe(false);
     expect(result.stdout.length).toBe(100_000);

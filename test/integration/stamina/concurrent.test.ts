@@ -5,7 +5,7 @@
 // container or a shared directory would show.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratch, eventually, sessionContainers, type Scratch } from '../runtime/helpers.js';
+import { createScratch, waitForSessionContainers, type Scratch } from '../runtime/helpers.js';
 
 const count = 16;
 let scratch: Scratch;
@@ -129,6 +129,6 @@ describe('stamina: concurrent runs', () => {
     expect(after.stdout).toBe('[]\n');
 
     await runtime.close();
-    expect(await eventually(() => sessionContainers(runtime).length === 0, 5_000)).toBe(true);
+    await waitForSessionContainers(runtime);
   });
 });

@@ -2,7 +2,7 @@
 // stale container), used containers do not pile up while it goes on, and close() leaves nothing.
 // CI runs 60; `npm run bench -- stamina` runs 200 and reports the Node process's memory as well.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratch, eventually, sessionContainers, type Scratch } from '../runtime/helpers.js';
+import { createScratch, sessionContainers, waitForSessionContainers, type Scratch } from '../runtime/helpers.js';
 import { indexedArgs, indexedOutput, indexedScript } from './indexed-script.js';
 
 const runs = 60;
@@ -31,7 +31,7 @@ describe('stamina: runs in a row', () => {
     expect(wrong).toEqual([]);
 
     // Used containers are removed as the runs go: once the pool has refilled, only the pool is left.
-    expect(await eventually(() => sessionContainers(runtime).length === poolSize, 20_000)).toBe(true);
+    await waitForSessionContainers(runtime, poolSize);
 
     await runtime.close();
     expect(sessionContainers(runtime)).toEqual([]);
