@@ -22,6 +22,7 @@ import {
 } from '../../../src/generator/index.js';
 import { generateCode } from '../../../src/agent/index.js';
 import { startChatServer, type ChatReply, type ChatServer } from '../../helpers/chat-server.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const fence = '```';
 const pythonAnswer = `Here is the script:\n\n${fence}python\nprint("hello from pycage")\n${fence}\n`;
@@ -186,8 +187,11 @@ describe.each(providers)('$name provider against a chat-completions server', ({ 
     expect((error as ModelConnectionError).url).toBe(url);
   });
 
+  // In these the server never answers (or stops mid-stream) while the test runs: only the provider's
+  // timeout or the abort can end the call, so nothing races a timer, and the test's own timeout is
+  // the guard should they not.
   it('gives ModelTimeoutError when the answer takes longer than timeoutMs', async () => {
-    const chat = await serve([{ content: pythonAnswer, delayMs: 2000 }]);
+    const chat = await serve([{ content: pythonAnswer, delayMs: 600_000 }]);
     const error = await providerFor(baseUrl(chat), { timeoutMs: 150, maxRetries: 0 })
       .generate({ messages: [{ role: 'user', content: 'x' }] })
       .catch((caught: unknown) => caught);
@@ -196,7 +200,7 @@ describe.each(providers)('$name provider against a chat-completions server', ({ 
   });
 
   it('gives ModelTimeoutError when a stream goes quiet for longer than timeoutMs', async () => {
-    const chat = await serve([{ content: pythonAnswer, chunkDelayMs: 1000 }]);
+    const chat = await serve([{ content: pythonAnswer, chunkDelayMs: 600_000 }]);
     const error = await providerFor(baseUrl(chat), { timeoutMs: 200, maxRetries: 0 })
       .generate({ messages: [{ role: 'user', content: 'x' }], onText: () => {} })
       .catch((caught: unknown) => caught);
@@ -205,27 +209,29 @@ describe.each(providers)('$name provider against a chat-completions server', ({ 
   });
 
   it('aborts a request in flight with AbortedError', async () => {
-    const chat = await serve([{ content: pythonAnswer, delayMs: 5000 }]);
+    const chat = await serve([{ content: pythonAnswer, delayMs: 600_000 }]);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const startedAt = Date.now();
-    const error = await providerFor(baseUrl(chat))
+    const generating = providerFor(baseUrl(chat))
       .generate({ messages: [{ role: 'user', content: 'x' }], abortSignal: controller.signal })
       .catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(AbortedError);
-    expect(Date.now() - startedAt).toBeLessThan(2000);
+    // Aborted once the request is at the server, so it is really in flight.
+    await chat.waitForRequests(1);
+    controller.abort();
+    expect(await generating).toBeInstanceOf(AbortedError);
   });
 
   it('aborts while the SDK waits to retry a 429, without waiting out retry-after', async () => {
+    // Waiting out the 15 s would run past the test's own timeout.
     const chat = await serve([{ status: 429, headers: { 'retry-after': '15' } }]);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
-    const startedAt = Date.now();
-    const error = await providerFor(baseUrl(chat), { maxRetries: 2 })
+    const generating = providerFor(baseUrl(chat), { maxRetries: 2 })
       .generate({ messages: [{ role: 'user', content: 'x' }], abortSignal: controller.signal })
       .catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(AbortedError);
-    expect(Date.now() - startedAt).toBeLessThan(2000);
+    // Aborted once the SDK has said it will retry (its log line, which pycage's logger receives): it is
+    // then waiting out retry-after.
+    await waitFor(() => logs.some((entry) => /retrying/i.test(entry.message)), "the SDK's retry after the 429", { intervalMs: 10 });
+    controller.abort();
+    expect(await generating).toBeInstanceOf(AbortedError);
     expect(chat.requests).toHaveLength(1);
   });
 

@@ -67,6 +67,9 @@ const fake = (sandbox: Sandbox): FakeSandbox => sandbox as unknown as FakeSandbo
  */
 const settle = (milliseconds = 20): Promise<void> => vi.advanceTimersByTimeAsync(milliseconds).then(() => undefined);
 
+/** Fake time past the refill: pool.ts tops a key up 100 ms after its last run ends. */
+const pastRefillMs = 150;
+
 /** Lets fake time pass until `work` settles: for steps that wait on a sandbox that takes time to start. */
 async function whileTimePasses<T>(work: Promise<T>): Promise<T> {
   let settled = false;
@@ -101,7 +104,7 @@ describe('SandboxPool', () => {
     expect(fake(sandbox).destroyed).toBe(true);
     // Topped up shortly after the run, not during it.
     expect(created).toHaveLength(1);
-    await settle(150);
+    await settle(pastRefillMs);
     expect(pool.stats().ready).toBe(2);
     expect(created).toHaveLength(3);
     expect(pool.stats()).toEqual({ ready: 2, starting: 0, removing: 0, refillScheduled: false, target: 2, active: 0 });
@@ -114,7 +117,7 @@ describe('SandboxPool', () => {
     const sandbox = await pool.acquire(settings);
     await pool.release(sandbox);
     await pool.close();
-    await settle(150);
+    await settle(pastRefillMs);
     expect(created).toHaveLength(1);
   });
 
@@ -169,7 +172,7 @@ describe('SandboxPool', () => {
     expect(created.every((sandbox) => sandbox.destroyed)).toBe(true);
     const sandbox = await pool.acquire(settings);
     await pool.release(sandbox);
-    await vi.advanceTimersByTimeAsync(150);
+    await vi.advanceTimersByTimeAsync(pastRefillMs);
     expect(pool.stats().ready).toBe(2);
     await pool.close();
   });
@@ -188,7 +191,7 @@ describe('SandboxPool', () => {
     pool.warm(settings);
     await settle(50);
     await pool.release(await pool.acquire(settings));
-    await settle(150);
+    await settle(pastRefillMs);
     expect(pool.stats().ready).toBe(2);
     const [running, finished, own] = await whileTimePasses(Promise.all([pool.acquire(settings), pool.acquire(settings), pool.acquire(settings)]));
     // `finished` waits for its removal while the others run; then the runtime closes without waiting.
@@ -220,7 +223,7 @@ describe('SandboxPool', () => {
     expect(pool.stats().active).toBe(3);
     const first = pool.release(burst[0]!);
     const second = pool.release(burst[1]!);
-    await settle(150);
+    await settle(pastRefillMs);
     // One run still executes: nothing removed, nothing started.
     expect(burst.slice(0, 2).map((sandbox) => fake(sandbox).destroyed)).toEqual([false, false]);
     expect(created).toHaveLength(3);
@@ -229,7 +232,7 @@ describe('SandboxPool', () => {
     await Promise.all([first, second]);
     expect(burst.every((sandbox) => fake(sandbox).destroyed)).toBe(true);
     // The pool now keeps as many ready as the burst needed.
-    await settle(150);
+    await settle(pastRefillMs);
     expect(pool.stats().ready).toBe(3);
     expect(pool.stats()).toMatchObject({ ready: 3, starting: 0, removing: 0, target: 3, active: 0 });
     await pool.close();
@@ -256,17 +259,17 @@ describe('SandboxPool', () => {
     await vi.advanceTimersByTimeAsync(10);
     const burst = await Promise.all(Array.from({ length: 5 }, () => pool.acquire(settings)));
     await Promise.all(burst.map((sandbox) => pool.release(sandbox)));
-    await vi.advanceTimersByTimeAsync(150);
+    await vi.advanceTimersByTimeAsync(pastRefillMs);
     expect(pool.stats().ready).toBe(3);
     // Used now and then, one run at a time: the burst is recent, the pool stays grown.
     await vi.advanceTimersByTimeAsync(6000);
     await pool.release(await pool.acquire(settings));
-    await vi.advanceTimersByTimeAsync(150);
+    await vi.advanceTimersByTimeAsync(pastRefillMs);
     expect(pool.stats().ready).toBe(3);
     // No burst for idleMs: back to one.
     await vi.advanceTimersByTimeAsync(6000);
     await pool.release(await pool.acquire(settings));
-    await vi.advanceTimersByTimeAsync(150);
+    await vi.advanceTimersByTimeAsync(pastRefillMs);
     expect(pool.stats().ready).toBe(1);
     expect(pool.stats().target).toBe(1);
     await pool.close();
