@@ -301,7 +301,8 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
     // died; removing it now (the run is over) makes that happen at once.
     const state = await sandbox.state();
     void sandbox.destroy();
-    const verdict = await this.#oom.verdict(sandbox.id, 5000);
+    // A bound against a hang, not a wait: it ends at the `die`, which a loaded daemon can send late.
+    const verdict = await this.#oom.verdict(sandbox.id, 30_000);
     // Nothing here stopped it (no stop reason, not closed), yet Docker was asked to: the container was
     // stopped from outside, and the script's status says nothing about the script.
     if (verdict === false && this.#oom.wasKilled(sandbox.id)) {
