@@ -12,6 +12,7 @@ import { environmentVolumeName } from '../../../src/runtime/environments/environ
 import { volumesWithPrefix } from '../../helpers/docker.js';
 import { buildHostileSdist } from '../../helpers/sdists.js';
 import { buildWheel } from '../../helpers/wheels.js';
+import { hangBoundMs, withinHangBound } from '../../helpers/wait.js';
 import { createScratch, docker, sessionContainers, testImage, type Scratch } from './helpers.js';
 
 let scratch: Scratch;
@@ -170,7 +171,8 @@ describe('an install', () => {
 
 describe('a run', () => {
   it('ends when its script exits, whatever the script left behind to freeze pycage', async () => {
-    const runtime = scratch.runtime({ timeoutMs: 3000 });
+    // The run's timeout is the hang bound: the run must end because the script did, not because time ran out.
+    const runtime = scratch.runtime({ timeoutMs: hangBoundMs });
     const output = await mkdtemp(path.join(tmpdir(), 'pycage-escapes-out-'));
     try {
       // The child waits for its parent to exit, then stops every process it can, over and over: on
@@ -190,7 +192,7 @@ describe('a run', () => {
         '            pass',
         'print("parent done")',
       ].join('\n');
-      const result = await runtime.runScript(script, { outputDir: output });
+      const result = await withinHangBound(runtime.runScript(script, { outputDir: output }), 'a run whose child freezes everything after it exits');
       expect(result.stdout).toBe('parent done\n');
       expect(result.exitCode).toBe(0);
       expect(result.timedOut).toBe(false);
@@ -216,7 +218,7 @@ describe('a run', () => {
         '            pass',
         'signal.pause()',
       ].join('\n');
-      const result = await runtime.runScript(script, { outputDir: output });
+      const result = await withinHangBound(runtime.runScript(script, { outputDir: output }), 'a frozen run with a 3 s timeout');
       expect(result.timedOut).toBe(true);
       expect(result.exitCode).toBe(124);
       expect(result.artifacts.map((artifact) => artifact.name)).toEqual(['partial.txt']);
@@ -228,7 +230,7 @@ describe('a run', () => {
         abortSignal: controller.signal,
         onStdout: () => controller.abort(),
       });
-      await expect(running).rejects.toMatchObject({ name: 'AbortedError' });
+      await expect(withinHangBound(running, 'an aborted run whose every process is stopped')).rejects.toMatchObject({ name: 'AbortedError' });
       await runtime.close();
       expect(sessionContainers(runtime)).toEqual([]);
     } finally {
