@@ -67,34 +67,27 @@ export async function prune(options: PruneOptions = {}): Promise<{ containers: n
   const client = new DockerClient(options.docker);
   const logger = toLogger(options.logger, 'Runtime');
   const filters = labelFilter();
-  let volumes = 0;
-  let images = 0;
-
   const containerList = await client.listContainers(filters);
   const containers = await removeContainers(client, containerList, (error, container) => {
     if (statusCode(error) === 404) return;
     logger.warn(`could not remove container ${container.id.slice(0, 12)}: ${daemonMessage(error)}`);
   });
-
-  for (const volume of await client.listVolumes(filters)) {
-    try {
-      await client.removeVolume(volume);
-      volumes += 1;
-    } catch (error) {
-      if (statusCode(error) === 404) continue;
-      logger.warn(`could not remove volume ${volume}: ${daemonMessage(error)}`);
-    }
-  }
-
-  for (const image of await client.listImages(filters)) {
-    try {
-      await client.removeImage(image);
-      images += 1;
-    } catch (error) {
-      if (statusCode(error) === 404) continue;
-      logger.warn(`could not remove image ${image.slice(7, 19)}: ${daemonMessage(error)}`);
-    }
-  }
+  const volumes = await removeEach(await client.listVolumes(filters), (volume) => client.removeVolume(volume), (volume) => `volume ${volume}`, logger);
+  const images = await removeEach(await client.listImages(filters), (image) => client.removeImage(image), (image) => `image ${image.slice(7, 19)}`, logger);
   logger.info(`pruned ${containers} container(s), ${volumes} volume(s), ${images} image(s)`);
   return { containers, volumes, images };
+}
+
+/** Removes each item in turn; one already gone is fine, one that cannot go is logged. How many went. */
+async function removeEach(items: readonly string[], remove: (item: string) => Promise<unknown>, describe: (item: string) => string, logger: Logger): Promise<number> {
+  let removed = 0;
+  for (const item of items) {
+    try {
+      await remove(item);
+      removed += 1;
+    } catch (error) {
+      if (statusCode(error) !== 404) logger.warn(`could not remove ${describe(item)}: ${daemonMessage(error)}`);
+    }
+  }
+  return removed;
 }
