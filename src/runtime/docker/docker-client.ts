@@ -128,18 +128,19 @@ export function toDockerUnavailable(error: unknown, endpoint: string): DockerUna
 
 export class DockerClient {
   readonly endpoint: string;
-  readonly #options: DockerOptions | undefined;
+  /** What it was made with: the reaper process (reaper.ts) reaches the same engine with them. */
+  readonly options: DockerOptions | undefined;
   #api: Promise<Dockerode> | undefined;
 
   constructor(options?: DockerOptions) {
-    this.#options = options;
+    this.options = options;
     this.endpoint = describeEndpoint(options);
   }
 
   /** The dockerode instance, created on first use. */
   #connect(): Promise<Dockerode> {
     this.#api ??= import('dockerode').then(
-      (module) => new module.default(this.#options),
+      (module) => new module.default(this.options),
       (error: unknown) => {
         this.#api = undefined;
         throw error;

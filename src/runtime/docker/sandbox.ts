@@ -27,6 +27,7 @@ import { SandboxError } from '../errors.js';
 import { encodeFrame, Tunnel } from '../network/tunnel.js';
 import { FrameDemuxer, type StreamName } from '../output.js';
 import { loadPythonSource } from '../python/sources.js';
+import { whileCreating } from './reaper.js';
 
 /** Longest the reaping of a run's processes may take before the whole container is removed instead. */
 export const reapBoundMs = 5000;
@@ -63,6 +64,15 @@ export interface ExecOutcome {
   exitCode: number | null;
   /** True when the container stopped while the exec was running. */
   containerExited: boolean;
+}
+
+interface SandboxCreation {
+  client: DockerClient;
+  settings: SandboxSettings;
+  labels: Record<string, string>;
+  name: string;
+  poolKey: string;
+  logger: Logger;
 }
 
 export class Sandbox {
@@ -141,15 +151,16 @@ export class Sandbox {
     });
   }
 
-  /** Creates, attaches to and starts a container; a failed start removes what it made. */
-  static async create(options: {
-    client: DockerClient;
-    settings: SandboxSettings;
-    labels: Record<string, string>;
-    name: string;
-    poolKey: string;
-    logger: Logger;
-  }): Promise<Sandbox> {
+  /**
+   * Creates, attaches to and starts a container; a failed start removes what it made. Until it is
+   * started with its lifeline attached, the container is the reaper's to remove should this process
+   * die (reaper.ts).
+   */
+  static create(options: SandboxCreation): Promise<Sandbox> {
+    return whileCreating(options.client, options.name, options.logger, () => Sandbox.#create(options));
+  }
+
+  static async #create(options: SandboxCreation): Promise<Sandbox> {
     const { client, settings, labels, name, poolKey, logger } = options;
     const createOptions = sandboxCreateOptions(settings, labels, await loadPythonSource('keeper'), name);
     let id: string;

@@ -1,6 +1,7 @@
 // Nothing outlives its owner: a process killed with SIGKILL loses its containers through the lifeline,
-// SIGINT closes open runtimes before the process exits, and a start sweeps what dead owners left.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+// and those whose creation was in flight through the reaper process; SIGINT closes open runtimes before
+// the process exits, and a start sweeps what dead owners left.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // What a failed attack test left (Created containers of killed fixtures), so it does not linger.
+  for (const child of children) if (child.pid !== undefined) strayContainers.push(...containersWith(`pycage.owner-pid=${child.pid}`));
   for (const id of strayContainers) spawnSync('docker', ['rm', '-f', id]);
   await scratch?.dispose();
 });
@@ -58,6 +61,35 @@ describe('cleanup', () => {
     expect((await holder.exited).signal).toBe('SIGKILL');
     // Within seconds, not at the next start's sweep (about 110 s on 00e6c68).
     expect(await eventually(() => containersWith(label).length === 0, 15_000)).toBe(true);
+  });
+
+  it('loses every container on SIGKILL while container creations are in flight, however often it happens', async () => {
+    // The lifeline covers a container once it is started; a creation in flight has none yet, and on
+    // 1c41657 such a container stayed (Created) until the next start's sweep. Each round kills the
+    // fixture right after Docker reports its nth container created, before pycage can start it.
+    const left: string[] = [];
+    for (const nth of [1, 2, 3, 4, 5, 6]) {
+      const since = String(Math.floor(Date.now() / 1000) - 1);
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture], { env: fixtureEnv(scratch, { PYCAGE_FIXTURE_MODE: 'churn' }), stdio: 'ignore' });
+      children.push(child);
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+      const label = `pycage.owner-pid=${child.pid}`;
+      // `--since` replays what happened before the CLI connected, so no create of the fixture is missed.
+      const events = spawn('docker', ['events', '--since', since, '--filter', 'type=container', '--filter', 'event=create', '--filter', `label=${label}`, '--format', '{{.Actor.Attributes.name}}'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      let seen = 0;
+      events.stdout.on('data', (data: Buffer) => {
+        seen += data.toString().split('\n').filter(Boolean).length;
+        if (seen >= nth) child.kill('SIGKILL');
+      });
+      expect(await exited).toBe('SIGKILL');
+      events.kill();
+      if (!(await eventually(() => containersWith(label).length === 0, 15_000))) {
+        left.push(`after create ${nth}: ${docker('ps', '-a', '--filter', `label=${label}`, '--format', '{{.Names}} {{.State}}')}`);
+      }
+    }
+    expect(left).toEqual([]);
   });
 
   it('closes open runtimes on SIGINT, then exits by the signal as Node would', async () => {

@@ -1,0 +1,93 @@
+// @ts-check
+/**
+ * pycage's reaper: removes the containers whose creation was in flight when the pycage process that
+ * started it died. reaper.ts starts one per Node process and Docker engine, detached (its own session:
+ * a signal to pycage's process group does not reach it), with its stdin a pipe from that process.
+ *
+ * A container is covered by its lifeline once it is started (keeper.py exits when the attach
+ * connection closes, and AutoRemove deletes the container). Between the create request and the start
+ * it has no lifeline, and a kill -9 of pycage then would leave it `Created` for good. So pycage
+ * writes, on the pipe, a line before each creation and another once the container is started (or its
+ * failed start cleaned up); when the pipe closes, which the kernel does when pycage dies however it
+ * dies, this program removes every container still announced and then exits.
+ *
+ * Lines: the first is the engine's options (dockerode's, as JSON, Buffers as `{"base64": ...}`),
+ * then `+ NAME` (a creation starts) and `- NAME` (it is covered by its lifeline, or gone).
+ *
+ * A creation may land on the engine after pycage died (the request was sent, the daemon had not
+ * answered): so this program first follows the engine's create events, then removes each announced
+ * name that exists, and removes the others as their create events arrive, for up to `graceMs` (a
+ * request that never reached the daemon creates nothing, and is given up then).
+ *
+ * Plain JavaScript with no dependency but dockerode, which is loaded only when there is work: the
+ * process costs a Node start-up and nothing while pycage lives. The path goes through the package
+ * root, like the Python programs (sources.ts), so it is the same from src/ and dist/.
+ */
+import { createInterface } from 'node:readline';
+
+const graceMs = 60_000;
+/** @type {Set<string>} */
+const pending = new Set();
+/** @type {Record<string, unknown> | undefined} */
+let options;
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  if (options === undefined) {
+    options = JSON.parse(line, (_key, value) => (isEncodedBuffer(value) ? Buffer.from(value.base64, 'base64') : value));
+  } else if (line.startsWith('+ ')) pending.add(line.slice(2));
+  else if (line.startsWith('- ')) pending.delete(line.slice(2));
+});
+lines.on('close', () => {
+  if (pending.size === 0) process.exit(0);
+  removeAnnounced().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+});
+
+/** @param {unknown} value @returns {value is { base64: string }} */
+function isEncodedBuffer(value) {
+  return typeof value === 'object' && value !== null && typeof (/** @type {{ base64?: unknown }} */ (value).base64) === 'string' && Object.keys(value).length === 1;
+}
+
+async function removeAnnounced() {
+  const { default: Docker } = await import('dockerode');
+  const docker = new Docker(/** @type {import('dockerode').DockerOptions} */ (options));
+  let finish = () => {};
+  const done = new Promise((resolve) => {
+    finish = () => resolve(undefined);
+  });
+  const timer = setTimeout(finish, graceMs);
+  /** @param {string} name */
+  const remove = async (name) => {
+    try {
+      await docker.getContainer(name).remove({ force: true });
+      pending.delete(name);
+    } catch (error) {
+      const status = /** @type {{ statusCode?: number }} */ (error).statusCode;
+      // 409: its removal is already under way (AutoRemove). 404: not created yet, or never will be;
+      // its create event, if it comes, removes it.
+      if (status === 409) pending.delete(name);
+    }
+    if (pending.size === 0) finish();
+  };
+  // Events first, then the removals: a creation that lands between the two is still seen.
+  const events = await docker.getEvents({ filters: { type: ['container'], event: ['create'], label: ['pycage=true'] } });
+  let buffered = '';
+  events.on('data', (/** @type {Buffer} */ chunk) => {
+    buffered += chunk.toString('utf8');
+    const complete = buffered.split('\n');
+    buffered = complete.pop() ?? '';
+    for (const line of complete) {
+      if (line.trim() === '') continue;
+      const name = /** @type {{ Actor?: { Attributes?: { name?: string } } }} */ (JSON.parse(line)).Actor?.Attributes?.name;
+      if (name !== undefined && pending.has(name)) void remove(name);
+    }
+  });
+  events.on('error', finish);
+  await Promise.all([...pending].map(remove));
+  await done;
+  clearTimeout(timer);
+  /** @type {{ destroy?: () => void }} */ (events).destroy?.();
+}
