@@ -7,24 +7,34 @@
  * gets a container of its own, started for it and removed after it. A run takes one and never gives it
  * back: after the run it is destroyed and the pool is refilled in the background, so no two runs ever
  * share a container. A run that finds the pool empty takes a sandbox still being started if there is
- * one, else starts its own; only `warm()` and the refill after a release start sandboxes for the pool.
+ * one, else starts its own.
  *
- * How many a key keeps follows the concurrency it sees: at least `size`, and after a burst of N runs
- * at once up to min(N, `maxSize`), so the next burst finds its containers started; back to `size` once
- * no such burst has been seen for `idleMs`. Container starts and removals are daemon work that competes
- * with the scripts for the CPU, so while a burst of runs of a key is in flight, the pool starts
- * nothing for it and holds back the removal of the burst's used containers (for at most
- * `maxRemovalDelayMs`); both happen once the burst is over. A key left unused for `idleMs` is emptied and not refilled until its
- * next run.
+ * How many a key keeps follows the concurrency it sees: at least `size`; after N runs at once, N; and
+ * one more for every run of a burst that found no sandbox ready once the key had been full (a burst
+ * that came right after single runs, whose replacements were still starting), so the next such burst
+ * finds enough started; at most `maxSize`, and back to `size` once no burst has been seen for `idleMs`.
+ * A used sandbox is replaced as soon as its run ends (no run of its key executing), not when the next
+ * run asks: the refill runs ahead of demand. Only after a key's first run is the refill delayed
+ * (`refillDelayMs`), so a one-shot caller that closes right away (`pycage run`) starts nothing it will
+ * never use.
+ *
+ * Container starts and removals are daemon work that competes with the scripts for the CPU, so the
+ * pool does both in the background and never at the expense of runs in flight: at most
+ * `maxStartsInFlight` starts at a time for the pool as a whole; while a run of a key executes, nothing
+ * is started for that key (what is missing is started when its last run ends) and the removal of used
+ * containers waits (for at most `maxRemovalDelayMs`). A key left unused for `idleMs` is emptied and
+ * not refilled until its next run.
  */
 import type { Logger } from '../../logger.js';
 import { poolKey, type SandboxSettings } from './container-options.js';
 import type { Sandbox } from './sandbox.js';
 
-/** How long after the last run of a key its pool is topped up again. */
+/** How long after a key's first run its pool is topped up (a one-shot caller has closed by then). */
 const refillDelayMs = 100;
 /** Longest a used container waits for its removal while other runs of its key execute. */
 export const maxRemovalDelayMs = 1000;
+/** Sandboxes the pool starts at once for refills (a run that needs one starts its own regardless). */
+const maxStartsInFlight = 2;
 
 interface Pending {
   promise: Promise<Sandbox | undefined>;
@@ -41,8 +51,14 @@ interface PoolEntry {
   executing: number;
   /** How many ready sandboxes to keep: `size` to `maxSize`. */
   target: number;
-  /** When the key last saw more runs at once than `size`. */
-  burstAt: number;
+  /** When the key last saw a burst (more runs at once than it kept, or a burst run that found none ready). */
+  grownAt: number;
+  /** The key has had `target` sandboxes ready at least once: a run that waits after that is a sign of demand. */
+  filled: boolean;
+  /** Runs released so far: the first one's refill is delayed. */
+  released: number;
+  /** How many the last refill asked for: what a start slot that frees up goes on filling towards. */
+  wanted: number;
   /** Used sandboxes whose removal waits for the runs still executing. */
   used: Array<{ sandbox: Sandbox; resolve: () => void }>;
   usedTimer: NodeJS.Timeout | undefined;
@@ -83,6 +99,8 @@ export class SandboxPool {
   readonly #maxSize: number;
   readonly #entries = new Map<string, PoolEntry>();
   #removing = 0;
+  /** Refill starts in flight, all keys together. */
+  #starting = 0;
   #closed = false;
   /** Closed without waiting: sandboxes are abandoned (lifeline cut) rather than removed. */
   #abandon = false;
@@ -114,15 +132,8 @@ export class SandboxPool {
     entry.lastUsed = Date.now();
     entry.idle = false;
     entry.active += 1;
-    if (entry.active > this.#options.size) {
-      entry.burstAt = Date.now();
-      const wanted = Math.min(entry.active, this.#maxSize);
-      if (wanted > entry.target) {
-        this.#options.logger.debug(`pool ${key}: ${entry.active} runs at once, keeping ${wanted} ready from now on`);
-        entry.target = wanted;
-      }
-    }
     this.#armIdleTimer(key, entry);
+    this.#grow(key, entry);
     let sandbox: Sandbox;
     try {
       sandbox = await this.#take(entry, settings, key);
@@ -132,6 +143,25 @@ export class SandboxPool {
     }
     entry.executing += 1;
     return sandbox;
+  }
+
+  /**
+   * The demand a run shows: more runs at once than the key keeps ready, or, once the key has been
+   * full, a run of a burst that finds none ready (a burst that came while the replacements of earlier
+   * runs were still starting, as after single runs back to back). Either way the key keeps more ready
+   * from now on, up to `maxSize`. A single run that waits for a replacement still starting grows
+   * nothing: a caller running scripts one at a time never needs more than the pool refills.
+   */
+  #grow(key: string, entry: PoolEntry): void {
+    let wanted = entry.target;
+    if (entry.active > entry.target) wanted = entry.active;
+    else if (entry.filled && entry.active > 1 && !entry.ready.some((sandbox) => sandbox.alive)) wanted = entry.target + 1;
+    else return;
+    entry.grownAt = Date.now();
+    wanted = Math.min(wanted, this.#maxSize);
+    if (wanted <= entry.target) return;
+    this.#options.logger.debug(`pool ${key}: ${entry.active} run(s) at once, ${entry.ready.length} ready; keeping ${wanted} ready from now on`);
+    entry.target = wanted;
   }
 
   async #take(entry: PoolEntry, settings: SandboxSettings, key: string): Promise<Sandbox> {
@@ -152,18 +182,16 @@ export class SandboxPool {
 
   /**
    * Destroys a sandbox that was used, once no other run of its key is executing (or after
-   * `maxRemovalDelayMs`), and tops the key's pool up shortly after the last run of a burst ends: the
-   * delay keeps container start-ups from competing with the caller handling its result, and lets a
-   * one-shot caller that closes right away (`pycage run`) do so without waiting for a container it
-   * will never use. A caller running scripts one after another gets its refill during its next run,
-   * which is what keeps such a loop from waiting for a container start every time. Resolves when the
-   * sandbox is gone.
+   * `maxRemovalDelayMs`), and replaces it once no run of its key executes: at once, or shortly after
+   * the key's first run, so a one-shot caller that closes right away does not wait for a container it
+   * will never use. Resolves when the sandbox is gone.
    */
   release(sandbox: Sandbox): Promise<void> {
     const entry = this.#entries.get(sandbox.poolKey);
     if (entry === undefined || this.#closed) return this.#destroy(sandbox);
     entry.active = Math.max(0, entry.active - 1);
     entry.executing = Math.max(0, entry.executing - 1);
+    entry.released += 1;
     const removed = new Promise<void>((resolve) => entry.used.push({ sandbox, resolve }));
     this.#removing += 1;
     if (entry.executing === 0) this.#removeUsed(entry);
@@ -171,7 +199,10 @@ export class SandboxPool {
       entry.usedTimer = setTimeout(() => this.#removeUsed(entry), maxRemovalDelayMs);
       entry.usedTimer.unref();
     }
-    if (entry.active === 0) this.#scheduleRefill(sandbox.poolKey, entry);
+    if (entry.active === 0) {
+      if (entry.released === 1) this.#scheduleRefill(sandbox.poolKey, entry);
+      else this.#refillNow(sandbox.poolKey, entry);
+    }
     return removed;
   }
 
@@ -241,10 +272,25 @@ export class SandboxPool {
     clearTimeout(entry.refillTimer);
     entry.refillTimer = setTimeout(() => {
       entry.refillTimer = undefined;
-      if (entry.target > this.#options.size && Date.now() - entry.burstAt >= this.#options.idleMs) this.#shrink(key, entry);
-      this.#refill(key, entry, entry.target);
+      this.#refillNow(key, entry);
     }, refillDelayMs);
     entry.refillTimer.unref();
+  }
+
+  /** Tops the key up to its target (after shrinking it if no burst was seen for `idleMs`). */
+  #refillNow(key: string, entry: PoolEntry): void {
+    clearTimeout(entry.refillTimer);
+    entry.refillTimer = undefined;
+    if (entry.target > this.#options.size && Date.now() - entry.grownAt >= this.#options.idleMs) this.#shrink(key, entry);
+    this.#refill(key, entry, entry.target);
+  }
+
+  /** A refill start ended: its slot goes to a key still short of its target and not executing runs. */
+  #nextStart(): void {
+    for (const [key, entry] of this.#entries) {
+      if (this.#starting >= maxStartsInFlight) return;
+      if (entry.active === 0 && entry.refillTimer === undefined) this.#refill(key, entry, entry.wanted);
+    }
   }
 
   #entry(key: string, settings: SandboxSettings): PoolEntry {
@@ -257,7 +303,10 @@ export class SandboxPool {
         active: 0,
         executing: 0,
         target: this.#options.size,
-        burstAt: 0,
+        grownAt: 0,
+        filled: false,
+        released: 0,
+        wanted: 0,
         used: [],
         usedTimer: undefined,
         lastUsed: Date.now(),
@@ -270,13 +319,15 @@ export class SandboxPool {
     return entry;
   }
 
-  /** Starts sandboxes until `count` are ready or starting for the pool. */
+  /** Starts sandboxes until `count` are ready or starting for the pool, at most `maxStartsInFlight` at a time. */
   #refill(key: string, entry: PoolEntry, count: number): void {
     if (this.#closed || entry.idle) return;
+    entry.wanted = count;
     let available = entry.ready.length;
     for (const pending of entry.pending) if (!pending.claimed) available += 1;
-    for (; available < count; available += 1) {
+    for (; available < count && this.#starting < maxStartsInFlight; available += 1) {
       const pending: Pending = { claimed: false, promise: Promise.resolve(undefined) };
+      this.#starting += 1;
       pending.promise = this.#options.create(entry.settings, key).then(
         (sandbox) => {
           entry.pending.delete(pending);
@@ -284,6 +335,7 @@ export class SandboxPool {
             if (this.#closed || entry.idle) void this.#end(sandbox);
             else entry.ready.push(sandbox);
           }
+          if (entry.ready.length >= entry.target) entry.filled = true;
           return sandbox;
         },
         (error: unknown) => {
@@ -294,6 +346,10 @@ export class SandboxPool {
         },
       );
       entry.pending.add(pending);
+      void pending.promise.finally(() => {
+        this.#starting -= 1;
+        this.#nextStart();
+      });
     }
   }
 

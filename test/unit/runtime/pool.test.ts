@@ -275,6 +275,85 @@ describe('SandboxPool', () => {
     await pool.close();
   });
 
+  it('replaces a used sandbox as soon as its run ends (after the first run), so single runs back to back keep it full', async () => {
+    const { pool, created } = fakePool(2, { maxSize: 8 });
+    pool.warm(settings);
+    await settle();
+    await pool.release(await pool.acquire(settings));
+    await settle(150);
+    expect(pool.stats().ready).toBe(2);
+    for (let index = 0; index < 3; index += 1) {
+      const single = await pool.acquire(settings);
+      const before = created.length;
+      const removed = pool.release(single);
+      // Started at the release, not at the next run and not after a delay.
+      expect(created.length).toBe(before + 1);
+      await removed;
+    }
+    await settle();
+    expect(pool.stats()).toMatchObject({ ready: 2, starting: 0, target: 2 });
+    await pool.close();
+  });
+
+  it('does not grow for a single run that waits for a replacement still starting', async () => {
+    const { pool } = fakePool(1, { maxSize: 8, delayMs: 50 });
+    pool.warm(settings);
+    await settle(60);
+    await pool.release(await pool.acquire(settings));
+    await settle(200);
+    for (let index = 0; index < 3; index += 1) await pool.release(await whileTimePasses(pool.acquire(settings)));
+    await settle(200);
+    expect(pool.stats()).toMatchObject({ ready: 1, target: 1 });
+    await pool.close();
+  });
+
+  it('keeps one more ready for every run of a burst that found none once it was full, so a burst right after single runs finds enough next time', async () => {
+    const { pool, created } = fakePool(2, { maxSize: 16, delayMs: 50 });
+    pool.warm(settings);
+    await settle(60);
+    // A first burst of eight: the pool keeps eight.
+    const first = await whileTimePasses(Promise.all(Array.from({ length: 8 }, () => pool.acquire(settings))));
+    await Promise.all(first.map((sandbox) => pool.release(sandbox)));
+    await settle(1000);
+    expect(pool.stats()).toMatchObject({ ready: 8, target: 8 });
+    const round = async (): Promise<{ waited: boolean }> => {
+      // Four single runs back to back, quicker than a start: their replacements are still starting.
+      for (let index = 0; index < 4; index += 1) await pool.release(await pool.acquire(settings));
+      const before = created.length;
+      const burst = Promise.all(Array.from({ length: 8 }, () => pool.acquire(settings)));
+      let acquired = false;
+      void burst.then(() => (acquired = true));
+      // No fake time passes: only a burst served from ready sandboxes is acquired now.
+      await vi.advanceTimersByTimeAsync(0);
+      const waited = !acquired || created.length > before;
+      const taken = await whileTimePasses(burst);
+      await Promise.all(taken.map((sandbox) => pool.release(sandbox)));
+      await settle(2000);
+      return { waited };
+    };
+    // Four of the burst found none ready: four more are kept from now on.
+    expect((await round()).waited).toBe(true);
+    expect(pool.stats()).toMatchObject({ ready: 12, target: 12 });
+    // The next round's burst finds all eight ready.
+    expect((await round()).waited).toBe(false);
+    expect(pool.stats()).toMatchObject({ ready: 12, target: 12 });
+    await pool.close();
+  });
+
+  it('starts at most two sandboxes at a time to refill', async () => {
+    const { pool } = fakePool(1, { maxSize: 8, delayMs: 50 });
+    pool.warm(settings);
+    await settle(60);
+    const burst = await whileTimePasses(Promise.all(Array.from({ length: 6 }, () => pool.acquire(settings))));
+    await Promise.all(burst.map((sandbox) => pool.release(sandbox)));
+    expect(pool.stats()).toMatchObject({ starting: 2, target: 6 });
+    await settle(40);
+    expect(pool.stats().starting).toBe(2);
+    await settle(300);
+    expect(pool.stats()).toMatchObject({ ready: 6, starting: 0 });
+    await pool.close();
+  });
+
   it('logs a failed warm-up and lets the run report its own error', async () => {
     const { pool } = fakePool(1, { fail: true });
     pool.warm(settings);
