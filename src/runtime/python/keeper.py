@@ -39,6 +39,31 @@
 #      REAPED     (keeper -> host) `>i`: reap.py's status
 #    A container runs one script in its life: a second RUN is refused. The child has none of this
 #    program's descriptors, so it cannot write frames; its bytes reach the host only inside frames.
+#
+# 4. The run without a new interpreter. A RUN of `<python> -c <source>`, where <python> is this very
+#    interpreter (the image's python3, or a venv made from it: the same binary behind a pyvenv.cfg), and
+#    whose environment names no PYTHON* variable but PYTHONUNBUFFERED and PYTHONDONTWRITEBYTECODE (the
+#    others change how an interpreter starts, which a fork cannot redo) nor another locale than this
+#    program's, is not exec'd: the child, once it is the sandbox user, leaves this program's frames
+#    (BecomeScript unwinds them all), drops its globals, and starts the source itself, as `python -c`
+#    would have: the run's environment, sys.executable (the venv's python for a venv, whose pyvenv.cfg
+#    site then reads, setting sys.prefix and the venv's site-packages), site.main() with the user site
+#    as an interpreter started without -I has it, '' in front of sys.path, new standard streams
+#    (unbuffered under PYTHONUNBUFFERED), a fresh __main__. That saves a Python start-up per run (about
+#    10 ms of the 20 of a warm run, measured in bench/RESULTS.md). The source is seccomp.py then the
+#    bootstrap, so the filter is in place before any of the script runs, as on the exec path; on both,
+#    site's .pth files run before it (as the sandbox user, without capabilities).
+#    What the child keeps of this program, and the exec path would not: its sys.flags (isolated,
+#    no_site, ignore_environment and safe_path read 1: the struct cannot be changed), its hash seed, the
+#    modules it imported (select, selectors, socket, ctypes...: state-free at import), and its freed
+#    heap, which only ever held this container's own run (its frames, its stdin) and this program's
+#    code; its cmdline is rewritten to the command it stands for (so nothing in the container but this
+#    program says "pycage keeper"), its /proc/self/environ still shows this program's starting
+#    environment (PATH, LANG, HOSTNAME, HOME). What it does not keep: descriptors (every one is closed,
+#    the objects that owned one first, so none can close a number the script reuses), privileges (the
+#    same setgroups/setgid/setuid as the exec path, then dumpable again as after an execve), signal
+#    handlers (Python's own defaults), or a way to signal this program (another uid).
+import ctypes
 import os
 import select
 import selectors
@@ -46,6 +71,9 @@ import signal
 import socket
 import struct
 import sys
+
+# Loaded here, once per container, for a forked run (start_script, and seccomp.py's ctypes): not per run.
+import site  # noqa: F401
 
 HEADER = struct.Struct(">BII")
 OPEN, DATA, CLOSE, RESET, CREDIT = 1, 2, 3, 4, 5
@@ -59,6 +87,11 @@ STDIN_HIGH_WATER = 1 << 20
 WINDOW = 256 * 1024
 MAX_CONNECTIONS = 256
 LINGER_ABORT = struct.pack("ii", 1, 0)
+# What a forked run honours of the PYTHON* variables (see 4.); any other sends it down the exec path.
+FORKED_RUN_VARIABLES = ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")
+LOCALE_VARIABLES = ("LC_ALL", "LC_CTYPE", "LANG")
+PR_SET_DUMPABLE = 4
+libc = ctypes.CDLL(None, use_errno=True)
 
 selector = selectors.DefaultSelector()
 connections = {}
@@ -187,6 +220,53 @@ def exit_status(status):
     return 128 - code if code < 0 else code
 
 
+class BecomeScript(BaseException):
+    # Raised in a forked run's child, once it is the sandbox user, to leave every frame of this program:
+    # the script is started at the top level (start_script), with nothing of the keeper's call stack alive.
+    pass
+
+
+def interpreter_for(argv, environment):
+    # The path this interpreter has as the run's <python> (see 4.), or None when the run must be exec'd.
+    if len(argv) != 3 or argv[1] != "-c":
+        return None
+    if any(name.startswith("PYTHON") and name not in FORKED_RUN_VARIABLES for name in environment):
+        return None
+    if any(environment.get(name) != os.environ.get(name) for name in LOCALE_VARIABLES):
+        return None
+    candidates = [argv[0]] if "/" in argv[0] else [os.path.join(directory or ".", argv[0]) for directory in environment.get("PATH", "").split(":")]
+    for candidate in candidates:
+        try:
+            if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+                return candidate if os.path.realpath(candidate) == os.path.realpath(sys.executable) else None
+        except OSError:
+            return None
+    return None
+
+
+def rename_process(argv):
+    # /proc/self/cmdline reads the memory the kernel put argv in: it is overwritten with the command the
+    # child stands for, cut to that memory's size (the keeper's own argv, its whole source).
+    with open("/proc/self/stat", "rb") as stat:
+        fields = stat.read().rpartition(b")")[2].split()
+    # proc(5) numbers arg_start and arg_end 48 and 49; `fields` starts at the state, number 3.
+    start, end = int(fields[45]), int(fields[46])
+    text = b"\0".join(part.encode("utf-8", "surrogateescape") for part in argv)[:end - start - 1]
+    ctypes.memmove(start, text + b"\0" * (end - start - len(text)), end - start)
+
+
+def forget_descriptors():
+    # What owned a descriptor is closed first, so that no object of this program is left to close, when
+    # collected, a number the script has reused; then every other descriptor above the three of the run.
+    signal.set_wakeup_fd(-1)
+    selector.close()
+    for connection in list(connections.values()):
+        connection.sock.close()
+    if listener is not None:
+        listener.close()
+    os.closerange(3, os.sysconf("SC_OPEN_MAX") if os.sysconf("SC_OPEN_MAX") > 0 else 65536)
+
+
 def forked(child):
     # The child of a fork: nothing of this program's descriptors or signal set-up goes on.
     signal.set_wakeup_fd(-1)
@@ -194,6 +274,8 @@ def forked(child):
         signal.signal(number, signal.SIG_DFL)
     try:
         child()
+    except BecomeScript:
+        raise
     except SystemExit as error:
         os._exit(error.code if isinstance(error.code, int) else 1)
     except BaseException as error:
@@ -214,16 +296,30 @@ class Run:
         self.stdout, stdout_write = os.pipe()
         self.stderr, stderr_write = os.pipe()
 
+        interpreter = interpreter_for(argv, environment)
+
         def become_sandbox_user():
             os.dup2(stdin_read, 0)
             os.dup2(stdout_write, 1)
             os.dup2(stderr_write, 2)
+            if interpreter is not None:
+                forget_descriptors()
             os.closerange(3, os.sysconf("SC_OPEN_MAX") if os.sysconf("SC_OPEN_MAX") > 0 else 65536)
             os.setgroups([])
             os.setgid(SANDBOX_UID)
             os.setuid(SANDBOX_UID)
             os.chdir(directory)
-            os.execvpe(argv[0], argv, environment)
+            if interpreter is None:
+                os.execvpe(argv[0], argv, environment)
+            # A change of uid made the process undumpable (its /proc files root's); an execve would have
+            # made it dumpable again.
+            if libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE)")
+            rename_process(argv)
+            # Python's own signal set-up, as a new interpreter has it.
+            for number in (signal.SIGPIPE, signal.SIGXFSZ):
+                signal.signal(number, signal.SIG_IGN)
+            raise BecomeScript(interpreter, argv[0], argv[2], environment)
 
         self.pid = os.fork()
         if self.pid == 0:
@@ -391,7 +487,11 @@ def from_host_run(kind, stream, payload):
             run.end_stdin()
 
 
+listener = None
+
+
 def main():
+    global listener
     port = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] else 0
     os.set_blocking(0, False)
     selector.register(0, selectors.EVENT_READ, "lifeline")
@@ -403,7 +503,6 @@ def main():
     signal.set_wakeup_fd(wake_write)
     selector.register(wake_read, selectors.EVENT_READ, "children")
     lifeline_paused = False
-    listener = None
     if port:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -471,4 +570,63 @@ def main():
             lifeline_paused = False
 
 
-main()
+def start_script(interpreter, argv0, source, environment):
+    # A forked run's child, at the top level, as the sandbox user: the start of `<argv0> -c <source>`
+    # (see 4.). Everything this program defined goes first; what is used here is imported again.
+    import builtins
+    import gc
+    import io
+    import os
+    import site
+    import sys
+    import time
+
+    keeper = sys.modules["__main__"].__dict__
+    for name in [name for name in keeper if not name.startswith("__")]:
+        del keeper[name]
+    gc.collect()
+    os.environ.clear()
+    os.environ.update(environment)
+    time.tzset()
+    sys.executable = interpreter
+    sys.orig_argv = [argv0, "-c", source]
+    sys.argv = ["-c"]
+    sys.dont_write_bytecode = bool(environment.get("PYTHONDONTWRITEBYTECODE"))
+    unbuffered = bool(environment.get("PYTHONUNBUFFERED"))
+    encoding, errors = sys.stdout.encoding, sys.stdout.errors
+
+    def stream(descriptor, name, mode, stream_errors):
+        # As the interpreter makes its own at start-up (create_stdio): stdin is always buffered.
+        buffering = 0 if unbuffered and mode == "w" else -1
+        binary = io.open(descriptor, mode + "b", buffering, closefd=False)
+        (binary if buffering == 0 else binary.raw).name = name
+        text = io.TextIOWrapper(binary, encoding, stream_errors, "\n", line_buffering=False, write_through=unbuffered)
+        text.mode = mode
+        return text
+
+    sys.stdin = sys.__stdin__ = stream(0, "<stdin>", "r", errors)
+    sys.stdout = sys.__stdout__ = stream(1, "<stdout>", "w", errors)
+    sys.stderr = sys.__stderr__ = stream(2, "<stderr>", "w", "backslashreplace")
+    # Without -I the user site is on (site.venv() turns it off for a venv without system packages).
+    site.check_enableusersite = lambda: True
+    site.main()
+    site.enablerlcompleter()
+    if sys.prefix != sys.base_prefix:
+        # A venv (site.venv() read its pyvenv.cfg): its base interpreter, as getpath finds it at start-up.
+        sys._base_executable = os.path.realpath(interpreter)
+    sys.path.insert(0, "")
+    main_module = type(sys)("__main__")
+    main_module.__builtins__ = builtins
+    main_module.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
+    sys.modules["__main__"] = main_module
+    exec(compile(source, "<string>", "exec"), main_module.__dict__)
+
+
+script = None
+try:
+    main()
+except BecomeScript as become:
+    # Only in a forked run's child; its frames (and this exception's traceback) go with this block.
+    script = become.args
+if script is not None:
+    start_script(*script)
