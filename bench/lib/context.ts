@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/index.js';
-import { benchImage, removeBenchContainers } from './docker.js';
+import { benchImage, poolWatching, removeBenchContainers } from './docker.js';
 import { removeVolumesWithPrefix } from '../../test/helpers/docker.js';
 
 export const hello = 'print("hello world")\n';
@@ -41,7 +41,9 @@ export async function createContext(options: { rounds: number | undefined; verbo
       if (options.verbose) process.stderr.write(`${line}\n`);
     },
     runtime(runtimeOptions = {}) {
-      const runtime = createRuntime({ image: benchImage, environmentVolume: context.volume, cacheDir, ...runtimeOptions });
+      const watching = poolWatching({ image: benchImage, environmentVolume: context.volume, cacheDir, ...runtimeOptions });
+      const runtime = createRuntime(watching.options);
+      watching.watchPool(runtime);
       runtimes.push(runtime);
       return runtime;
     },

@@ -7,13 +7,13 @@
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
-import type { Runtime } from '../../src/index.js';
+import type { Runtime, RuntimeEvent, RuntimeOptions } from '../../src/index.js';
 import { baseEnvironment, sandboxUser, tmpfsOptions, toEnvList, workDirectory } from '../../src/runtime/docker/container-options.js';
 import { FrameDemuxer } from '../../src/runtime/output.js';
 import { imagePath as pathOfImage } from '../../src/runtime/docker/image.js';
 import { runtimeDefaults } from '../../src/runtime/settings.js';
 import { defaultTestImage } from '../../test/integration/global-setup.js';
-import { dockerRuntimeOf, sessionOf } from '../../test/integration/runtime/helpers.js';
+import { sessionOf } from '../../test/integration/runtime/helpers.js';
 
 /** The image benchmarked: PYCAGE_BENCH_IMAGE, else PYCAGE_IMAGE (what pycage itself would use), else the test image. */
 export const benchImage = process.env.PYCAGE_BENCH_IMAGE || process.env.PYCAGE_IMAGE || process.env.PYCAGE_TEST_IMAGE || defaultTestImage;
@@ -173,26 +173,64 @@ export async function sessionContainers(runtime: Runtime, role?: string): Promis
   return docker().listContainers({ all: true, filters: { label } });
 }
 
+interface PoolWatch {
+  /** The pool has reported rest (`pool-ready`) since the last run started. */
+  resting: boolean;
+  ready: number;
+  onRest: Set<() => void>;
+}
+
+const poolWatches = new WeakMap<Runtime, PoolWatch>();
+
 /**
- * Waits until the runtime's pool is at rest: nothing starting, nothing being removed, no refill
- * scheduled, no run in flight, and the daemon lists exactly the pool's ready containers, all running.
- * The next sample then starts on a quiet daemon. A short pause follows for the daemon's own follow-up
- * work (network teardown). The pool's size is whatever it settled at (it grows after bursts).
+ * Options for a runtime whose pool `waitForPool` can wait for: its `onEvent` (the caller's, if any, is
+ * still called) follows the runtime's `pool-ready` events and the runs that start after them. Hand the
+ * runtime to `watchPool` once made.
+ */
+export function poolWatching(options: RuntimeOptions): { options: RuntimeOptions; watchPool: (runtime: Runtime) => void } {
+  const watch: PoolWatch = { resting: false, ready: 0, onRest: new Set() };
+  const onEvent = (event: RuntimeEvent): void => {
+    if (event.type === 'run-start') watch.resting = false;
+    else if (event.type === 'pool-ready') {
+      watch.resting = true;
+      watch.ready = event.ready;
+      for (const wake of watch.onRest) wake();
+    }
+    options.onEvent?.(event);
+  };
+  return { options: { ...options, onEvent }, watchPool: (runtime) => poolWatches.set(runtime, watch) };
+}
+
+/**
+ * Waits until the runtime's pool is at rest (its `pool-ready` event came after the last run started:
+ * nothing starting, nothing being removed, no refill scheduled, no run in flight), and the daemon lists
+ * exactly the pool's ready containers, all running. The next sample then starts on a quiet daemon. A
+ * short pause follows for the daemon's own follow-up work (network teardown). The pool's size is
+ * whatever it settled at (it grows after bursts).
  */
 export async function waitForPool(runtime: Runtime, timeoutMs = 30_000): Promise<void> {
-  const dockerRuntime = dockerRuntimeOf(runtime);
+  const watch = poolWatches.get(runtime);
+  if (watch === undefined) throw new Error('waitForPool needs a runtime made by the bench context (its pool events are followed)');
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const stats = dockerRuntime.poolStats();
-    const containers = await sessionContainers(runtime, 'run');
-    const atRest = stats.starting === 0 && stats.removing === 0 && !stats.refillScheduled && stats.active === 0;
-    if (atRest && containers.length === stats.ready && containers.every((container) => container.State === 'running')) break;
+    const containers = watch.resting ? await sessionContainers(runtime, 'run') : [];
+    if (watch.resting && containers.length === watch.ready && containers.every((container) => container.State === 'running')) break;
     if (performance.now() > deadline) {
       throw new Error(
-        `the pool did not settle within ${timeoutMs} ms (${JSON.stringify(stats)}; containers: ${containers.map((container) => container.State).join(', ')})`,
+        `the pool did not settle within ${timeoutMs} ms (${watch.resting ? `at rest with ${watch.ready} ready` : 'not at rest'}; containers: ${containers.map((container) => container.State).join(', ')})`,
       );
     }
-    await pause(25);
+    // Woken by the next pool-ready event, or polled: the daemon may still be removing what the pool let go.
+    const waiting = watch.onRest;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(wake, 25);
+      function wake(): void {
+        clearTimeout(timer);
+        waiting.delete(wake);
+        resolve();
+      }
+      waiting.add(wake);
+    });
   }
   await pause(150);
 }

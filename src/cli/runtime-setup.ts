@@ -123,6 +123,8 @@ export function reportRuntimeEvent(event: RuntimeEvent, reporter: Reporter): voi
     // passes a list or 'none', having resolved and shown them itself.
     case 'requirements':
     case 'run-end':
+    // The warm pool at rest: nothing for the user to see.
+    case 'pool-ready':
       return;
   }
 }

@@ -252,7 +252,14 @@ export type RuntimeEvent =
   | { type: 'install-start'; requirements: string[] }
   | { type: 'install-done'; reused: boolean; durationMs: number; installer: Installer }
   | { type: 'run-start' }
-  | { type: 'run-end'; exitCode: number; durationMs: number };
+  | { type: 'run-end'; exitCode: number; durationMs: number }
+  /**
+   * Docker runtime only, on the runtime's `onEvent`: the warm pool has come to rest, with `ready`
+   * containers started and waiting, none starting or being removed, no run in flight. Once after
+   * `start()` (a server can wait for it before it takes requests, so the first one is served warm),
+   * then after each spell of runs once the pool has refilled.
+   */
+  | { type: 'pool-ready'; ready: number };
 
 export interface RuntimeInfo {
   isolated: boolean;

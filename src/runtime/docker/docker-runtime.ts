@@ -30,7 +30,7 @@ import { containerLabels, labelFilter, newSessionId } from './labels.js';
 import { OomWatcher } from './oom-watch.js';
 import { lastJsonLine } from '../output.js';
 import type { PythonProbe } from '../probe.js';
-import { SandboxPool, type PoolStats } from './pool.js';
+import { SandboxPool } from './pool.js';
 import { loadConfinedSource, loadPythonSource } from '../python/sources.js';
 import { createBlockedLog, createEgressPolicy, formatBlockedEntry, packageIndexAllowHosts, serveProxyConnection, type BlockedLog } from '../network/index.js';
 import { keepArtifacts, noArtifacts, superviseRun, type RunControl, type RunEnd, type ScriptStopReason } from '../run-skeleton.js';
@@ -79,6 +79,13 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
       idleMs: options.poolIdleMs,
       create: (settings, key) => this.#createSandbox(settings, key),
       logger: this.logger.child('Pool'),
+      onRest: (stats) => {
+        try {
+          this.options.onEvent?.({ type: 'pool-ready', ready: stats.ready });
+        } catch {
+          // Observers cannot break the pool.
+        }
+      },
     });
     this.#oom = new OomWatcher({ client: this.#client, session: this.session, logger: this.logger.child('Sandbox') });
     this.#environments = new DockerEnvironments({
@@ -344,11 +351,6 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
       );
       this.#tracker.waitFor(served);
     };
-  }
-
-  /** What the warm pool is doing (benchmarks and tests wait for it to settle). */
-  poolStats(): PoolStats {
-    return this.#pool.stats();
   }
 
   protected async shutdown(options: { wait: boolean }): Promise<void> {

@@ -77,9 +77,14 @@ export interface SandboxPoolOptions {
   idleMs: number;
   create: (settings: SandboxSettings, key: string) => Promise<Sandbox>;
   logger: Logger;
+  /**
+   * Called each time the pool comes to rest (once per quiet spell): nothing starting, being removed or
+   * scheduled, no run in flight. The runtime reports it as the `pool-ready` event.
+   */
+  onRest?: (stats: PoolStats) => void;
 }
 
-/** What the pool is doing, for `waitForPool`-style checks in tests and benchmarks. */
+/** What the pool is doing: what `onRest` reports, and what the pool's tests check. */
 export interface PoolStats {
   ready: number;
   /** Sandboxes being started for the pool (not yet claimed by a run). */
@@ -101,6 +106,8 @@ export class SandboxPool {
   #removing = 0;
   /** Refill starts in flight, all keys together. */
   #starting = 0;
+  /** onRest was told about the current quiet spell. */
+  #resting = false;
   #closed = false;
   /** Closed without waiting: sandboxes are abandoned (lifeline cut) rather than removed. */
   #abandon = false;
@@ -132,6 +139,7 @@ export class SandboxPool {
     entry.lastUsed = Date.now();
     entry.idle = false;
     entry.active += 1;
+    this.#resting = false;
     this.#armIdleTimer(key, entry);
     this.#grow(key, entry);
     let sandbox: Sandbox;
@@ -203,7 +211,23 @@ export class SandboxPool {
       if (entry.released === 1) this.#scheduleRefill(sandbox.poolKey, entry);
       else this.#refillNow(sandbox.poolKey, entry);
     }
+    this.#checkRest();
     return removed;
+  }
+
+  /** Tells `onRest`, once per quiet spell, that the pool has come to rest. */
+  #checkRest(): void {
+    if (this.#closed || this.#options.onRest === undefined) return;
+    const stats = this.stats();
+    let waiting = false;
+    for (const entry of this.#entries.values()) waiting ||= entry.used.length > 0 || entry.usedTimer !== undefined;
+    if (waiting || this.#starting > 0 || stats.starting > 0 || stats.removing > 0 || stats.refillScheduled || stats.active > 0) {
+      this.#resting = false;
+      return;
+    }
+    if (this.#resting) return;
+    this.#resting = true;
+    this.#options.onRest(stats);
   }
 
   /**
@@ -218,6 +242,7 @@ export class SandboxPool {
     entry.idle = false;
     this.#armIdleTimer(key, entry);
     this.#refill(key, entry, Math.min(1, entry.target));
+    this.#checkRest();
   }
 
   /**
@@ -254,6 +279,7 @@ export class SandboxPool {
     this.#removing += 1;
     return this.#end(sandbox).finally(() => {
       this.#removing -= 1;
+      this.#checkRest();
     });
   }
 
@@ -264,6 +290,7 @@ export class SandboxPool {
       void this.#end(sandbox).finally(() => {
         this.#removing -= 1;
         resolve();
+        this.#checkRest();
       });
     }
   }
@@ -273,6 +300,7 @@ export class SandboxPool {
     entry.refillTimer = setTimeout(() => {
       entry.refillTimer = undefined;
       this.#refillNow(key, entry);
+      this.#checkRest();
     }, refillDelayMs);
     entry.refillTimer.unref();
   }
@@ -349,6 +377,7 @@ export class SandboxPool {
       void pending.promise.finally(() => {
         this.#starting -= 1;
         this.#nextStart();
+        this.#checkRest();
       });
     }
   }

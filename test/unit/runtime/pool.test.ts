@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Logger } from '../../../src/logger.js';
 import { poolKey, type SandboxSettings } from '../../../src/runtime/docker/container-options.js';
-import { maxRemovalDelayMs, SandboxPool } from '../../../src/runtime/docker/pool.js';
+import { maxRemovalDelayMs, SandboxPool, type PoolStats } from '../../../src/runtime/docker/pool.js';
 import type { Sandbox } from '../../../src/runtime/docker/sandbox.js';
 
 const settings: SandboxSettings = {
@@ -27,11 +27,12 @@ interface FakeSandbox {
 }
 
 /** A pool over fake sandboxes, each created after `delayMs`, so the pool's bookkeeping can be seen. */
-function fakePool(size: number, options: { delayMs?: number; idleMs?: number; fail?: boolean; maxSize?: number } = {}) {
+function fakePool(size: number, options: { delayMs?: number; idleMs?: number; fail?: boolean; maxSize?: number; onRest?: (stats: PoolStats) => void } = {}) {
   const created: FakeSandbox[] = [];
   const pool = new SandboxPool({
     size,
     ...(options.maxSize === undefined ? {} : { maxSize: options.maxSize }),
+    ...(options.onRest === undefined ? {} : { onRest: options.onRest }),
     idleMs: options.idleMs ?? 60_000,
     logger: new Logger(),
     create: async (_settings, key) => {
@@ -351,6 +352,26 @@ describe('SandboxPool', () => {
     expect(pool.stats().starting).toBe(2);
     await settle(300);
     expect(pool.stats()).toMatchObject({ ready: 6, starting: 0 });
+    await pool.close();
+  });
+
+  it('says once per quiet spell that it has come to rest, with how many are ready', async () => {
+    const rests: PoolStats[] = [];
+    const { pool } = fakePool(2, { delayMs: 30, onRest: (stats) => rests.push(stats) });
+    pool.warm(settings);
+    expect(rests).toEqual([]);
+    await settle(50);
+    // Warm: one started for the first run, nothing else in flight.
+    expect(rests).toEqual([{ ready: 1, starting: 0, removing: 0, refillScheduled: false, target: 2, active: 0 }]);
+    const sandbox = await pool.acquire(settings);
+    const removed = pool.release(sandbox);
+    // The used one is being removed and the refill is scheduled: not at rest.
+    expect(rests).toHaveLength(1);
+    await removed;
+    await settle(200);
+    expect(rests.map((stats) => stats.ready)).toEqual([1, 2]);
+    await settle(1000);
+    expect(rests).toHaveLength(2);
     await pool.close();
   });
 
