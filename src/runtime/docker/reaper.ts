@@ -3,8 +3,8 @@
  * when pycage dies (its keeper reads EOF on the lifeline and exits, AutoRemove deletes it), but between
  * the create request and the start there is nothing to close: a pycage killed then (kill -9, the OOM
  * killer) would leave the container `Created` until the next start's sweep. `whileCreating` tells the
- * reaper (reaper.mjs, a detached process started once per Node process and engine, fed by a pipe)
- * which names are in that state; when the pipe closes because this process is gone, the reaper
+ * reaper (reaper-process.ts, a detached process started once per Node process and engine, fed by a
+ * pipe) which names are in that state; when the pipe closes because this process is gone, the reaper
  * removes them. The pipe is written synchronously (a few bytes into a kernel buffer), before the
  * create request leaves, so no kill can fall between the two.
  *
@@ -17,7 +17,15 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../logger.js';
 import type { DockerClient } from './docker-client.js';
 
-const reaperPath = fileURLToPath(new URL('../../../src/runtime/docker/reaper.mjs', import.meta.url));
+/**
+ * How to start the reaper: its compiled module next to this one (dist/), or, when pycage runs from its
+ * TypeScript sources (tsx, vitest), the .ts through tsx, from the package root where tsx resolves.
+ */
+function reaperCommand(): { args: string[]; cwd: string } {
+  const cwd = fileURLToPath(new URL('../../../', import.meta.url));
+  if (import.meta.url.endsWith('.ts')) return { args: ['--import', 'tsx', fileURLToPath(new URL('./reaper-process.ts', import.meta.url))], cwd };
+  return { args: [fileURLToPath(new URL('./reaper-process.js', import.meta.url))], cwd };
+}
 
 class Reaper {
   readonly #options: string;
@@ -56,7 +64,8 @@ class Reaper {
   #start(logger: Logger): Writable | undefined {
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [reaperPath], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+      const command = reaperCommand();
+      child = spawn(process.execPath, command.args, { cwd: command.cwd, detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
     } catch (error) {
       this.#warn(logger, error);
       return undefined;

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * pycage's reaper: removes the containers whose creation was in flight when the pycage process that
  * started it died. reaper.ts starts one per Node process and Docker engine, detached (its own session:
@@ -9,32 +8,28 @@
  * it has no lifeline, and a kill -9 of pycage then would leave it `Created` for good. So pycage
  * writes, on the pipe, a line before each creation and another once the container is started (or its
  * failed start cleaned up); when the pipe closes, which the kernel does when pycage dies however it
- * dies, this program removes every container still announced and then exits.
+ * dies, this program removes every container still announced, and exits.
  *
- * Lines: the first is the engine's options (dockerode's, as JSON, Buffers as `{"base64": ...}`),
- * then `+ NAME` (a creation starts) and `- NAME` (it is covered by its lifeline, or gone).
+ * Lines: the first is the engine's options (DockerOptions as JSON, Buffers as `{"base64": ...}`), then
+ * `+ NAME` (a creation starts) and `- NAME` (it is covered by its lifeline, or gone).
  *
  * A creation may land on the engine after pycage died (the request was sent, the daemon had not
  * answered): so this program first follows the engine's create events, then removes each announced
  * name that exists, and removes the others as their create events arrive, for up to `graceMs` (a
- * request that never reached the daemon creates nothing, and is given up then).
- *
- * Plain JavaScript with no dependency but dockerode, which is loaded only when there is work: the
- * process costs a Node start-up and nothing while pycage lives. The path goes through the package
- * root, like the Python programs (sources.ts), so it is the same from src/ and dist/.
+ * request that never reached the daemon creates nothing, and is given up then). The Docker client is
+ * loaded only when there is such work: while pycage lives, this process costs a Node start-up.
  */
 import { createInterface } from 'node:readline';
+import type { DockerOptions } from './docker-client.js';
 
 const graceMs = 60_000;
-/** @type {Set<string>} */
-const pending = new Set();
-/** @type {Record<string, unknown> | undefined} */
-let options;
+const pending = new Set<string>();
+let options: DockerOptions | undefined;
 
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   if (options === undefined) {
-    options = JSON.parse(line, (_key, value) => (isEncodedBuffer(value) ? Buffer.from(value.base64, 'base64') : value));
+    options = JSON.parse(line, (_key, value: unknown) => (isEncodedBuffer(value) ? Buffer.from(value.base64, 'base64') : value)) as DockerOptions;
   } else if (line.startsWith('+ ')) pending.add(line.slice(2));
   else if (line.startsWith('- ')) pending.delete(line.slice(2));
 });
@@ -46,42 +41,37 @@ lines.on('close', () => {
   );
 });
 
-/** @param {unknown} value @returns {value is { base64: string }} */
-function isEncodedBuffer(value) {
-  return typeof value === 'object' && value !== null && typeof (/** @type {{ base64?: unknown }} */ (value).base64) === 'string' && Object.keys(value).length === 1;
+function isEncodedBuffer(value: unknown): value is { base64: string } {
+  return typeof value === 'object' && value !== null && typeof (value as { base64?: unknown }).base64 === 'string' && Object.keys(value).length === 1;
 }
 
-async function removeAnnounced() {
-  const { default: Docker } = await import('dockerode');
-  const docker = new Docker(/** @type {import('dockerode').DockerOptions} */ (options));
-  let finish = () => {};
-  const done = new Promise((resolve) => {
-    finish = () => resolve(undefined);
-  });
+async function removeAnnounced(): Promise<void> {
+  const { DockerClient, statusCode } = await import('./docker-client.js');
+  const client = new DockerClient(options);
+  let finish = (): void => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
   const timer = setTimeout(finish, graceMs);
-  /** @param {string} name */
-  const remove = async (name) => {
+  const remove = async (name: string): Promise<void> => {
     try {
-      await docker.getContainer(name).remove({ force: true });
+      await client.removeContainer(name);
       pending.delete(name);
     } catch (error) {
-      const status = /** @type {{ statusCode?: number }} */ (error).statusCode;
       // 409: its removal is already under way (AutoRemove). 404: not created yet, or never will be;
       // its create event, if it comes, removes it.
-      if (status === 409) pending.delete(name);
+      if (statusCode(error) === 409) pending.delete(name);
     }
     if (pending.size === 0) finish();
   };
   // Events first, then the removals: a creation that lands between the two is still seen.
-  const events = await docker.getEvents({ filters: { type: ['container'], event: ['create'], label: ['pycage=true'] } });
+  const events = await client.containerEvents({ actions: ['create'], labels: ['pycage=true'] });
   let buffered = '';
-  events.on('data', (/** @type {Buffer} */ chunk) => {
+  events.on('data', (chunk: Buffer) => {
     buffered += chunk.toString('utf8');
     const complete = buffered.split('\n');
     buffered = complete.pop() ?? '';
     for (const line of complete) {
       if (line.trim() === '') continue;
-      const name = /** @type {{ Actor?: { Attributes?: { name?: string } } }} */ (JSON.parse(line)).Actor?.Attributes?.name;
+      const name = (JSON.parse(line) as { Actor?: { Attributes?: { name?: string } } }).Actor?.Attributes?.name;
       if (name !== undefined && pending.has(name)) void remove(name);
     }
   });
@@ -89,5 +79,5 @@ async function removeAnnounced() {
   await Promise.all([...pending].map(remove));
   await done;
   clearTimeout(timer);
-  /** @type {{ destroy?: () => void }} */ (events).destroy?.();
+  events.destroy();
 }
