@@ -13,26 +13,31 @@
  * one more for every run of a burst that found no sandbox ready once the key had been full (a burst
  * that came right after single runs, whose replacements were still starting), so the next such burst
  * finds enough started; at most `maxSize`, and back to `size` once no burst has been seen for `idleMs`.
- * A used sandbox is replaced as soon as its run ends (no run of its key executing), not when the next
- * run asks: the refill runs ahead of demand. Only after a key's first run is the refill delayed
- * (`refillDelayMs`), so a one-shot caller that closes right away (`pycage run`) starts nothing it will
- * never use.
+ * Used sandboxes are replaced ahead of demand, in the quiet after runs: once no run of the key has
+ * ended for `refillDelayMs` (so runs back to back, then a burst, all take from what is ready, and no
+ * start competes with them), or at once when a run leaves the key with fewer than `size` ready or
+ * starting (a caller running scripts one after another keeps finding one). After a key's first run the
+ * refill is always delayed, so a one-shot caller that closes right away (`pycage run`) starts nothing
+ * it will never use.
  *
  * Container starts and removals are daemon work that competes with the scripts for the CPU, so the
  * pool does both in the background and never at the expense of runs in flight: at most
  * `maxStartsInFlight` starts at a time for the pool as a whole; while a run of a key executes, nothing
- * is started for that key (what is missing is started when its last run ends) and the removal of used
- * containers waits (for at most `maxRemovalDelayMs`). A key left unused for `idleMs` is emptied and
- * not refilled until its next run.
+ * is started for that key (what is missing is started when its last run ends); and used containers
+ * are removed once no run of their key has started for `removalQuietMs` (runs back to back go first),
+ * at most `maxRemovalDelayMs` after their run. A key left unused for `idleMs` is emptied and not
+ * refilled until its next run.
  */
 import type { Logger } from '../../logger.js';
 import { poolKey, type SandboxSettings } from './container-options.js';
 import type { Sandbox } from './sandbox.js';
 
-/** How long after a key's first run its pool is topped up (a one-shot caller has closed by then). */
+/** The quiet after the last run of a key before its pool is topped up (a one-shot caller has closed by then). */
 const refillDelayMs = 100;
 /** Longest a used container waits for its removal while other runs of its key execute. */
 export const maxRemovalDelayMs = 1000;
+/** How long a key must have no run starting before its used containers are removed. */
+const removalQuietMs = 50;
 /** Sandboxes the pool starts at once for refills (a run that needs one starts its own regardless). */
 const maxStartsInFlight = 2;
 
@@ -55,13 +60,15 @@ interface PoolEntry {
   grownAt: number;
   /** The key has had `target` sandboxes ready at least once: a run that waits after that is a sign of demand. */
   filled: boolean;
-  /** Runs released so far: the first one's refill is delayed. */
+  /** Runs released so far: the first one's refill is always delayed. */
   released: number;
   /** How many the last refill asked for: what a start slot that frees up goes on filling towards. */
   wanted: number;
   /** Used sandboxes whose removal waits for the runs still executing. */
   used: Array<{ sandbox: Sandbox; resolve: () => void }>;
   usedTimer: NodeJS.Timeout | undefined;
+  /** Removes the used sandboxes once the key has been quiet for `removalQuietMs`. */
+  quietTimer: NodeJS.Timeout | undefined;
   lastUsed: number;
   idleTimer: NodeJS.Timeout | undefined;
   refillTimer: NodeJS.Timeout | undefined;
@@ -140,6 +147,9 @@ export class SandboxPool {
     entry.idle = false;
     entry.active += 1;
     this.#resting = false;
+    // A run starts: the removals wait for the next quiet (or their bound).
+    clearTimeout(entry.quietTimer);
+    entry.quietTimer = undefined;
     this.#armIdleTimer(key, entry);
     this.#grow(key, entry);
     let sandbox: Sandbox;
@@ -189,10 +199,10 @@ export class SandboxPool {
   }
 
   /**
-   * Destroys a sandbox that was used, once no other run of its key is executing (or after
-   * `maxRemovalDelayMs`), and replaces it once no run of its key executes: at once, or shortly after
-   * the key's first run, so a one-shot caller that closes right away does not wait for a container it
-   * will never use. Resolves when the sandbox is gone.
+   * Destroys a sandbox that was used once its key is quiet (no run executing, none started for
+   * `removalQuietMs`; at most `maxRemovalDelayMs` after this), and replaces it once no run of its key
+   * executes: after `refillDelayMs` of quiet, or at once when the key runs low. Resolves when the
+   * sandbox is gone.
    */
   release(sandbox: Sandbox): Promise<void> {
     const entry = this.#entries.get(sandbox.poolKey);
@@ -202,14 +212,14 @@ export class SandboxPool {
     entry.released += 1;
     const removed = new Promise<void>((resolve) => entry.used.push({ sandbox, resolve }));
     this.#removing += 1;
-    if (entry.executing === 0) this.#removeUsed(entry);
-    else if (entry.usedTimer === undefined) {
+    if (entry.usedTimer === undefined) {
       entry.usedTimer = setTimeout(() => this.#removeUsed(entry), maxRemovalDelayMs);
       entry.usedTimer.unref();
     }
+    if (entry.executing === 0) this.#removeWhenQuiet(entry);
     if (entry.active === 0) {
-      if (entry.released === 1) this.#scheduleRefill(sandbox.poolKey, entry);
-      else this.#refillNow(sandbox.poolKey, entry);
+      if (entry.released > 1 && this.#available(entry) < this.#options.size) this.#refillNow(sandbox.poolKey, entry);
+      else this.#scheduleRefill(sandbox.poolKey, entry);
     }
     this.#checkRest();
     return removed;
@@ -220,7 +230,7 @@ export class SandboxPool {
     if (this.#closed || this.#options.onRest === undefined) return;
     const stats = this.stats();
     let waiting = false;
-    for (const entry of this.#entries.values()) waiting ||= entry.used.length > 0 || entry.usedTimer !== undefined;
+    for (const entry of this.#entries.values()) waiting ||= entry.used.length > 0 || entry.usedTimer !== undefined || entry.quietTimer !== undefined;
     if (waiting || this.#starting > 0 || stats.starting > 0 || stats.removing > 0 || stats.refillScheduled || stats.active > 0) {
       this.#resting = false;
       return;
@@ -283,9 +293,18 @@ export class SandboxPool {
     });
   }
 
+  /** Removes the key's used sandboxes once no run of it has started for `removalQuietMs`. */
+  #removeWhenQuiet(entry: PoolEntry): void {
+    clearTimeout(entry.quietTimer);
+    entry.quietTimer = setTimeout(() => this.#removeUsed(entry), removalQuietMs);
+    entry.quietTimer.unref();
+  }
+
   #removeUsed(entry: PoolEntry): void {
     clearTimeout(entry.usedTimer);
     entry.usedTimer = undefined;
+    clearTimeout(entry.quietTimer);
+    entry.quietTimer = undefined;
     for (const { sandbox, resolve } of entry.used.splice(0)) {
       void this.#end(sandbox).finally(() => {
         this.#removing -= 1;
@@ -295,11 +314,19 @@ export class SandboxPool {
     }
   }
 
+  /** Sandboxes of the key ready or being started for the pool (not claimed by a run). */
+  #available(entry: PoolEntry): number {
+    let available = entry.ready.length;
+    for (const pending of entry.pending) if (!pending.claimed) available += 1;
+    return available;
+  }
+
   #scheduleRefill(key: string, entry: PoolEntry): void {
     clearTimeout(entry.refillTimer);
     entry.refillTimer = setTimeout(() => {
       entry.refillTimer = undefined;
-      this.#refillNow(key, entry);
+      // Runs came in the meantime: the last of them to end schedules the refill again.
+      if (entry.active === 0) this.#refillNow(key, entry);
       this.#checkRest();
     }, refillDelayMs);
     entry.refillTimer.unref();
@@ -337,6 +364,7 @@ export class SandboxPool {
         wanted: 0,
         used: [],
         usedTimer: undefined,
+        quietTimer: undefined,
         lastUsed: Date.now(),
         idleTimer: undefined,
         refillTimer: undefined,
@@ -351,9 +379,7 @@ export class SandboxPool {
   #refill(key: string, entry: PoolEntry, count: number): void {
     if (this.#closed || entry.idle) return;
     entry.wanted = count;
-    let available = entry.ready.length;
-    for (const pending of entry.pending) if (!pending.claimed) available += 1;
-    for (; available < count && this.#starting < maxStartsInFlight; available += 1) {
+    for (let available = this.#available(entry); available < count && this.#starting < maxStartsInFlight; available += 1) {
       const pending: Pending = { claimed: false, promise: Promise.resolve(undefined) };
       this.#starting += 1;
       pending.promise = this.#options.create(entry.settings, key).then(

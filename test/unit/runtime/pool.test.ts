@@ -68,7 +68,7 @@ const fake = (sandbox: Sandbox): FakeSandbox => sandbox as unknown as FakeSandbo
  */
 const settle = (milliseconds = 20): Promise<void> => vi.advanceTimersByTimeAsync(milliseconds).then(() => undefined);
 
-/** Fake time past the refill: pool.ts tops a key up 100 ms after its last run ends. */
+/** Fake time past the refill: pool.ts tops a key up 100 ms after its last run ends (in the quiet after runs). */
 const pastRefillMs = 150;
 
 /** Lets fake time pass until `work` settles: for steps that wait on a sandbox that takes time to start. */
@@ -81,6 +81,9 @@ async function whileTimePasses<T>(work: Promise<T>): Promise<T> {
   while (!settled) await vi.advanceTimersByTimeAsync(10);
   return work;
 }
+
+/** A release, with fake time passing until the used sandbox is removed (removals wait for a quiet spell). */
+const released = (pool: SandboxPool, sandbox: Sandbox): Promise<void> => whileTimePasses(pool.release(sandbox));
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -101,7 +104,7 @@ describe('SandboxPool', () => {
     const sandbox = await pool.acquire(settings);
     expect(fake(sandbox).name).toBe('fake-1');
     expect(pool.stats().ready).toBe(0);
-    await pool.release(sandbox);
+    await released(pool, sandbox);
     expect(fake(sandbox).destroyed).toBe(true);
     // Topped up shortly after the run, not during it.
     expect(created).toHaveLength(1);
@@ -116,8 +119,9 @@ describe('SandboxPool', () => {
     const { pool, created } = fakePool(1);
     pool.warm(settings);
     const sandbox = await pool.acquire(settings);
-    await pool.release(sandbox);
+    const removed = pool.release(sandbox);
     await pool.close();
+    await removed;
     await settle(pastRefillMs);
     expect(created).toHaveLength(1);
   });
@@ -138,7 +142,7 @@ describe('SandboxPool', () => {
     const taken = await Promise.all([pool.acquire(settings), pool.acquire(settings), pool.acquire(settings)]);
     expect(new Set(taken.map((sandbox) => fake(sandbox).name)).size).toBe(3);
     expect(created.length).toBeGreaterThanOrEqual(3);
-    await Promise.all(taken.map((sandbox) => pool.release(sandbox)));
+    await whileTimePasses(Promise.all(taken.map((sandbox) => pool.release(sandbox))));
     await pool.close();
     for (const sandbox of created) expect(sandbox.destroyed || taken.includes(sandbox as unknown as Sandbox)).toBe(true);
   });
@@ -146,7 +150,7 @@ describe('SandboxPool', () => {
   it('does not pool settings nobody warmed', async () => {
     const { pool, created } = fakePool(2);
     const sandbox = await pool.acquire({ ...settings, memoryBytes: 1 << 26 });
-    await pool.release(sandbox);
+    await released(pool, sandbox);
     await settle();
     expect(created).toHaveLength(1);
     expect(pool.stats().ready).toBe(0);
@@ -172,7 +176,7 @@ describe('SandboxPool', () => {
     expect(pool.stats().ready).toBe(0);
     expect(created.every((sandbox) => sandbox.destroyed)).toBe(true);
     const sandbox = await pool.acquire(settings);
-    await pool.release(sandbox);
+    await released(pool, sandbox);
     await vi.advanceTimersByTimeAsync(pastRefillMs);
     expect(pool.stats().ready).toBe(2);
     await pool.close();
@@ -191,7 +195,7 @@ describe('SandboxPool', () => {
     const { pool, created } = fakePool(2, { delayMs: 30 });
     pool.warm(settings);
     await settle(50);
-    await pool.release(await pool.acquire(settings));
+    await released(pool, await pool.acquire(settings));
     await settle(pastRefillMs);
     expect(pool.stats().ready).toBe(2);
     const [running, finished, own] = await whileTimePasses(Promise.all([pool.acquire(settings), pool.acquire(settings), pool.acquire(settings)]));
@@ -199,8 +203,8 @@ describe('SandboxPool', () => {
     void pool.release(finished!);
     await pool.close({ wait: false });
     expect(fake(finished!).abandoned).toBe(true);
-    await pool.release(running!);
-    await pool.release(own!);
+    await released(pool, running!);
+    await released(pool, own!);
     expect([running, own].map((sandbox) => fake(sandbox!).abandoned)).toEqual([true, true]);
     // Only the sandbox used before the close went through a removal.
     expect(created.filter((sandbox) => sandbox.destroyed).map((sandbox) => sandbox.name)).toEqual(['fake-1']);
@@ -229,8 +233,8 @@ describe('SandboxPool', () => {
     expect(burst.slice(0, 2).map((sandbox) => fake(sandbox).destroyed)).toEqual([false, false]);
     expect(created).toHaveLength(3);
     expect(pool.stats()).toMatchObject({ removing: 2, refillScheduled: false, active: 1 });
-    await pool.release(burst[2]!);
-    await Promise.all([first, second]);
+    await released(pool, burst[2]!);
+    await whileTimePasses(Promise.all([first, second]));
     expect(burst.every((sandbox) => fake(sandbox).destroyed)).toBe(true);
     // The pool now keeps as many ready as the burst needed.
     await settle(pastRefillMs);
@@ -250,7 +254,7 @@ describe('SandboxPool', () => {
     await vi.advanceTimersByTimeAsync(20);
     expect(fake(short!).destroyed).toBe(true);
     expect(fake(long!).destroyed).toBe(false);
-    await pool.release(long!);
+    await released(pool, long!);
     await pool.close();
   });
 
@@ -259,29 +263,29 @@ describe('SandboxPool', () => {
     pool.warm(settings);
     await vi.advanceTimersByTimeAsync(10);
     const burst = await Promise.all(Array.from({ length: 5 }, () => pool.acquire(settings)));
-    await Promise.all(burst.map((sandbox) => pool.release(sandbox)));
+    await whileTimePasses(Promise.all(burst.map((sandbox) => pool.release(sandbox))));
     await vi.advanceTimersByTimeAsync(pastRefillMs);
     expect(pool.stats().ready).toBe(3);
     // Used now and then, one run at a time: the burst is recent, the pool stays grown.
     await vi.advanceTimersByTimeAsync(6000);
-    await pool.release(await pool.acquire(settings));
+    await released(pool, await pool.acquire(settings));
     await vi.advanceTimersByTimeAsync(pastRefillMs);
     expect(pool.stats().ready).toBe(3);
     // No burst for idleMs: back to one.
     await vi.advanceTimersByTimeAsync(6000);
-    await pool.release(await pool.acquire(settings));
+    await released(pool, await pool.acquire(settings));
     await vi.advanceTimersByTimeAsync(pastRefillMs);
     expect(pool.stats().ready).toBe(1);
     expect(pool.stats().target).toBe(1);
     await pool.close();
   });
 
-  it('replaces a used sandbox as soon as its run ends (after the first run), so single runs back to back keep it full', async () => {
+  it('replaces a used sandbox at once when the key runs low (after the first run), so single runs back to back keep finding one', async () => {
     const { pool, created } = fakePool(2, { maxSize: 8 });
     pool.warm(settings);
     await settle();
-    await pool.release(await pool.acquire(settings));
-    await settle(150);
+    await released(pool, await pool.acquire(settings));
+    await settle(pastRefillMs);
     expect(pool.stats().ready).toBe(2);
     for (let index = 0; index < 3; index += 1) {
       const single = await pool.acquire(settings);
@@ -289,10 +293,52 @@ describe('SandboxPool', () => {
       const removed = pool.release(single);
       // Started at the release, not at the next run and not after a delay.
       expect(created.length).toBe(before + 1);
-      await removed;
+      await whileTimePasses(removed);
     }
     await settle();
     expect(pool.stats()).toMatchObject({ ready: 2, starting: 0, target: 2 });
+    await pool.close();
+  });
+
+  it('tops up in the quiet after runs while enough are ready, so nothing starts between runs back to back', async () => {
+    const { pool, created } = fakePool(2, { maxSize: 8 });
+    pool.warm(settings);
+    await settle();
+    const burst = await Promise.all([1, 2, 3, 4].map(() => pool.acquire(settings)));
+    await whileTimePasses(Promise.all(burst.map((sandbox) => pool.release(sandbox))));
+    await settle(pastRefillMs);
+    expect(pool.stats()).toMatchObject({ ready: 4, target: 4 });
+    const before = created.length;
+    // Two single runs back to back leave two ready: nothing is started between them.
+    for (let index = 0; index < 2; index += 1) await released(pool, await pool.acquire(settings));
+    expect(created.length).toBe(before);
+    expect(pool.stats()).toMatchObject({ ready: 2, refillScheduled: true });
+    // A third leaves one, fewer than `size`: the refill starts at once (two at a time).
+    const removed = pool.release(await pool.acquire(settings));
+    expect(created.length).toBe(before + 2);
+    await whileTimePasses(removed);
+    await settle(pastRefillMs);
+    expect(pool.stats()).toMatchObject({ ready: 4, starting: 0, refillScheduled: false });
+    await pool.close();
+  });
+
+  it('removes used sandboxes in the quiet after runs back to back, not between them', async () => {
+    const { pool } = fakePool(2, { maxSize: 8 });
+    pool.warm(settings);
+    await settle();
+    await released(pool, await pool.acquire(settings));
+    await settle(pastRefillMs);
+    const used: Sandbox[] = [];
+    const removals: Array<Promise<void>> = [];
+    for (let index = 0; index < 3; index += 1) {
+      const sandbox = await pool.acquire(settings);
+      used.push(sandbox);
+      removals.push(pool.release(sandbox));
+    }
+    expect(used.map((sandbox) => fake(sandbox).destroyed)).toEqual([false, false, false]);
+    await settle(60);
+    expect(used.map((sandbox) => fake(sandbox).destroyed)).toEqual([true, true, true]);
+    await Promise.all(removals);
     await pool.close();
   });
 
@@ -300,9 +346,9 @@ describe('SandboxPool', () => {
     const { pool } = fakePool(1, { maxSize: 8, delayMs: 50 });
     pool.warm(settings);
     await settle(60);
-    await pool.release(await pool.acquire(settings));
+    await released(pool, await pool.acquire(settings));
     await settle(200);
-    for (let index = 0; index < 3; index += 1) await pool.release(await whileTimePasses(pool.acquire(settings)));
+    for (let index = 0; index < 3; index += 1) await released(pool, await whileTimePasses(pool.acquire(settings)));
     await settle(200);
     expect(pool.stats()).toMatchObject({ ready: 1, target: 1 });
     await pool.close();
@@ -314,12 +360,12 @@ describe('SandboxPool', () => {
     await settle(60);
     // A first burst of eight: the pool keeps eight.
     const first = await whileTimePasses(Promise.all(Array.from({ length: 8 }, () => pool.acquire(settings))));
-    await Promise.all(first.map((sandbox) => pool.release(sandbox)));
+    await whileTimePasses(Promise.all(first.map((sandbox) => pool.release(sandbox))));
     await settle(1000);
     expect(pool.stats()).toMatchObject({ ready: 8, target: 8 });
     const round = async (): Promise<{ waited: boolean }> => {
       // Four single runs back to back, quicker than a start: their replacements are still starting.
-      for (let index = 0; index < 4; index += 1) await pool.release(await pool.acquire(settings));
+      for (let index = 0; index < 4; index += 1) await released(pool, await pool.acquire(settings));
       const before = created.length;
       const burst = Promise.all(Array.from({ length: 8 }, () => pool.acquire(settings)));
       let acquired = false;
@@ -328,7 +374,7 @@ describe('SandboxPool', () => {
       await vi.advanceTimersByTimeAsync(0);
       const waited = !acquired || created.length > before;
       const taken = await whileTimePasses(burst);
-      await Promise.all(taken.map((sandbox) => pool.release(sandbox)));
+      await whileTimePasses(Promise.all(taken.map((sandbox) => pool.release(sandbox))));
       await settle(2000);
       return { waited };
     };
@@ -346,7 +392,7 @@ describe('SandboxPool', () => {
     pool.warm(settings);
     await settle(60);
     const burst = await whileTimePasses(Promise.all(Array.from({ length: 6 }, () => pool.acquire(settings))));
-    await Promise.all(burst.map((sandbox) => pool.release(sandbox)));
+    await whileTimePasses(Promise.all(burst.map((sandbox) => pool.release(sandbox))));
     expect(pool.stats()).toMatchObject({ starting: 2, target: 6 });
     await settle(40);
     expect(pool.stats().starting).toBe(2);
@@ -367,7 +413,7 @@ describe('SandboxPool', () => {
     const removed = pool.release(sandbox);
     // The used one is being removed and the refill is scheduled: not at rest.
     expect(rests).toHaveLength(1);
-    await removed;
+    await whileTimePasses(removed);
     await settle(200);
     expect(rests.map((stats) => stats.ready)).toEqual([1, 2]);
     await settle(1000);
