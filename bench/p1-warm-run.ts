@@ -116,6 +116,28 @@ async function measure(
   );
 
   results.push(...(await measureWithoutNetwork(context, runtime, library, dockerodeExec, rounds)));
+  results.push(
+    await compare(
+      {
+        id: 'P1-fork/exec',
+        title: 'a warm run started in a fork of the keeper vs the same run exec\'d as a new interpreter',
+        a: library,
+        b: {
+          // A PYTHON* variable the keeper cannot honour in a fork (and that changes nothing here: random
+          // is the default) sends the run down the exec path, as a caller's own such variable would.
+          label: 'the same with env PYTHONHASHSEED=random: exec of a new interpreter by the keeper',
+          run: async () => expectOutput(await runtime.runScript(hello, { env: { PYTHONHASHSEED: 'random' } }), helloOutput),
+        },
+        rounds,
+        warmup: 3,
+        target: 1.0,
+        settle,
+        command: 'npm run bench -- P1',
+        notes: ['diagnostic: what starting the script without an execve saves (keeper.py, 4.)'],
+      },
+      context.log,
+    ),
+  );
 
   if (context.trace) {
     traceDockerCalls();
