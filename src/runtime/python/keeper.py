@@ -49,10 +49,10 @@
 #    would have: the run's environment, sys.executable (the venv's python for a venv, whose pyvenv.cfg
 #    site then reads, setting sys.prefix and the venv's site-packages), site.main() with the user site
 #    as an interpreter started without -I has it, '' in front of sys.path, new standard streams
-#    (unbuffered under PYTHONUNBUFFERED), a fresh __main__. That saves a Python start-up per run (about
-#    10 ms of the 20 of a warm run, measured in bench/RESULTS.md). The source is seccomp.py then the
-#    bootstrap, so the filter is in place before any of the script runs, as on the exec path; on both,
-#    site's .pth files run before it (as the sandbox user, without capabilities).
+#    (unbuffered under PYTHONUNBUFFERED), a fresh __main__. That saves a Python start-up per run (4.5 ms
+#    of a 20 ms warm run, and 4 of its 17-18 ms of CPU: P1-fork/exec in bench/RESULTS.md). The source is
+#    seccomp.py then the bootstrap, so the filter is in place before any of the script runs, as on the
+#    exec path; on both, site's .pth files run before it (as the sandbox user, without capabilities).
 #    What the child keeps of this program, and the exec path would not: its sys.flags (isolated,
 #    no_site, ignore_environment and safe_path read 1: the struct cannot be changed), its hash seed, the
 #    modules it imported (select, selectors, socket, ctypes...: state-free at import), and its freed
