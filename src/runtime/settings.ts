@@ -19,7 +19,7 @@ export const runtimeDefaults = {
   outputLimitBytes: 4 * 1024 * 1024,
   poolSize: 2,
   /** poolMaxSize is the larger of this and poolSize. */
-  poolMaxSize: 8,
+  poolMaxSize: 12,
   poolIdleMs: 5 * 60_000,
   environmentVolume: 'pycage-env',
   environmentLimitBytes: 4 * 1024 * 1024 * 1024,

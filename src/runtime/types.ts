@@ -98,7 +98,8 @@ export interface RuntimeOptions {
    * Most unused containers the pool keeps when runs come in bursts: after N runs at once with the
    * runtime's own settings it keeps min(N, poolMaxSize) ready, so the next burst does not wait for
    * container starts, and goes back to `poolSize` after `poolIdleMs` without such a burst.
-   * @default the larger of poolSize and 8
+   * @default the larger of poolSize and 12 (room for a burst of 8 right after a few single runs; each
+   * idle container costs about 20 MB: 6 MiB inside, the rest its containerd shim)
    */
   poolMaxSize?: number;
   /**

@@ -20,7 +20,7 @@ describe('resolveRuntimeOptions', () => {
       gvisor: false,
       noIndex: false,
       poolSize: 2,
-      poolMaxSize: 8,
+      poolMaxSize: 12,
       poolIdleMs: 300_000,
       environmentVolume: 'pycage-env',
       python: 'python3',
@@ -36,9 +36,9 @@ describe('resolveRuntimeOptions', () => {
     expect(defaultCacheDir({ XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/pycage');
   });
 
-  it('lets the pool grow to 8 after bursts, or to poolSize when that is larger', () => {
-    expect(resolveRuntimeOptions({ poolSize: 1 }, {}).poolMaxSize).toBe(8);
-    expect(resolveRuntimeOptions({ poolSize: 12 }, {}).poolMaxSize).toBe(12);
+  it('lets the pool grow to 12 after bursts, or to poolSize when that is larger', () => {
+    expect(resolveRuntimeOptions({ poolSize: 1 }, {}).poolMaxSize).toBe(12);
+    expect(resolveRuntimeOptions({ poolSize: 16 }, {}).poolMaxSize).toBe(16);
     expect(resolveRuntimeOptions({ poolSize: 2, poolMaxSize: 2 }, {}).poolMaxSize).toBe(2);
   });
 
