@@ -31,18 +31,6 @@ export async function waitForContainerCount(filter: { ownerPid?: number; session
   });
 }
 
-/**
- * Whether `check` became true within `timeoutMs`, polling. Kept for the tests that still read its
- * boolean (cleanup.test.ts); new code uses waitFor (./wait.ts), which fails naming what it waited for.
- * @deprecated use waitFor
- */
-export async function eventually(check: () => boolean, timeoutMs = 15_000, intervalMs = 250): Promise<boolean> {
-  return waitFor(check, 'a condition', { boundMs: timeoutMs, intervalMs }).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** Names of the volumes whose names start with `prefix-` (an environment cache: one volume per environment). */
 export function volumesWithPrefix(prefix: string): string[] {
   const output = execFileSync('docker', ['volume', 'ls', '-q', '--filter', `name=^${prefix}-`], { encoding: 'utf8' });

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../../src/runtime/index.js';
 import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.js';
-import { containersWith, eventually, removeVolumesWithPrefix } from '../../helpers/docker.js';
+import { containersWith, removeVolumesWithPrefix } from '../../helpers/docker.js';
 import { waitFor } from '../../helpers/wait.js';
 import { defaultTestImage } from '../global-setup.js';
 
-export { containersWith, eventually, waitFor };
+export { containersWith, waitFor };
 
 export const testImage = process.env.PYCAGE_TEST_IMAGE ?? defaultTestImage;
 
