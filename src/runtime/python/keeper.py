@@ -256,15 +256,20 @@ def rename_process(argv):
 
 
 def forget_descriptors():
-    # What owned a descriptor is closed first, so that no object of this program is left to close, when
-    # collected, a number the script has reused; then every other descriptor above the three of the run.
+    # What owned a descriptor is closed, so that no object of this program is left to close, when
+    # collected, a number the script has reused; close_all_but_standard then closes every other one.
     signal.set_wakeup_fd(-1)
     selector.close()
     for connection in list(connections.values()):
         connection.sock.close()
     if listener is not None:
         listener.close()
-    os.closerange(3, os.sysconf("SC_OPEN_MAX") if os.sysconf("SC_OPEN_MAX") > 0 else 65536)
+
+
+def close_all_but_standard():
+    # Every descriptor above stdin, stdout and stderr: a child of this program keeps none of its own.
+    limit = os.sysconf("SC_OPEN_MAX")
+    os.closerange(3, limit if limit > 0 else 65536)
 
 
 def forked(child):
@@ -304,7 +309,7 @@ class Run:
             os.dup2(stderr_write, 2)
             if interpreter is not None:
                 forget_descriptors()
-            os.closerange(3, os.sysconf("SC_OPEN_MAX") if os.sysconf("SC_OPEN_MAX") > 0 else 65536)
+            close_all_but_standard()
             os.setgroups([])
             os.setgid(SANDBOX_UID)
             os.setuid(SANDBOX_UID)
@@ -443,7 +448,7 @@ def start_reap(stream, payload):
         null = os.open(os.devnull, os.O_RDWR)
         for descriptor in (0, 1, 2):
             os.dup2(null, descriptor)
-        os.closerange(3, 65536)
+        close_all_but_standard()
         sys.argv[:] = ["reap.py", str(SANDBOX_UID), bound]
         exec(compile(source, "reap.py", "exec"), {"__name__": "__main__"})
 
