@@ -79,13 +79,7 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
       idleMs: options.poolIdleMs,
       create: (settings, key) => this.#createSandbox(settings, key),
       logger: this.logger.child('Pool'),
-      onRest: (stats) => {
-        try {
-          this.options.onEvent?.({ type: 'pool-ready', ready: stats.ready });
-        } catch {
-          // Observers cannot break the pool.
-        }
-      },
+      onRest: (stats) => this.#notify({ type: 'pool-ready', ready: stats.ready }),
     });
     this.#oom = new OomWatcher({ client: this.#client, session: this.session, logger: this.logger.child('Sandbox') });
     this.#environments = new DockerEnvironments({
@@ -97,14 +91,16 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
     });
   }
 
+  /** A runtime-level event (the image, the pool) to the runtime's observer, which cannot break the start or the pool. */
+  #notify(event: RuntimeEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch {
+      // An observer's failure is its own; the image build and the pool go on, silently as before.
+    }
+  }
+
   protected async prepare(abortSignal: AbortSignal | undefined): Promise<DockerReady> {
-    const emit = (event: RuntimeEvent): void => {
-      try {
-        this.options.onEvent?.(event);
-      } catch {
-        // Observers cannot break the start.
-      }
-    };
     await this.#client.ping(abortSignal);
     await sweepOrphans(this.#client, this.logger);
     if (this.options.network === 'open') {
@@ -115,7 +111,7 @@ export class DockerRuntime extends BaseRuntime<DockerReady> {
       client: this.#client,
       image: this.options.image,
       logger: this.logger,
-      onEvent: emit,
+      onEvent: (event) => this.#notify(event),
       abortSignal,
     });
     this.#mayHaveContainers = true;
