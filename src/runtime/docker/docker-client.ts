@@ -356,3 +356,45 @@ export class DockerClient {
     return stream;
   }
 }
+
+/** One container event of `containerEvents`' stream, in the fields pycage reads. */
+export interface ContainerEvent {
+  /** `create`, `oom`, `kill`, `die`... */
+  action: string;
+  /** The container's id. */
+  id: string;
+  /** The container's labels and the event's own attributes (`name`, `exitCode` on `die`...). */
+  attributes: Record<string, string>;
+}
+
+/**
+ * Calls `listener` with each event of a `containerEvents` stream, as it arrives: the stream is JSON
+ * lines, which a chunk may cut anywhere. A line that is not an event is skipped.
+ */
+export function onContainerEvents(stream: Readable, listener: (event: ContainerEvent) => void): void {
+  let pending = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (text: string) => {
+    pending += text;
+    for (let newline = pending.indexOf('\n'); newline !== -1; newline = pending.indexOf('\n')) {
+      const line = pending.slice(0, newline).trim();
+      pending = pending.slice(newline + 1);
+      const event = line === '' ? undefined : parseContainerEvent(line);
+      if (event !== undefined) listener(event);
+    }
+  });
+}
+
+function parseContainerEvent(line: string): ContainerEvent | undefined {
+  let raw: { Action?: string; status?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; id?: string };
+  try {
+    raw = JSON.parse(line) as typeof raw;
+  } catch {
+    return undefined;
+  }
+  // Older engines name the action `status` and the container `id`.
+  const action = raw.Action ?? raw.status;
+  const id = raw.Actor?.ID ?? raw.id;
+  if (action === undefined || id === undefined) return undefined;
+  return { action, id, attributes: raw.Actor?.Attributes ?? {} };
+}

@@ -23,7 +23,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../logger.js';
-import type { DockerClient } from './docker-client.js';
+import { onContainerEvents, type ContainerEvent, type DockerClient } from './docker-client.js';
 import { labelKeys } from './labels.js';
 
 export class OomWatcher {
@@ -67,16 +67,7 @@ export class OomWatcher {
         stream.destroy();
         return;
       }
-      let pending = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (text: string) => {
-        pending += text;
-        for (let newline = pending.indexOf('\n'); newline !== -1; newline = pending.indexOf('\n')) {
-          const line = pending.slice(0, newline).trim();
-          pending = pending.slice(newline + 1);
-          if (line !== '') this.#record(line);
-        }
-      });
+      onContainerEvents(stream, (event) => this.#record(event));
       const onGone = (): void => {
         if (this.#stream === stream) this.#stream = undefined;
       };
@@ -89,20 +80,11 @@ export class OomWatcher {
     }
   }
 
-  #record(line: string): void {
-    let event: { Action?: string; status?: string; Actor?: { ID?: string; Attributes?: { exitCode?: string } }; id?: string };
-    try {
-      event = JSON.parse(line) as typeof event;
-    } catch {
-      return;
-    }
-    const id = event.Actor?.ID ?? event.id;
-    const action = event.Action ?? event.status;
-    if (id === undefined) return;
+  #record({ action, id, attributes }: ContainerEvent): void {
     if (action === 'oom') this.#seen.add(id);
     else if (action === 'kill') bound(this.#killed.add(id));
     else if (action === 'die') {
-      const status = Number.parseInt(event.Actor?.Attributes?.exitCode ?? '', 10);
+      const status = Number.parseInt(attributes.exitCode ?? '', 10);
       bound(this.#died.set(id, Number.isNaN(status) ? undefined : status));
     } else return;
     for (const wake of this.#waiters.get(id) ?? []) wake();

@@ -46,7 +46,7 @@ function isEncodedBuffer(value: unknown): value is { base64: string } {
 }
 
 async function removeAnnounced(): Promise<void> {
-  const { DockerClient, statusCode } = await import('./docker-client.js');
+  const { DockerClient, onContainerEvents, statusCode } = await import('./docker-client.js');
   const client = new DockerClient(options);
   let finish = (): void => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
@@ -64,16 +64,8 @@ async function removeAnnounced(): Promise<void> {
   };
   // Events first, then the removals: a creation that lands between the two is still seen.
   const events = await client.containerEvents({ actions: ['create'], labels: ['pycage=true'] });
-  let buffered = '';
-  events.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const complete = buffered.split('\n');
-    buffered = complete.pop() ?? '';
-    for (const line of complete) {
-      if (line.trim() === '') continue;
-      const name = (JSON.parse(line) as { Actor?: { Attributes?: { name?: string } } }).Actor?.Attributes?.name;
-      if (name !== undefined && pending.has(name)) void remove(name);
-    }
+  onContainerEvents(events, ({ attributes }) => {
+    if (attributes.name !== undefined && pending.has(attributes.name)) void remove(attributes.name);
   });
   events.on('error', finish);
   await Promise.all([...pending].map(remove));
